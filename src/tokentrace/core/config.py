@@ -1,0 +1,176 @@
+"""Configuration: keyword options to ``instrument()`` over ``TOKENTRACE_*`` / ``OTEL_*`` variables.
+
+A keyword option wins over its environment variable, which wins over the default. A value that
+cannot be understood is reported in words that name the option and what was expected; by default
+tokentrace then carries on with the default for that option (the application must start), and
+with ``strict=True`` (or ``TOKENTRACE_STRICT=true``) it raises :class:`ConfigError` instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+
+from .safety import TokentraceError
+
+logger = logging.getLogger("tokentrace")
+
+CONTENT_MODES = ("NO_CONTENT", "SPAN_ONLY", "EVENT_ONLY", "SPAN_AND_EVENT")
+
+
+class ConfigError(TokentraceError, ValueError):
+    """A configuration value tokentrace cannot use; the message says which and why."""
+
+
+def parse_bool(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"expected true or false, got {raw!r}")
+
+
+def parse_content_mode(raw: Any) -> str:
+    """Accept the util-genai values, and true/false as older instrumentations did."""
+    if isinstance(raw, bool):
+        return "SPAN_ONLY" if raw else "NO_CONTENT"
+    text = str(raw).strip().upper()
+    if text in CONTENT_MODES:
+        return text
+    if text in ("TRUE", "1", "YES", "ON"):
+        return "SPAN_ONLY"
+    if text in ("FALSE", "0", "NO", "OFF", ""):
+        return "NO_CONTENT"
+    raise ValueError(f"expected one of {', '.join(CONTENT_MODES)}, got {raw!r}")
+
+
+def parse_str_list(raw: Any) -> Tuple[str, ...]:
+    if isinstance(raw, str):
+        items = [part.strip() for part in raw.split(",")]
+    else:
+        items = [str(part).strip() for part in raw]
+    return tuple(item for item in items if item)
+
+
+def parse_mapping(raw: Any) -> Dict[str, str]:
+    """``a=b,c=d`` from the environment, or a mapping from code."""
+    if isinstance(raw, Mapping):
+        return {str(k): str(v) for k, v in raw.items()}
+    result: Dict[str, str] = {}
+    for part in str(raw).split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if "=" not in part:
+            raise ValueError(f"expected name=value pairs separated by commas, got {part!r}")
+        key, value = part.split("=", 1)
+        result[key.strip()] = value.strip()
+    return result
+
+
+def parse_positive_int(raw: Any) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError(f"expected a positive whole number, got {raw!r}")
+    return value
+
+
+def _identity(raw: Any) -> Any:
+    return raw
+
+
+def _opt(env: Optional[str], parser: Callable[[Any], Any] = _identity, default: Any = None, **kw: Any) -> Any:
+    if "default_factory" in kw:
+        return field(metadata={"env": env, "parser": parser}, **kw)
+    return field(default=default, metadata={"env": env, "parser": parser}, **kw)
+
+
+@dataclass
+class Config:
+    """All of tokentrace's options; see the README's configuration table for each one's meaning."""
+
+    tracer_provider: Any = _opt(None)
+    meter_provider: Any = _opt(None)
+    configure_sdk: bool = _opt("TOKENTRACE_CONFIGURE_SDK", parse_bool, True)
+    capture_content: str = _opt("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", parse_content_mode, "NO_CONTENT")
+    stream_usage: bool = _opt("TOKENTRACE_STREAM_USAGE", parse_bool, True)
+    estimate_usage: bool = _opt("TOKENTRACE_ESTIMATE_USAGE", parse_bool, True)
+    providers: Optional[Tuple[str, ...]] = _opt("TOKENTRACE_PROVIDERS", parse_str_list, None)
+    azure_deployments: Dict[str, str] = _opt("TOKENTRACE_AZURE_DEPLOYMENTS", parse_mapping, default_factory=dict)
+    prices: Any = _opt("TOKENTRACE_PRICES", _identity, None)
+    strict: bool = _opt("TOKENTRACE_STRICT", parse_bool, False)
+    metric_attributes: Tuple[str, ...] = _opt(
+        "TOKENTRACE_METRIC_ATTRIBUTES", parse_str_list, ("team", "feature", "workflow")
+    )
+    metric_value_limit: int = _opt("TOKENTRACE_METRIC_VALUE_LIMIT", parse_positive_int, 100)
+    propagate_baggage: bool = _opt("TOKENTRACE_PROPAGATE_BAGGAGE", parse_bool, True)
+    trust_inbound_baggage: bool = _opt("TOKENTRACE_TRUST_INBOUND_BAGGAGE", parse_bool, False)
+    user_hash_key: Optional[str] = _opt("TOKENTRACE_USER_HASH_KEY", str, None)
+    budgets: Any = _opt("TOKENTRACE_BUDGETS", _identity, None)
+    budget_store: Any = _opt("TOKENTRACE_BUDGET_STORE", _identity, None)
+    #: Name of the price source/snapshot, filled by the pricing package.
+    extra: Dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def capture_on_span(self) -> bool:
+        return self.capture_content in ("SPAN_ONLY", "SPAN_AND_EVENT")
+
+    @property
+    def capture_as_event(self) -> bool:
+        return self.capture_content in ("EVENT_ONLY", "SPAN_AND_EVENT")
+
+    @property
+    def capture_any(self) -> bool:
+        return self.capture_content != "NO_CONTENT"
+
+
+def option_names() -> List[str]:
+    return [f.name for f in fields(Config) if f.name != "extra"]
+
+
+def build_config(options: Mapping[str, Any], environ: Optional[Mapping[str, str]] = None) -> Config:
+    """Build a :class:`Config`, reporting each bad value once and in words a user understands."""
+    environ = os.environ if environ is None else environ
+    unknown = sorted(set(options) - set(option_names()))
+    strict = _strictness(options, environ)
+    problems: List[str] = []
+    if unknown:
+        problems.append(
+            f"unknown option(s) {', '.join(unknown)} passed to tokentrace.instrument(); "
+            f"known options are: {', '.join(option_names())}"
+        )
+    values: Dict[str, Any] = {}
+    for f in fields(Config):
+        if f.name == "extra":
+            continue
+        env, parser = f.metadata.get("env"), f.metadata.get("parser", _identity)
+        if f.name in options and options[f.name] is not None:
+            raw, origin = options[f.name], f"option {f.name}="
+        elif env and environ.get(env) not in (None, ""):
+            raw, origin = environ[env], f"environment variable {env}"
+        else:
+            continue
+        try:
+            values[f.name] = parser(raw)
+        except (TypeError, ValueError) as exc:
+            problems.append(f"{origin}: {exc}; using the default instead")
+    if problems:
+        message = "tokentrace configuration problem: " + "; ".join(problems)
+        if strict:
+            raise ConfigError(message)
+        logger.error(message)
+    return Config(**values)
+
+
+def _strictness(options: Mapping[str, Any], environ: Mapping[str, str]) -> bool:
+    try:
+        if "strict" in options and options["strict"] is not None:
+            return parse_bool(options["strict"])
+        return parse_bool(environ.get("TOKENTRACE_STRICT", "false"))
+    except ValueError:
+        return False

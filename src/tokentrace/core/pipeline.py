@@ -1,0 +1,383 @@
+"""The provider-neutral pipeline: a :class:`CallRecord` in, one span and its metrics out.
+
+Adapters call :meth:`Pipeline.start` before the request is sent and :meth:`Pipeline.finish` when
+the response (or the stream's last event, or an error) arrives. Everything that is the same for
+every provider happens here, once: span naming and attributes, cost, attribution, rerouting,
+metrics, and the call observers (budgets, workflow roll-ups).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from typing import Any, Callable, Dict, List, Mapping, Optional, Protocol, Sequence
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from ..pricing.base import CostResult, PriceLookup
+from . import semconv as sc
+from .config import Config
+from .estimate import count_tokens, worker
+from .record import USAGE_SOURCE_ESTIMATE, CallRecord, Usage
+from .redact import redact
+from .rerouting import is_rerouted
+from .safety import InstrumentationIntent, report
+from .telemetry import Instruments
+
+logger = logging.getLogger("tokentrace")
+
+
+class AttributionSnapshot(Protocol):
+    """What the attribution context says about a call, captured when the call starts."""
+
+    values: Mapping[str, str]
+    span_attributes: Mapping[str, Any]
+    metric_attributes: Mapping[str, str]
+
+
+class _NoAttribution:
+    values: Mapping[str, str] = {}
+    span_attributes: Mapping[str, Any] = {}
+    metric_attributes: Mapping[str, str] = {}
+
+
+NO_ATTRIBUTION = _NoAttribution()
+
+
+class CallObserver(Protocol):
+    """Something that follows calls: budgets, workflow roll-ups.
+
+    ``before_call`` runs before the request is sent and may raise an
+    :class:`~tokentrace.core.safety.InstrumentationIntent` (a budget blocking the call); any
+    other exception is reported and ignored. ``after_call`` runs once the call is complete.
+    """
+
+    def before_call(self, call: "Call") -> None: ...
+
+    def after_call(self, call: "Call") -> None: ...
+
+
+class Call:
+    """One call in flight: its record, span and timing."""
+
+    __slots__ = (
+        "record",
+        "span",
+        "attribution",
+        "start_ns",
+        "start_time",
+        "first_chunk_ns",
+        "end_ns",
+        "error",
+        "cost",
+        "rerouted",
+        "_ended",
+        "_lock",
+        "observer_state",
+    )
+
+    def __init__(self, record: CallRecord, attribution: AttributionSnapshot) -> None:
+        self.record = record
+        self.attribution = attribution
+        self.span: Any = None
+        self.start_ns = time.perf_counter_ns()
+        self.start_time = time.time()
+        self.first_chunk_ns: Optional[int] = None
+        self.end_ns: Optional[int] = None
+        self.error: Optional[BaseException] = None
+        self.cost: Optional[CostResult] = None
+        self.rerouted: Optional[bool] = None
+        self._ended = False
+        self._lock = threading.Lock()
+        #: Free slots for observers (a budget reservation, a roll-up scope ...).
+        self.observer_state: Dict[str, Any] = {}
+
+    @property
+    def duration_s(self) -> float:
+        end = self.end_ns if self.end_ns is not None else time.perf_counter_ns()
+        return (end - self.start_ns) / 1e9
+
+    def claim_end(self) -> bool:
+        """True exactly once: streams can end by exhaustion, close, error and GC."""
+        with self._lock:
+            if self._ended:
+                return False
+            self._ended = True
+            return True
+
+
+def error_type(exc: BaseException) -> str:
+    """Low-cardinality, fully qualified type name with private modules left out."""
+    cls = type(exc)
+    parts = [p for p in cls.__module__.split(".") if not p.startswith("_")]
+    if not parts or parts == ["builtins"]:
+        return cls.__qualname__
+    return ".".join(parts[:1] + [cls.__qualname__])
+
+
+class Pipeline:
+    def __init__(
+        self,
+        config: Config,
+        instruments: Instruments,
+        prices: PriceLookup,
+        capture_attribution: Callable[[], AttributionSnapshot] = lambda: NO_ATTRIBUTION,
+        observers: Sequence[CallObserver] = (),
+    ) -> None:
+        self.config = config
+        self.instruments = instruments
+        self.prices = prices
+        self.capture_attribution = capture_attribution
+        self.observers: List[CallObserver] = list(observers)
+        self._reroute_warned: set = set()
+
+    # -- call lifecycle ---------------------------------------------------------------------------
+
+    def start(self, record: CallRecord) -> Call:
+        """Open the span for a call about to be sent; may raise a deliberate block (budget)."""
+        try:
+            attribution = self.capture_attribution()
+        except Exception as exc:
+            report("attribution", exc)
+            attribution = NO_ATTRIBUTION
+        call = Call(record, attribution)
+        attributes = self._start_attributes(record)
+        if attribution.span_attributes:
+            attributes.update(attribution.span_attributes)
+        name = f"{record.operation} {record.request_model}" if record.request_model else record.operation
+        call.span = self.instruments.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
+        for observer in self.observers:
+            try:
+                observer.before_call(call)
+            except InstrumentationIntent as blocked:
+                self.finish(call, blocked)
+                raise
+            except Exception as exc:
+                report(f"observer {type(observer).__name__}.before_call", exc)
+        return call
+
+    def activate(self, call: Call) -> object:
+        """Make the call's span current while the SDK sends the request (HTTP spans nest under it)."""
+        return otel_context.attach(trace.set_span_in_context(call.span))
+
+    @staticmethod
+    def deactivate(token: object) -> None:
+        otel_context.detach(token)  # type: ignore[arg-type]
+
+    @staticmethod
+    def first_chunk(call: Call) -> None:
+        if call.first_chunk_ns is None:
+            call.first_chunk_ns = time.perf_counter_ns()
+
+    def finish(self, call: Call, error: Optional[BaseException] = None) -> None:
+        """Complete the call's telemetry exactly once; estimation, if needed, happens off-thread."""
+        if not call.claim_end():
+            return
+        call.end_ns = time.perf_counter_ns()
+        call.error = error
+        end_time_ns = time.time_ns()
+        record = call.record
+        if record.usage is None and error is None and self.config.estimate_usage and (
+            record.estimate_input_text or record.estimate_output_text
+        ):
+            worker.submit(lambda: self._estimate_then_complete(call, end_time_ns))
+            return
+        self._complete(call, end_time_ns)
+
+    # -- completion -------------------------------------------------------------------------------
+
+    def _estimate_then_complete(self, call: Call, end_time_ns: int) -> None:
+        try:
+            record = call.record
+            model = record.model
+            input_count, estimator = count_tokens(record.estimate_input_text or "", model)
+            output_count, _ = count_tokens(record.estimate_output_text or "", model)
+            record.usage = Usage(input_tokens=input_count, output_tokens=output_count)
+            record.usage_source = USAGE_SOURCE_ESTIMATE
+            record.response_attributes[sc.TT_USAGE_ESTIMATOR] = estimator
+        except Exception as exc:
+            report("usage estimation", exc)
+        self._complete(call, end_time_ns)
+
+    def _complete(self, call: Call, end_time_ns: int) -> None:
+        span = call.span
+        try:
+            record = call.record
+            call.rerouted = is_rerouted(record.request_model, record.response_model, self.config.azure_deployments)
+            call.cost = self._price(call)
+            span.set_attributes(self._end_attributes(call))
+            if call.error is not None:
+                self._record_error(span, call.error)
+            if self.config.capture_any:
+                self._record_content(span, record)
+            self._record_metrics(call)
+            if call.rerouted:
+                self._warn_reroute(record)
+        except Exception as exc:
+            report("span completion", exc)
+        for observer in self.observers:
+            try:
+                observer.after_call(call)
+            except Exception as exc:
+                report(f"observer {type(observer).__name__}.after_call", exc)
+        try:
+            span.end(end_time=end_time_ns)
+        except Exception as exc:
+            report("span end", exc)
+
+    def _price(self, call: Call) -> CostResult:
+        if call.record.usage is None:
+            return CostResult(None, sc.COST_NO_USAGE)
+        try:
+            return self.prices.cost(call.record, call.start_time)
+        except Exception as exc:
+            report("cost computation", exc)
+            return CostResult(None, sc.COST_ERROR)
+
+    # -- attributes -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _start_attributes(record: CallRecord) -> Dict[str, Any]:
+        attributes: Dict[str, Any] = {
+            sc.GEN_AI_OPERATION_NAME: record.operation,
+            sc.GEN_AI_PROVIDER_NAME: record.provider,
+        }
+        if record.request_model:
+            attributes[sc.GEN_AI_REQUEST_MODEL] = record.request_model
+        if record.server_address:
+            attributes[sc.SERVER_ADDRESS] = record.server_address
+            if record.server_port:
+                attributes[sc.SERVER_PORT] = record.server_port
+        if record.stream:
+            attributes[sc.GEN_AI_REQUEST_STREAM] = True
+        if record.request_attributes:
+            attributes.update(record.request_attributes)
+        return attributes
+
+    @staticmethod
+    def _end_attributes(call: Call) -> Dict[str, Any]:
+        record = call.record
+        attributes: Dict[str, Any] = {}
+        if record.response_model:
+            attributes[sc.GEN_AI_RESPONSE_MODEL] = record.response_model
+        if record.response_id:
+            attributes[sc.GEN_AI_RESPONSE_ID] = record.response_id
+        if record.finish_reasons:
+            attributes[sc.GEN_AI_RESPONSE_FINISH_REASONS] = list(record.finish_reasons)
+        if record.service_tier:
+            attributes[sc.TT_SERVICE_TIER] = record.service_tier
+        if call.first_chunk_ns is not None:
+            attributes[sc.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = (call.first_chunk_ns - call.start_ns) / 1e9
+        usage = record.usage
+        if usage is not None:
+            attributes[sc.GEN_AI_USAGE_INPUT_TOKENS] = usage.input_tokens
+            attributes[sc.GEN_AI_USAGE_OUTPUT_TOKENS] = usage.output_tokens
+            if usage.cache_read_tokens:
+                attributes[sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = usage.cache_read_tokens
+            if usage.cache_write_tokens:
+                attributes[sc.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS] = usage.cache_write_tokens
+            if usage.reasoning_tokens:
+                attributes[sc.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = usage.reasoning_tokens
+            if usage.input_audio_tokens:
+                attributes[sc.GEN_AI_USAGE_AUDIO_INPUT_TOKENS] = usage.input_audio_tokens
+            if usage.output_audio_tokens:
+                attributes[sc.GEN_AI_USAGE_AUDIO_OUTPUT_TOKENS] = usage.output_audio_tokens
+            if usage.input_image_tokens:
+                attributes[sc.GEN_AI_USAGE_IMAGE_INPUT_TOKENS] = usage.input_image_tokens
+            attributes[sc.TT_USAGE_SOURCE] = record.usage_source
+        cost = call.cost
+        if cost is not None:
+            attributes[sc.TT_COST_STATUS] = cost.status
+            if cost.usd is not None:
+                attributes[sc.TT_COST_USD] = cost.usd
+                attributes[sc.GEN_AI_USAGE_COST_AMOUNT] = cost.usd
+                attributes[sc.GEN_AI_USAGE_COST_CURRENCY] = "USD"
+                attributes[sc.GEN_AI_USAGE_COST_SOURCE] = cost.source or "local"
+            if cost.model:
+                attributes[sc.TT_COST_MODEL] = cost.model
+        if call.rerouted is not None:
+            attributes[sc.TT_MODEL_REROUTED] = call.rerouted
+        if record.response_attributes:
+            attributes.update(record.response_attributes)
+        return attributes
+
+    @staticmethod
+    def _record_error(span: Any, error: BaseException) -> None:
+        span.set_attribute(sc.ERROR_TYPE, error_type(error))
+        message = redact(str(error))[:1000]
+        span.set_status(Status(StatusCode.ERROR, message or type(error).__name__))
+        span.add_event(
+            "exception",
+            {"exception.type": error_type(error), "exception.message": message},
+        )
+
+    def _record_content(self, span: Any, record: CallRecord) -> None:
+        content: Dict[str, str] = {}
+        if record.system_instructions:
+            content[sc.GEN_AI_SYSTEM_INSTRUCTIONS] = json.dumps(record.system_instructions, ensure_ascii=False)
+        if record.input_messages:
+            content[sc.GEN_AI_INPUT_MESSAGES] = json.dumps(record.input_messages, ensure_ascii=False)
+        if record.output_messages:
+            content[sc.GEN_AI_OUTPUT_MESSAGES] = json.dumps(record.output_messages, ensure_ascii=False)
+        if not content:
+            return
+        if self.config.capture_on_span:
+            span.set_attributes(content)
+        if self.config.capture_as_event:
+            span.add_event(sc.GEN_AI_CONTENT_EVENT, content)
+
+    # -- metrics ----------------------------------------------------------------------------------
+
+    def _record_metrics(self, call: Call) -> None:
+        record = call.record
+        base: Dict[str, Any] = {
+            sc.GEN_AI_OPERATION_NAME: record.operation,
+            sc.GEN_AI_PROVIDER_NAME: record.provider,
+        }
+        if record.request_model:
+            base[sc.GEN_AI_REQUEST_MODEL] = record.request_model
+        if record.response_model:
+            base[sc.GEN_AI_RESPONSE_MODEL] = record.response_model
+        if record.server_address:
+            base[sc.SERVER_ADDRESS] = record.server_address
+        if call.error is not None:
+            base[sc.ERROR_TYPE] = error_type(call.error)
+        if call.attribution.metric_attributes:
+            base.update(call.attribution.metric_attributes)
+        instruments = self.instruments
+        instruments.duration.record(call.duration_s, base)
+        if call.first_chunk_ns is not None:
+            instruments.time_to_first_chunk.record((call.first_chunk_ns - call.start_ns) / 1e9, base)
+        cost = call.cost
+        calls_attributes = dict(base)
+        calls_attributes[sc.TT_COST_STATUS] = cost.status if cost else sc.COST_NO_USAGE
+        calls_attributes[sc.TT_MODEL_REROUTED] = bool(call.rerouted)
+        instruments.calls.add(1, calls_attributes)
+        usage = record.usage
+        if usage is None:
+            return
+        instruments.token_usage.record(usage.input_tokens, {**base, sc.GEN_AI_TOKEN_TYPE: "input"})
+        instruments.token_usage.record(usage.output_tokens, {**base, sc.GEN_AI_TOKEN_TYPE: "output"})
+        for token_type, count in usage.by_type().items():
+            if count:
+                instruments.tokens.add(count, {**base, sc.GEN_AI_TOKEN_TYPE: token_type})
+        if cost is not None and cost.usd is not None:
+            instruments.cost.add(cost.usd, base)
+
+    def _warn_reroute(self, record: CallRecord) -> None:
+        key = (record.request_model, record.response_model)
+        if key in self._reroute_warned:
+            return
+        self._reroute_warned.add(key)
+        logger.warning(
+            "tokentrace: %s answered a request for model %r with model %r (silent reroute); "
+            "the call is priced at %r's rates.",
+            record.provider,
+            record.request_model,
+            record.response_model,
+            record.response_model,
+        )

@@ -1,0 +1,155 @@
+"""``instrument()`` and ``uninstrument()``: the two calls most users ever make.
+
+Both are idempotent and thread-safe. ``instrument()`` builds one :class:`Pipeline` from the
+configuration and hands it to every adapter whose SDK is importable; ``uninstrument()`` puts
+every original function back.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any, Collection, List, Optional
+
+from .core.config import Config, ConfigError, build_config
+from .core.pipeline import Pipeline
+from .core.safety import report
+from .core.sdk_setup import configure_from_environment
+from .core.telemetry import create_instruments
+from .providers import load_instrumentors
+from .providers.base import ProviderInstrumentor
+
+logger = logging.getLogger("tokentrace")
+
+
+@dataclass
+class _Active:
+    config: Config
+    pipeline: Pipeline
+    instrumentors: List[ProviderInstrumentor]
+
+
+_lock = threading.RLock()
+_active: Optional[_Active] = None
+_warned_foreign: set = set()
+
+
+def instrument(**options: Any) -> None:
+    """Patch every supported LLM SDK that is installed; see the README for the options.
+
+    A second call while instrumented does nothing (call ``uninstrument()`` first to change
+    options). Configuration problems are logged and the defaults used, unless ``strict=True``,
+    which raises :class:`~tokentrace.ConfigError` instead.
+    """
+    global _active
+    with _lock:
+        if _active is not None:
+            logger.debug("tokentrace: instrument() called again; already instrumented, nothing to do")
+            return
+        config = build_config(options)
+        try:
+            _active = _build(config)
+        except ConfigError:
+            raise
+        except Exception as exc:
+            if config.strict:
+                raise
+            report("instrument()", exc)
+            _active = None
+
+
+def _build(config: Config) -> _Active:
+    from . import attribution, budgets, pricing
+
+    if config.configure_sdk and config.tracer_provider is None and config.meter_provider is None:
+        try:
+            configure_from_environment()
+        except Exception as exc:
+            report("OpenTelemetry SDK setup", exc)
+    instruments = create_instruments(config.tracer_provider, config.meter_provider)
+    prices = pricing.load_catalog(config)
+    capture, attribution_observers = attribution.setup(config)
+    observers = [*attribution_observers, *budgets.setup(config)]
+    pipeline = Pipeline(config, instruments, prices, capture, observers)
+    instrumentors = load_instrumentors(config.providers)
+    applied: List[ProviderInstrumentor] = []
+    for instrumentor in instrumentors:
+        _warn_foreign(instrumentor)
+        try:
+            instrumentor.instrument(pipeline)
+            applied.append(instrumentor)
+        except Exception as exc:
+            instrumentor.uninstrument()
+            report(f"instrumenting {instrumentor.name}", exc)
+    return _Active(config, pipeline, applied)
+
+
+def _warn_foreign(instrumentor: ProviderInstrumentor) -> None:
+    try:
+        foreign = instrumentor.foreign_instrumentation()
+    except Exception:
+        return
+    if foreign and instrumentor.name not in _warned_foreign:
+        _warned_foreign.add(instrumentor.name)
+        logger.warning(
+            "tokentrace: another instrumentation already wraps %s (%s); each call will produce two "
+            "spans and be counted twice. Uninstrument the other one, or leave %s out with "
+            "instrument(providers=[...]).",
+            instrumentor.name,
+            ", ".join(foreign),
+            instrumentor.name,
+        )
+
+
+def uninstrument() -> None:
+    """Restore every patched SDK function; safe to call when not instrumented."""
+    global _active
+    with _lock:
+        active, _active = _active, None
+        if active is None:
+            return
+        for instrumentor in active.instrumentors:
+            try:
+                instrumentor.uninstrument()
+            except Exception as exc:
+                report(f"uninstrumenting {instrumentor.name}", exc)
+        for observer in active.pipeline.observers:
+            close = getattr(observer, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception as exc:
+                    report("closing an observer", exc)
+
+
+def is_instrumented() -> bool:
+    return _active is not None
+
+
+def active_pipeline() -> Optional[Pipeline]:
+    """The pipeline in use, for tokentrace's own CLI and extensions."""
+    active = _active
+    return active.pipeline if active else None
+
+
+class TokentraceInstrumentor:
+    """The ``opentelemetry_instrumentor`` entry point: ``opentelemetry-instrument python app.py``.
+
+    ``opentelemetry-instrument`` configures the SDK first and then calls ``instrument()`` here;
+    tokentrace finds those providers in place and leaves them alone.
+    """
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        return ()
+
+    def instrument(self, **kwargs: Any) -> None:
+        kwargs.pop("skip_dep_check", None)
+        instrument(**kwargs)
+
+    def uninstrument(self, **kwargs: Any) -> None:
+        uninstrument()
+
+    @property
+    def is_instrumented_by_opentelemetry(self) -> bool:
+        return is_instrumented()

@@ -1,0 +1,36 @@
+"""Provider adapters: one subpackage per SDK, each translating that SDK to a CallRecord.
+
+``REGISTRY`` is the flat list ``instrument()`` walks; an adapter whose SDK is not installed is
+skipped without importing anything heavy.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import List, Optional, Sequence
+
+from .base import ProviderInstrumentor
+
+#: (provider option name, "module:Class")
+REGISTRY = [
+    ("openai", "tokentrace.providers.openai:OpenAIInstrumentor"),
+    ("anthropic", "tokentrace.providers.anthropic:AnthropicInstrumentor"),
+    ("google_genai", "tokentrace.providers.google_genai:GoogleGenAIInstrumentor"),
+    ("bedrock", "tokentrace.providers.bedrock:BedrockInstrumentor"),
+]
+
+
+def load_instrumentors(selected: Optional[Sequence[str]] = None) -> List[ProviderInstrumentor]:
+    found: List[ProviderInstrumentor] = []
+    for name, target in REGISTRY:
+        if selected is not None and name not in selected:
+            continue
+        module_name, class_name = target.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        instrumentor = getattr(module, class_name)()
+        if instrumentor.available():
+            found.append(instrumentor)
+    return found

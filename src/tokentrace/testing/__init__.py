@@ -1,0 +1,9 @@
+"""Test support that ships with tokentrace: a local provider server and in-memory telemetry.
+
+Users can drive their own code against :class:`ProviderServer` in their tests, exactly as
+tokentrace's own suite does.
+"""
+
+from .server import ProviderServer, ReceivedRequest, ResponsePlan
+
+__all__ = ["ProviderServer", "ReceivedRequest", "ResponsePlan"]

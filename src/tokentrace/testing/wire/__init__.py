@@ -1,0 +1,20 @@
+"""One module per provider wire format; each exposes ``register(server)``."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+MODULES = ("openai", "anthropic", "google", "bedrock")
+
+
+def register_all(server: Any) -> None:
+    for name in MODULES:
+        qualified = f"{__name__}.{name}"
+        try:
+            module = importlib.import_module(qualified)
+        except ModuleNotFoundError as exc:
+            if exc.name == qualified:
+                continue
+            raise
+        module.register(server)
