@@ -374,10 +374,9 @@ class Pipeline:
             return
         self._reroute_warned.add(key)
         logger.warning(
-            "tokentrace: %s answered a request for model %r with model %r (silent reroute); "
-            "the call is priced at %r's rates.",
+            "tokentrace: %s answered a request for model %r with model %r (silent reroute); such "
+            "calls are priced at the answering model's rates and marked tokentrace.model.rerouted=true.",
             record.provider,
             record.request_model,
-            record.response_model,
             record.response_model,
         )

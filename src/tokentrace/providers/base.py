@@ -56,8 +56,13 @@ def _resolve(patch: Patch) -> Optional[Tuple[Any, str, Any, bool]]:
 
 
 def is_foreign_wrapper(obj: Any) -> bool:
-    """True when ``obj`` was wrapped by some other instrumentation (it has ``__wrapped__``)."""
-    return hasattr(obj, "__wrapped__") and not getattr(obj, "_tokentrace_wrapper", False)
+    """True when another instrumentation's wrapt proxy sits on ``obj``.
+
+    Plain ``__wrapped__`` is no sign: SDKs decorate their own methods with ``functools.wraps``.
+    The OpenTelemetry, OpenInference, OpenLLMetry and Langfuse instrumentations all patch with
+    wrapt, whose wrappers are ``ObjectProxy`` instances.
+    """
+    return isinstance(obj, wrapt.ObjectProxy) and not getattr(obj, "_tokentrace_wrapper", False)
 
 
 class _TokentraceFunctionWrapper(wrapt.FunctionWrapper):

@@ -183,7 +183,7 @@ class ProviderServer:
         class _Handler(_RequestHandler):
             provider_server = server
 
-        self._httpd = ThreadingHTTPServer((self.host, self._port), _Handler)
+        self._httpd = _QuietHTTPServer((self.host, self._port), _Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="tokentrace-provider-server", daemon=True)
         self._thread.start()
@@ -220,6 +220,17 @@ class ProviderServer:
                     time.sleep(plan.delay_s)
                 return handler(self, request, match.groupdict(), plan)
         return Reply(404, {"error": {"message": f"no route for {request.method} {request.path}", "type": "invalid_request_error"}})
+
+
+class _QuietHTTPServer(ThreadingHTTPServer):
+    """Clients that hang up (closed streams, cancelled tasks) are normal here, not errors to print."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
 
 class _RequestHandler(BaseHTTPRequestHandler):

@@ -1,0 +1,250 @@
+"""OpenAI adapter (openai 3.x): chat completions, responses, embeddings, legacy completions.
+
+Patched at the SDK's choke point, ``SyncAPIClient.request`` / ``AsyncAPIClient.request``: every
+public method (``create``, ``parse``, ``.stream()`` helpers, ``with_raw_response``,
+``with_streaming_response``, Azure and OpenAI-compatible clients) goes through it, retries
+included, so one span covers the logical call as the GenAI conventions ask. Requests to other
+endpoints (files, models ...) pass straight through.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable, List, Mapping, Optional, Set, Tuple
+
+from ...core.pipeline import Call, Pipeline
+from ...core.safety import InstrumentationIntent, report
+from ..base import Patch, ProviderInstrumentor, is_foreign_wrapper
+from . import endpoints
+from .endpoints import CHAT, COMPLETIONS, build_record, client_target, endpoint_of, input_messages
+from .streams import ResultHandler
+
+#: Hosts that answered 400 to ``stream_options``; tokentrace stops asking them for stream usage.
+_hosts_rejecting_stream_options: Set[Optional[str]] = set()
+_hosts_lock = threading.Lock()
+
+_FOREIGN_TARGETS = (
+    ("openai.resources.chat.completions", "Completions", "create"),
+    ("openai.resources.chat.completions", "AsyncCompletions", "create"),
+    ("openai.resources.responses", "Responses", "create"),
+    ("openai.resources.embeddings", "Embeddings", "create"),
+    ("openai._base_client", "SyncAPIClient", "request"),
+)
+
+
+@dataclass
+class _Plan:
+    endpoint: str
+    call: Call
+    args: Tuple[Any, ...]
+    kwargs: dict
+    injected: bool
+    host: Optional[str]
+
+
+def _prepare(pipeline: Pipeline, instance: Any, args: Tuple[Any, ...], kwargs: dict) -> Optional[Tuple[str, Any, Tuple[Any, ...], dict, bool, Optional[str]]]:
+    """Everything tokentrace does before the request, except starting the call; pure and guarded."""
+    options = args[1] if len(args) > 1 else kwargs.get("options")
+    endpoint = endpoint_of(getattr(options, "url", ""), getattr(options, "method", ""))
+    if endpoint is None:
+        return None
+    body = options.json_data if isinstance(options.json_data, Mapping) else {}
+    stream = bool(kwargs.get("stream", False))
+    target = client_target(instance)
+    record = build_record(endpoint, body, target, stream)
+    if pipeline.config.capture_any:
+        system, messages = input_messages(endpoint, body)
+        record.system_instructions = system or None
+        record.input_messages = messages or None
+    injected = False
+    if stream and endpoint in (CHAT, COMPLETIONS) and pipeline.config.stream_usage:
+        stream_options = body.get("stream_options")
+        asked = isinstance(stream_options, Mapping) and stream_options.get("include_usage") is True
+        if not asked and target.address not in _hosts_rejecting_stream_options:
+            new_options = options.model_copy()
+            new_options.json_data = {
+                **body,
+                "stream_options": {**(stream_options if isinstance(stream_options, Mapping) else {}), "include_usage": True},
+            }
+            if len(args) > 1:
+                args = (args[0], new_options, *args[2:])
+            else:
+                kwargs = {**kwargs, "options": new_options}
+            injected = True
+    return endpoint, record, args, kwargs, injected, target.address
+
+
+def _begin(pipeline: Pipeline, instance: Any, args: Tuple[Any, ...], kwargs: dict) -> Optional[_Plan]:
+    try:
+        prepared = _prepare(pipeline, instance, args, kwargs)
+    except Exception as exc:
+        report("OpenAI request", exc)
+        return None
+    if prepared is None:
+        return None
+    endpoint, record, new_args, new_kwargs, injected, host = prepared
+    try:
+        call = pipeline.start(record)
+    except InstrumentationIntent:
+        raise
+    except Exception as exc:
+        report("OpenAI call start", exc)
+        return None
+    return _Plan(endpoint, call, new_args, new_kwargs, injected, host)
+
+
+def _rejects_stream_options(plan: _Plan, exc: BaseException) -> bool:
+    """A compatible endpoint refused the ``stream_options`` tokentrace added."""
+    try:
+        import openai
+
+        if plan.injected and isinstance(exc, openai.BadRequestError) and "stream_options" in str(exc):
+            with _hosts_lock:
+                _hosts_rejecting_stream_options.add(plan.host)
+            return True
+    except Exception as inner:
+        report("OpenAI stream_options fallback", inner)
+    return False
+
+
+def _activate(pipeline: Pipeline, call: Call) -> Optional[object]:
+    try:
+        return pipeline.activate(call)
+    except Exception as exc:
+        report("OpenAI span activation", exc)
+        return None
+
+
+def _deactivate(token: Optional[object]) -> None:
+    if token is not None:
+        try:
+            Pipeline.deactivate(token)
+        except Exception as exc:
+            report("OpenAI span deactivation", exc)
+
+
+def _fail(pipeline: Pipeline, call: Call, exc: BaseException) -> None:
+    try:
+        pipeline.finish(call, exc)
+    except Exception as inner:
+        report("OpenAI call failure", inner)
+
+
+def _deliver(pipeline: Pipeline, plan: _Plan, result: Any) -> Any:
+    try:
+        return ResultHandler(plan.call, pipeline, plan.endpoint, plan.injected).handle(result)
+    except Exception as exc:
+        report("OpenAI response", exc)
+        return result
+
+
+def _sync_request(pipeline: Pipeline) -> Callable[..., Any]:
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: Tuple[Any, ...], kwargs: dict) -> Any:
+        plan = _begin(pipeline, instance, args, kwargs)
+        if plan is None:
+            return wrapped(*args, **kwargs)
+        token = _activate(pipeline, plan.call)
+        try:
+            try:
+                result = wrapped(*plan.args, **plan.kwargs)
+            except BaseException as exc:
+                if not _rejects_stream_options(plan, exc):
+                    _fail(pipeline, plan.call, exc)
+                    raise
+                plan.injected = False
+                try:
+                    result = wrapped(*args, **kwargs)
+                except BaseException as retry_exc:
+                    _fail(pipeline, plan.call, retry_exc)
+                    raise
+        finally:
+            _deactivate(token)
+        return _deliver(pipeline, plan, result)
+
+    return wrapper
+
+
+def _async_request(pipeline: Pipeline) -> Callable[..., Any]:
+    async def wrapper(wrapped: Callable[..., Any], instance: Any, args: Tuple[Any, ...], kwargs: dict) -> Any:
+        plan = _begin(pipeline, instance, args, kwargs)
+        if plan is None:
+            return await wrapped(*args, **kwargs)
+        token = _activate(pipeline, plan.call)
+        try:
+            try:
+                result = await wrapped(*plan.args, **plan.kwargs)
+            except BaseException as exc:
+                if not _rejects_stream_options(plan, exc):
+                    _fail(pipeline, plan.call, exc)
+                    raise
+                plan.injected = False
+                try:
+                    result = await wrapped(*args, **kwargs)
+                except BaseException as retry_exc:
+                    _fail(pipeline, plan.call, retry_exc)
+                    raise
+        finally:
+            _deactivate(token)
+        return _deliver(pipeline, plan, result)
+
+    return wrapper
+
+
+def _strip_attribution(request: Any) -> None:
+    """Attribution rides W3C baggage between the app's services, never to the LLM provider."""
+    try:
+        from ...attribution.propagation import strip_attribution_baggage
+    except ImportError:
+        return
+    try:
+        strip_attribution_baggage(request.headers)
+    except Exception as exc:
+        report("OpenAI baggage stripping", exc)
+
+
+def _sync_prepare(pipeline: Pipeline) -> Callable[..., Any]:
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: Tuple[Any, ...], kwargs: dict) -> Any:
+        result = wrapped(*args, **kwargs)
+        _strip_attribution(args[0] if args else kwargs.get("request"))
+        return result
+
+    return wrapper
+
+
+def _async_prepare(pipeline: Pipeline) -> Callable[..., Any]:
+    async def wrapper(wrapped: Callable[..., Any], instance: Any, args: Tuple[Any, ...], kwargs: dict) -> Any:
+        result = await wrapped(*args, **kwargs)
+        _strip_attribution(args[0] if args else kwargs.get("request"))
+        return result
+
+    return wrapper
+
+
+class OpenAIInstrumentor(ProviderInstrumentor):
+    name = "openai"
+    module = "openai"
+
+    def patches(self) -> List[Patch]:
+        return [
+            Patch("openai._base_client", "SyncAPIClient.request", _sync_request),
+            Patch("openai._base_client", "AsyncAPIClient.request", _async_request),
+            Patch("openai._base_client", "SyncAPIClient._prepare_request", _sync_prepare),
+            Patch("openai._base_client", "AsyncAPIClient._prepare_request", _async_prepare),
+        ]
+
+    def foreign_instrumentation(self) -> List[str]:
+        import importlib
+
+        found = []
+        for module_name, class_name, method in _FOREIGN_TARGETS:
+            try:
+                owner = getattr(importlib.import_module(module_name), class_name)
+            except (ImportError, AttributeError):
+                continue
+            if is_foreign_wrapper(vars(owner).get(method)):
+                found.append(f"{module_name}.{class_name}.{method}")
+        return found
+
+
+__all__ = ["OpenAIInstrumentor", "endpoints"]

@@ -1,0 +1,331 @@
+"""Stream and raw-response proxies for the OpenAI SDK.
+
+A proxy is a ``wrapt.ObjectProxy`` around the SDK's own object, so the application keeps every
+attribute and method; only iteration, context management and ``close()`` pass through
+tokentrace. Per chunk the work is a few attribute reads. The call ends exactly once: when the
+stream is exhausted, closed, fails, or the proxy is garbage-collected.
+
+When tokentrace itself asked for ``stream_options.include_usage``, the usage-only chunk it
+caused is consumed here and never reaches the application, and the ``usage`` field the other
+chunks carry (as ``null``) is marked unset again, so the application sees exactly the chunks it
+would have seen without tokentrace.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+import wrapt
+
+from ...core.pipeline import Call, Pipeline
+from ...core.safety import report
+from . import extract
+from .endpoints import CHAT, COMPLETIONS, RESPONSES
+
+_RESPONSE_DONE_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
+
+
+class StreamState:
+    """What a stream has shown so far; ``observe`` says whether the app should see the item."""
+
+    __slots__ = ("call", "pipeline", "endpoint", "hide_usage_chunk", "capture", "texts", "reasons", "seen_first")
+
+    def __init__(self, call: Call, pipeline: Pipeline, endpoint: str, hide_usage_chunk: bool) -> None:
+        self.call = call
+        self.pipeline = pipeline
+        self.endpoint = endpoint
+        self.hide_usage_chunk = hide_usage_chunk
+        self.capture = pipeline.config.capture_any
+        self.texts: List[str] = []
+        self.reasons: Dict[int, str] = {}
+        self.seen_first = False
+
+    def observe(self, item: Any) -> bool:
+        try:
+            if not self.seen_first:
+                self.seen_first = True
+                self.pipeline.first_chunk(self.call)
+            if self.endpoint == RESPONSES:
+                return self._observe_response_event(item)
+            return self._observe_chunk(item)
+        except Exception as exc:
+            report("OpenAI stream chunk", exc)
+            return True
+
+    def _observe_chunk(self, chunk: Any) -> bool:
+        record = self.call.record
+        if record.response_model is None:
+            extract._common(record, chunk)
+        usage = chunk.usage
+        choices = chunk.choices
+        if usage is not None:
+            record.usage = extract.completion_usage(usage)
+            record.provider_cost_usd = extract._provider_cost(usage)
+            if self.hide_usage_chunk and not choices:
+                return False
+        elif self.hide_usage_chunk:
+            # Without tokentrace the field would not have been sent at all.
+            chunk.__pydantic_fields_set__.discard("usage")
+        for choice in choices:
+            if self.endpoint == CHAT:
+                text = choice.delta.content if choice.delta is not None else None
+            else:
+                text = choice.text
+            if text:
+                self.texts.append(text)
+            if choice.finish_reason:
+                self.reasons[choice.index] = choice.finish_reason
+        return True
+
+    def _observe_response_event(self, event: Any) -> bool:
+        kind = event.type
+        if kind == "response.output_text.delta":
+            self.texts.append(event.delta)
+        elif kind in _RESPONSE_DONE_EVENTS:
+            extract.fill_response(self.call.record, event.response, self.capture)
+        elif kind == "response.created" and self.call.record.response_model is None:
+            extract._common(self.call.record, event.response)
+        return True
+
+    def end(self, error: Optional[BaseException] = None) -> None:
+        try:
+            record = self.call.record
+            if self.reasons:
+                record.finish_reasons = [self.reasons[i] for i in sorted(self.reasons)]
+            if self.capture and self.texts and not record.output_messages:
+                reason = record.finish_reasons[0] if record.finish_reasons else "stop"
+                record.output_messages = [extract.output_message("".join(self.texts), reason)]
+            if record.usage is None and self.pipeline.config.estimate_usage:
+                record.estimate_output_text = "".join(self.texts)
+                record.estimate_input_text = record.prompt_text() if record.prompt_text else ""
+            self.pipeline.finish(self.call, error)
+        except Exception as exc:
+            report("OpenAI stream end", exc)
+
+
+class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+    """Wraps ``openai.Stream``."""
+
+    def __init__(self, stream: Any, state: StreamState) -> None:
+        super().__init__(stream)
+        self._self_state = state
+
+    def __iter__(self) -> "SyncStreamProxy":
+        return self
+
+    def __next__(self) -> Any:
+        state = self._self_state
+        try:
+            while True:
+                item = self.__wrapped__.__next__()
+                if state.observe(item):
+                    return item
+        except StopIteration:
+            state.end()
+            raise
+        except BaseException as exc:
+            state.end(exc)
+            raise
+
+    def __enter__(self) -> "SyncStreamProxy":
+        self.__wrapped__.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> Any:
+        try:
+            return self.__wrapped__.__exit__(*exc_info)
+        finally:
+            self._self_state.end()
+
+    def close(self) -> None:
+        try:
+            self.__wrapped__.close()
+        finally:
+            self._self_state.end()
+
+    def __del__(self) -> None:
+        try:
+            self._self_state.end()
+        except Exception:
+            pass
+
+
+class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+    """Wraps ``openai.AsyncStream``."""
+
+    def __init__(self, stream: Any, state: StreamState) -> None:
+        super().__init__(stream)
+        self._self_state = state
+
+    def __aiter__(self) -> "AsyncStreamProxy":
+        return self
+
+    async def __anext__(self) -> Any:
+        state = self._self_state
+        try:
+            while True:
+                item = await self.__wrapped__.__anext__()
+                if state.observe(item):
+                    return item
+        except StopAsyncIteration:
+            state.end()
+            raise
+        except BaseException as exc:
+            state.end(exc)
+            raise
+
+    async def __aenter__(self) -> "AsyncStreamProxy":
+        await self.__wrapped__.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> Any:
+        try:
+            return await self.__wrapped__.__aexit__(*exc_info)
+        finally:
+            self._self_state.end()
+
+    async def close(self) -> None:
+        try:
+            await self.__wrapped__.close()
+        finally:
+            self._self_state.end()
+
+    def __del__(self) -> None:
+        try:
+            self._self_state.end()
+        except Exception:
+            pass
+
+
+class ResultHandler:
+    """Turns what the SDK's ``request`` returned into telemetry, and into what the app receives."""
+
+    __slots__ = ("call", "pipeline", "endpoint", "hide_usage_chunk")
+
+    def __init__(self, call: Call, pipeline: Pipeline, endpoint: str, hide_usage_chunk: bool) -> None:
+        self.call = call
+        self.pipeline = pipeline
+        self.endpoint = endpoint
+        self.hide_usage_chunk = hide_usage_chunk
+
+    def handle(self, result: Any) -> Any:
+        """Return the object to give the application (the result itself, or a proxy of it)."""
+        from openai import AsyncStream, Stream
+        from openai._legacy_response import LegacyAPIResponse
+        from openai._response import APIResponse, AsyncAPIResponse
+
+        if isinstance(result, Stream):
+            return SyncStreamProxy(result, self._stream_state())
+        if isinstance(result, AsyncStream):
+            return AsyncStreamProxy(result, self._stream_state())
+        if isinstance(result, LegacyAPIResponse):
+            return self._legacy_raw(result)
+        if isinstance(result, APIResponse):
+            return SyncRawResponseProxy(result, self)
+        if isinstance(result, AsyncAPIResponse):
+            return AsyncRawResponseProxy(result, self)
+        self.complete(result)
+        return result
+
+    def _stream_state(self) -> StreamState:
+        return StreamState(self.call, self.pipeline, self.endpoint, self.hide_usage_chunk)
+
+    def _legacy_raw(self, raw: Any) -> Any:
+        if self.call.record.stream:
+            return SyncRawResponseProxy(raw, self)
+        try:
+            # parse() caches its result, so the application's own parse() returns this same object.
+            self.complete(raw.parse())
+        except Exception as exc:
+            report("OpenAI raw response", exc)
+            self.pipeline.finish(self.call)
+        return raw
+
+    def complete(self, result: Any) -> None:
+        record = self.call.record
+        capture = self.pipeline.config.capture_any
+        if self.endpoint == RESPONSES:
+            extract.fill_response(record, result, capture)
+        elif self.endpoint == CHAT or self.endpoint == COMPLETIONS:
+            extract.fill_chat(record, result, capture)
+        else:
+            extract.fill_embeddings(record, result)
+        self.pipeline.finish(self.call)
+
+    def parsed(self, value: Any) -> Any:
+        """What a raw response's ``parse()`` returned: a stream to proxy, or the final object."""
+        try:
+            from openai import AsyncStream, Stream
+
+            if isinstance(value, Stream):
+                return SyncStreamProxy(value, self._stream_state())
+            if isinstance(value, AsyncStream):
+                return AsyncStreamProxy(value, self._stream_state())
+            self.complete(value)
+        except Exception as exc:
+            report("OpenAI raw response parse", exc)
+        return value
+
+    def abandon(self) -> None:
+        """The raw response was closed or dropped without being parsed: end with what is known."""
+        self.pipeline.finish(self.call)
+
+
+class SyncRawResponseProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+    """Wraps ``APIResponse`` / ``LegacyAPIResponse`` from ``with_raw_response`` / ``with_streaming_response``."""
+
+    def __init__(self, raw: Any, handler: ResultHandler) -> None:
+        super().__init__(raw)
+        self._self_handler = handler
+        self._self_parsed: Dict[Any, Any] = {}
+
+    def parse(self, *args: Any, **kwargs: Any) -> Any:
+        value = self.__wrapped__.parse(*args, **kwargs)
+        key = id(value)
+        if key not in self._self_parsed:
+            self._self_parsed[key] = self._self_handler.parsed(value)
+        return self._self_parsed[key]
+
+    def close(self) -> None:
+        try:
+            self.__wrapped__.close()
+        finally:
+            if not self._self_parsed:
+                self._self_handler.abandon()
+
+    def __del__(self) -> None:
+        try:
+            if not self._self_parsed:
+                self._self_handler.abandon()
+        except Exception:
+            pass
+
+
+class AsyncRawResponseProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+    """Wraps ``AsyncAPIResponse`` from ``with_streaming_response`` / ``with_raw_response`` on async clients."""
+
+    def __init__(self, raw: Any, handler: ResultHandler) -> None:
+        super().__init__(raw)
+        self._self_handler = handler
+        self._self_parsed: Dict[Any, Any] = {}
+
+    async def parse(self, *args: Any, **kwargs: Any) -> Any:
+        value = await self.__wrapped__.parse(*args, **kwargs)
+        key = id(value)
+        if key not in self._self_parsed:
+            self._self_parsed[key] = self._self_handler.parsed(value)
+        return self._self_parsed[key]
+
+    async def close(self) -> None:
+        try:
+            await self.__wrapped__.close()
+        finally:
+            if not self._self_parsed:
+                self._self_handler.abandon()
+
+    def __del__(self) -> None:
+        try:
+            if not self._self_parsed:
+                self._self_handler.abandon()
+        except Exception:
+            pass
