@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import List, Optional, Sequence
 
+from ..core.safety import report
 from .base import ProviderInstrumentor
 
 #: (provider option name, "module:Class")
@@ -27,10 +28,13 @@ def load_instrumentors(selected: Optional[Sequence[str]] = None) -> List[Provide
             continue
         module_name, class_name = target.split(":")
         try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        instrumentor = getattr(module, class_name)()
-        if instrumentor.available():
-            found.append(instrumentor)
+            instrumentor = getattr(importlib.import_module(module_name), class_name)()
+            if instrumentor.available():
+                found.append(instrumentor)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                report(f"loading the {name} adapter", exc)
+        except Exception as exc:
+            # One broken adapter must not take the others down with it.
+            report(f"loading the {name} adapter", exc)
     return found

@@ -55,6 +55,10 @@ def _resolve(patch: Patch) -> Optional[Tuple[Any, str, Any, bool]]:
     return owner, name, original, own or not isinstance(owner, type)
 
 
+# wrapt 2's FunctionWrapper derives from BaseObjectProxy, not from the Python-level ObjectProxy.
+_WRAPT_PROXIES = (wrapt.ObjectProxy, getattr(wrapt, "BaseObjectProxy", wrapt.ObjectProxy))
+
+
 def is_foreign_wrapper(obj: Any) -> bool:
     """True when another instrumentation's wrapt proxy sits on ``obj``.
 
@@ -62,7 +66,7 @@ def is_foreign_wrapper(obj: Any) -> bool:
     The OpenTelemetry, OpenInference, OpenLLMetry and Langfuse instrumentations all patch with
     wrapt, whose wrappers are ``ObjectProxy`` instances.
     """
-    return isinstance(obj, wrapt.ObjectProxy) and not getattr(obj, "_tokentrace_wrapper", False)
+    return isinstance(obj, _WRAPT_PROXIES) and not getattr(obj, "_tokentrace_wrapper", False)
 
 
 class _TokentraceFunctionWrapper(wrapt.FunctionWrapper):

@@ -18,7 +18,7 @@ from ...core.safety import InstrumentationIntent, report
 from ..base import Patch, ProviderInstrumentor, is_foreign_wrapper
 from . import endpoints
 from .endpoints import CHAT, COMPLETIONS, build_record, client_target, endpoint_of, input_messages
-from .streams import ResultHandler
+from .streams import ResultHandler, filter_injected_usage
 
 #: Hosts that answered 400 to ``stream_options``; tokentrace stops asking them for stream usage.
 _hosts_rejecting_stream_options: Set[Optional[str]] = set()
@@ -136,7 +136,11 @@ def _deliver(pipeline: Pipeline, plan: _Plan, result: Any) -> Any:
         return ResultHandler(plan.call, pipeline, plan.endpoint, plan.injected).handle(result)
     except Exception as exc:
         report("OpenAI response", exc)
-        return result
+    try:
+        pipeline.finish(plan.call)
+    except Exception as exc:
+        report("OpenAI call end", exc)
+    return filter_injected_usage(result) if plan.injected else result
 
 
 def _sync_request(pipeline: Pipeline) -> Callable[..., Any]:

@@ -26,7 +26,11 @@ _RESPONSE_DONE_EVENTS = frozenset({"response.completed", "response.incomplete", 
 
 
 class StreamState:
-    """What a stream has shown so far; ``observe`` says whether the app should see the item."""
+    """What a stream has shown so far; ``observe`` says whether the app should see the item.
+
+    The hiding of the usage-only chunk relies on the ``usage``/``choices`` fields that the
+    ``openai`` SDK types define for chat and legacy completion chunks.
+    """
 
     __slots__ = ("call", "pipeline", "endpoint", "hide_usage_chunk", "capture", "texts", "reasons", "seen_first")
 
@@ -41,32 +45,34 @@ class StreamState:
         self.seen_first = False
 
     def observe(self, item: Any) -> bool:
+        visible = True
         try:
+            if self.hide_usage_chunk and self.endpoint != RESPONSES:
+                # Decided before anything else, so a fault below can never leak tokentrace's chunk.
+                visible = not (item.usage is not None and not item.choices)
             if not self.seen_first:
                 self.seen_first = True
                 self.pipeline.first_chunk(self.call)
             if self.endpoint == RESPONSES:
-                return self._observe_response_event(item)
-            return self._observe_chunk(item)
+                self._observe_response_event(item)
+            else:
+                self._observe_chunk(item)
         except Exception as exc:
             report("OpenAI stream chunk", exc)
-            return True
+        return visible
 
-    def _observe_chunk(self, chunk: Any) -> bool:
+    def _observe_chunk(self, chunk: Any) -> None:
         record = self.call.record
         if record.response_model is None:
             extract._common(record, chunk)
         usage = chunk.usage
-        choices = chunk.choices
         if usage is not None:
             record.usage = extract.completion_usage(usage)
             record.provider_cost_usd = extract._provider_cost(usage)
-            if self.hide_usage_chunk and not choices:
-                return False
         elif self.hide_usage_chunk:
             # Without tokentrace the field would not have been sent at all.
             chunk.__pydantic_fields_set__.discard("usage")
-        for choice in choices:
+        for choice in chunk.choices:
             if self.endpoint == CHAT:
                 text = choice.delta.content if choice.delta is not None else None
             else:
@@ -75,9 +81,8 @@ class StreamState:
                 self.texts.append(text)
             if choice.finish_reason:
                 self.reasons[choice.index] = choice.finish_reason
-        return True
 
-    def _observe_response_event(self, event: Any) -> bool:
+    def _observe_response_event(self, event: Any) -> None:
         kind = event.type
         if kind == "response.output_text.delta":
             self.texts.append(event.delta)
@@ -85,7 +90,6 @@ class StreamState:
             extract.fill_response(self.call.record, event.response, self.capture)
         elif kind == "response.created" and self.call.record.response_model is None:
             extract._common(self.call.record, event.response)
-        return True
 
     def end(self, error: Optional[BaseException] = None) -> None:
         try:
@@ -101,6 +105,13 @@ class StreamState:
             self.pipeline.finish(self.call, error)
         except Exception as exc:
             report("OpenAI stream end", exc)
+
+
+def _end(state: "StreamState", error: Optional[BaseException] = None) -> None:
+    try:
+        state.end(error)
+    except Exception as exc:
+        report("OpenAI stream end", exc)
 
 
 class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
@@ -121,10 +132,10 @@ class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
                 if state.observe(item):
                     return item
         except StopIteration:
-            state.end()
+            _end(state)
             raise
         except BaseException as exc:
-            state.end(exc)
+            _end(state, exc)
             raise
 
     def __enter__(self) -> "SyncStreamProxy":
@@ -135,19 +146,16 @@ class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         try:
             return self.__wrapped__.__exit__(*exc_info)
         finally:
-            self._self_state.end()
+            _end(self._self_state)
 
     def close(self) -> None:
         try:
             self.__wrapped__.close()
         finally:
-            self._self_state.end()
+            _end(self._self_state)
 
     def __del__(self) -> None:
-        try:
-            self._self_state.end()
-        except Exception:
-            pass
+        _end(self._self_state)
 
 
 class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
@@ -168,10 +176,10 @@ class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
                 if state.observe(item):
                     return item
         except StopAsyncIteration:
-            state.end()
+            _end(state)
             raise
         except BaseException as exc:
-            state.end(exc)
+            _end(state, exc)
             raise
 
     async def __aenter__(self) -> "AsyncStreamProxy":
@@ -182,19 +190,67 @@ class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         try:
             return await self.__wrapped__.__aexit__(*exc_info)
         finally:
-            self._self_state.end()
+            _end(self._self_state)
 
     async def close(self) -> None:
         try:
             await self.__wrapped__.close()
         finally:
-            self._self_state.end()
+            _end(self._self_state)
 
     def __del__(self) -> None:
+        _end(self._self_state)
+
+
+class _UsageChunkFilter:
+    """Last resort when tokentrace failed to set up its stream proxy: still hide the chunk it caused."""
+
+    @staticmethod
+    def visible(item: Any) -> bool:
         try:
-            self._self_state.end()
+            return not (item.usage is not None and not item.choices)
         except Exception:
-            pass
+            return True
+
+
+class SyncUsageFilter(wrapt.ObjectProxy):  # type: ignore[misc]
+    def __iter__(self) -> "SyncUsageFilter":
+        return self
+
+    def __next__(self) -> Any:
+        while True:
+            item = self.__wrapped__.__next__()
+            if _UsageChunkFilter.visible(item):
+                return item
+
+    def __enter__(self) -> "SyncUsageFilter":
+        self.__wrapped__.__enter__()
+        return self
+
+
+class AsyncUsageFilter(wrapt.ObjectProxy):  # type: ignore[misc]
+    def __aiter__(self) -> "AsyncUsageFilter":
+        return self
+
+    async def __anext__(self) -> Any:
+        while True:
+            item = await self.__wrapped__.__anext__()
+            if _UsageChunkFilter.visible(item):
+                return item
+
+    async def __aenter__(self) -> "AsyncUsageFilter":
+        await self.__wrapped__.__aenter__()
+        return self
+
+
+def filter_injected_usage(result: Any) -> Any:
+    from openai import AsyncStream, Stream
+
+    if isinstance(result, Stream):
+        return SyncUsageFilter(result)
+    if isinstance(result, AsyncStream):
+        return AsyncUsageFilter(result)
+    return result
 
 
 class ResultHandler:

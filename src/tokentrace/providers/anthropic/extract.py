@@ -1,0 +1,161 @@
+"""The response half of the call record, from Anthropic ``Message`` objects and usage.
+
+Anthropic's ``input_tokens`` *exclude* the prompt tokens read from or written to the cache; the
+canonical record counts the whole prompt, so ``input = input_tokens + cache_read + cache_write``
+and each part is billed once (plain, cache-read and cache-write rates). The cache writes are
+split by TTL in ``cache_creation``; the 1-hour part is ``cache_write_long_tokens``. Thinking
+tokens are inside ``output_tokens`` (``output_tokens_details.thinking_tokens`` is the subset).
+
+Reads are defensive: proxies and gateways send partial, null or oddly typed usage, and a
+malformed response must never raise into the application. Counts that are not non-negative
+integers are treated as absent.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Mapping, Optional
+
+from ...core.record import CallRecord, Usage
+from . import attributes as aa
+from .request import parts
+
+#: Anthropic stop reasons -> the GenAI conventions' finish reasons.
+FINISH_REASONS = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "tool_use": "tool_call",
+    "refusal": "content_filter",
+    "pause_turn": "pause_turn",
+}
+
+#: The usage fields an Anthropic stream repeats or updates in ``message_delta``.
+USAGE_FIELDS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_creation_input_tokens",
+    "cache_read_input_tokens",
+    "cache_creation",
+    "output_tokens_details",
+    "service_tier",
+    "speed",
+    "inference_geo",
+)
+
+
+def count(value: Any) -> int:
+    """A token count, or 0 for anything that is not a non-negative integer."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return 0
+    return value
+
+
+def get(obj: Any, name: str) -> Any:
+    if obj is None:
+        return None
+    if isinstance(obj, Mapping):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def usage_fields(usage: Any) -> Dict[str, Any]:
+    """The non-null usage fields of a usage object or dict (the stream merges these)."""
+    found: Dict[str, Any] = {}
+    for name in USAGE_FIELDS:
+        value = get(usage, name)
+        if value is not None:
+            found[name] = value
+    return found
+
+
+def canonical_usage(usage: Any) -> Optional[Usage]:
+    """Anthropic usage in the canonical shape; ``None`` when there is no usage at all."""
+    if usage is None or (isinstance(usage, Mapping) and not usage):
+        return None
+    uncached = count(get(usage, "input_tokens"))
+    cache_read = count(get(usage, "cache_read_input_tokens"))
+    cache_write = count(get(usage, "cache_creation_input_tokens"))
+    breakdown = get(usage, "cache_creation")
+    write_5m = count(get(breakdown, "ephemeral_5m_input_tokens"))
+    write_1h = count(get(breakdown, "ephemeral_1h_input_tokens"))
+    if not cache_write:
+        # Some gateways send only the TTL breakdown.
+        cache_write = write_5m + write_1h
+    output = count(get(usage, "output_tokens"))
+    thinking = count(get(get(usage, "output_tokens_details"), "thinking_tokens"))
+    return Usage(
+        input_tokens=uncached + cache_read + cache_write,
+        output_tokens=output,
+        cache_read_tokens=cache_read,
+        cache_write_tokens=cache_write,
+        cache_write_long_tokens=min(write_1h, cache_write),
+        reasoning_tokens=min(thinking, output),
+    )
+
+
+def usage_attributes(record: CallRecord, usage: Any) -> None:
+    """What the usage says beside the counts: service tier, TTL breakdown, speed, region."""
+    tier = get(usage, "service_tier")
+    if isinstance(tier, str) and tier:
+        record.service_tier = tier
+        record.response_attributes[aa.RESPONSE_SERVICE_TIER] = tier
+        if tier == "batch":
+            record.batch = True
+    breakdown = get(usage, "cache_creation")
+    for name, attribute in (("ephemeral_5m_input_tokens", aa.CACHE_WRITE_5M), ("ephemeral_1h_input_tokens", aa.CACHE_WRITE_1H)):
+        value = count(get(breakdown, name))
+        if value:
+            record.response_attributes[attribute] = value
+    for name, attribute in (("speed", aa.SPEED), ("inference_geo", aa.INFERENCE_GEO)):
+        value = get(usage, name)
+        if isinstance(value, str) and value:
+            record.response_attributes[attribute] = value
+
+
+def fill_usage(record: CallRecord, usage: Any) -> None:
+    record.usage = canonical_usage(usage)
+    if usage is not None:
+        usage_attributes(record, usage)
+
+
+def fill_identity(record: CallRecord, message: Any) -> None:
+    """Model and id of a ``Message`` (or of the message in ``message_start``)."""
+    model = get(message, "model")
+    if isinstance(model, str) and model:
+        record.response_model = model
+    message_id = get(message, "id")
+    if isinstance(message_id, str) and message_id:
+        record.response_id = message_id
+
+
+def fill_stop_reason(record: CallRecord, stop_reason: Any) -> None:
+    if isinstance(stop_reason, str) and stop_reason:
+        record.finish_reasons = [FINISH_REASONS.get(stop_reason, stop_reason)]
+        record.response_attributes[aa.STOP_REASON] = stop_reason
+
+
+def output_message(content: Any, finish_reason: str) -> Dict[str, Any]:
+    return {"role": "assistant", "parts": parts(_plain_blocks(content)), "finish_reason": finish_reason}
+
+
+def _plain_blocks(content: Any) -> List[Any]:
+    """SDK content blocks as dicts (the part mapper reads mappings)."""
+    blocks: List[Any] = []
+    for block in content if isinstance(content, list) else []:
+        if isinstance(block, Mapping):
+            blocks.append(block)
+        else:
+            dump = getattr(block, "model_dump", None)
+            blocks.append(dump() if callable(dump) else None)
+    return blocks
+
+
+def fill_message(record: CallRecord, message: Any, capture: bool) -> None:
+    """A complete ``Message`` / ``BetaMessage`` / ``ParsedMessage``."""
+    fill_identity(record, message)
+    fill_stop_reason(record, get(message, "stop_reason"))
+    fill_usage(record, get(message, "usage"))
+    if capture:
+        reason = record.finish_reasons[0] if record.finish_reasons else "stop"
+        record.output_messages = [output_message(get(message, "content"), reason)]

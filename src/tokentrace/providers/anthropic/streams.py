@@ -1,0 +1,297 @@
+"""Stream and raw-response proxies for the Anthropic SDK.
+
+A proxy is a ``wrapt.ObjectProxy`` around the SDK's own ``Stream`` / ``AsyncStream``, so the
+application (and the SDK's own ``MessageStream`` helper, which reads the raw stream through it:
+``text_stream``, ``get_final_message()``, ``until_done()``) keeps every attribute and method, and
+sees exactly the events it would see without tokentrace. Per event the work is one attribute read
+and a few comparisons; only ``message_start`` and ``message_delta`` (model, usage, stop reason)
+are read further, and delta text is kept only when content capture is on or the stream turned
+out to carry no usage (then it is counted locally, off the hot path).
+
+Usage in a stream: ``message_start`` carries the input and cache counts, ``message_delta`` the
+*cumulative* output count (and, on the current API, the input and cache counts again). Fields
+are merged, the last value winning, never summed.
+
+The call ends exactly once: when the stream is exhausted, closed, fails, or the proxy is
+garbage-collected.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+import wrapt
+
+from ...core.pipeline import Call, Pipeline
+from ...core.safety import report
+from . import extract
+
+
+class StreamState:
+    """What a stream has shown so far."""
+
+    __slots__ = ("call", "pipeline", "capture", "collect", "usage", "texts", "thinking", "stop_reason", "first")
+
+    def __init__(self, call: Call, pipeline: Pipeline) -> None:
+        self.call = call
+        self.pipeline = pipeline
+        self.capture = pipeline.config.capture_any
+        #: Keep delta text: for capture, or until message_start shows the stream reports usage.
+        self.collect = True
+        self.usage: Dict[str, Any] = {}
+        self.texts: List[str] = []
+        self.thinking: List[str] = []
+        self.stop_reason: Optional[str] = None
+        self.first = True
+
+    def observe(self, event: Any) -> None:
+        try:
+            kind = event.type
+            if kind == "content_block_delta":
+                if self.first:
+                    self.first = False
+                    self.pipeline.first_chunk(self.call)
+                if self.collect:
+                    self._collect(event.delta)
+            elif kind == "message_start":
+                message = event.message
+                extract.fill_identity(self.call.record, message)
+                self.usage.update(extract.usage_fields(getattr(message, "usage", None)))
+                self.collect = self.capture or not self.usage
+            elif kind == "message_delta":
+                reason = getattr(event.delta, "stop_reason", None)
+                if reason:
+                    self.stop_reason = reason
+                self.usage.update(extract.usage_fields(getattr(event, "usage", None)))
+        except Exception as exc:
+            report("Anthropic stream event", exc)
+
+    def _collect(self, delta: Any) -> None:
+        kind = getattr(delta, "type", None)
+        if kind == "text_delta":
+            self.texts.append(delta.text)
+        elif kind == "thinking_delta":
+            self.thinking.append(delta.thinking)
+
+    def end(self, error: Optional[BaseException] = None) -> None:
+        try:
+            record = self.call.record
+            if self.usage:
+                extract.fill_usage(record, self.usage)
+            extract.fill_stop_reason(record, self.stop_reason)
+            if self.capture and (self.texts or self.thinking):
+                blocks = []
+                if self.thinking:
+                    blocks.append({"type": "thinking", "thinking": "".join(self.thinking)})
+                blocks.append({"type": "text", "text": "".join(self.texts)})
+                reason = record.finish_reasons[0] if record.finish_reasons else "stop"
+                record.output_messages = [extract.output_message(blocks, reason)]
+            if record.usage is None and self.pipeline.config.estimate_usage:
+                record.estimate_output_text = "".join(self.thinking) + "".join(self.texts)
+                record.estimate_input_text = record.prompt_text() if record.prompt_text else ""
+        except Exception as exc:
+            report("Anthropic stream end", exc)
+        self.pipeline.finish(self.call, error)
+
+
+class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+    """Wraps ``anthropic.Stream`` (and ``Stream`` of beta events)."""
+
+    def __init__(self, stream: Any, state: StreamState) -> None:
+        super().__init__(stream)
+        self._self_state = state
+
+    def __iter__(self) -> "SyncStreamProxy":
+        return self
+
+    def __next__(self) -> Any:
+        try:
+            item = self.__wrapped__.__next__()
+        except StopIteration:
+            self._self_state.end()
+            raise
+        except BaseException as exc:
+            self._self_state.end(exc)
+            raise
+        self._self_state.observe(item)
+        return item
+
+    def __enter__(self) -> "SyncStreamProxy":
+        self.__wrapped__.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> Any:
+        try:
+            return self.__wrapped__.__exit__(*exc_info)
+        finally:
+            self._self_state.end()
+
+    def close(self) -> None:
+        try:
+            self.__wrapped__.close()
+        finally:
+            self._self_state.end()
+
+    def __del__(self) -> None:
+        try:
+            self._self_state.end()
+        except Exception:
+            pass
+
+
+class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+    """Wraps ``anthropic.AsyncStream``."""
+
+    def __init__(self, stream: Any, state: StreamState) -> None:
+        super().__init__(stream)
+        self._self_state = state
+
+    def __aiter__(self) -> "AsyncStreamProxy":
+        return self
+
+    async def __anext__(self) -> Any:
+        try:
+            item = await self.__wrapped__.__anext__()
+        except StopAsyncIteration:
+            self._self_state.end()
+            raise
+        except BaseException as exc:
+            self._self_state.end(exc)
+            raise
+        self._self_state.observe(item)
+        return item
+
+    async def __aenter__(self) -> "AsyncStreamProxy":
+        await self.__wrapped__.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> Any:
+        try:
+            return await self.__wrapped__.__aexit__(*exc_info)
+        finally:
+            self._self_state.end()
+
+    async def close(self) -> None:
+        try:
+            await self.__wrapped__.close()
+        finally:
+            self._self_state.end()
+
+    def __del__(self) -> None:
+        try:
+            self._self_state.end()
+        except Exception:
+            pass
+
+
+class ResultHandler:
+    """Turns what the SDK's ``request`` returned into telemetry, and into what the app receives."""
+
+    __slots__ = ("call", "pipeline")
+
+    def __init__(self, call: Call, pipeline: Pipeline) -> None:
+        self.call = call
+        self.pipeline = pipeline
+
+    def wrap_stream(self, value: Any) -> Any:
+        """A proxy for an SDK stream; ``None`` when ``value`` is not one."""
+        from anthropic import AsyncStream, Stream
+
+        if isinstance(value, Stream):
+            return SyncStreamProxy(value, StreamState(self.call, self.pipeline))
+        if isinstance(value, AsyncStream):
+            return AsyncStreamProxy(value, StreamState(self.call, self.pipeline))
+        return None
+
+    def is_raw(self, value: Any) -> bool:
+        from anthropic._response import BaseAPIResponse
+
+        return isinstance(value, BaseAPIResponse)
+
+    def read_now(self, raw: Any) -> bool:
+        """Whether a raw response's body is already read (``with_raw_response`` of a non-stream
+        call), so parsing it now costs nothing the app would not pay: ``parse()`` caches."""
+        return not self.call.record.stream and bool(getattr(raw.http_response, "is_closed", False))
+
+    def complete(self, message: Any) -> None:
+        try:
+            extract.fill_message(self.call.record, message, self.pipeline.config.capture_any)
+        except Exception as exc:
+            report("Anthropic response", exc)
+        self.pipeline.finish(self.call)
+
+    def parsed(self, value: Any) -> Any:
+        """What a raw response's ``parse()`` returned: a stream to proxy, or the final message."""
+        try:
+            proxy = self.wrap_stream(value)
+            if proxy is not None:
+                return proxy
+        except Exception as exc:
+            report("Anthropic raw response parse", exc)
+            return value
+        self.complete(value)
+        return value
+
+    def abandon(self) -> None:
+        """The raw response was closed or dropped without being parsed: end with what is known."""
+        self.pipeline.finish(self.call)
+
+
+class SyncRawResponseProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+    """Wraps ``APIResponse`` from ``with_streaming_response`` (and unread ``with_raw_response``)."""
+
+    def __init__(self, raw: Any, handler: ResultHandler) -> None:
+        super().__init__(raw)
+        self._self_handler = handler
+        self._self_parsed: Dict[int, Any] = {}
+
+    def parse(self, *args: Any, **kwargs: Any) -> Any:
+        value = self.__wrapped__.parse(*args, **kwargs)
+        key = id(value)
+        if key not in self._self_parsed:
+            self._self_parsed[key] = self._self_handler.parsed(value)
+        return self._self_parsed[key]
+
+    def close(self) -> None:
+        try:
+            self.__wrapped__.close()
+        finally:
+            if not self._self_parsed:
+                self._self_handler.abandon()
+
+    def __del__(self) -> None:
+        try:
+            if not self._self_parsed:
+                self._self_handler.abandon()
+        except Exception:
+            pass
+
+
+class AsyncRawResponseProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+    """Wraps ``AsyncAPIResponse`` from ``with_streaming_response`` on async clients."""
+
+    def __init__(self, raw: Any, handler: ResultHandler) -> None:
+        super().__init__(raw)
+        self._self_handler = handler
+        self._self_parsed: Dict[int, Any] = {}
+
+    async def parse(self, *args: Any, **kwargs: Any) -> Any:
+        value = await self.__wrapped__.parse(*args, **kwargs)
+        key = id(value)
+        if key not in self._self_parsed:
+            self._self_parsed[key] = self._self_handler.parsed(value)
+        return self._self_parsed[key]
+
+    async def close(self) -> None:
+        try:
+            await self.__wrapped__.close()
+        finally:
+            if not self._self_parsed:
+                self._self_handler.abandon()
+
+    def __del__(self) -> None:
+        try:
+            if not self._self_parsed:
+                self._self_handler.abandon()
+        except Exception:
+            pass

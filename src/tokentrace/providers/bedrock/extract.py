@@ -1,0 +1,322 @@
+"""Bedrock Runtime requests and responses, read into the provider-neutral call record.
+
+Pure functions over the plain dicts botocore builds and returns. Bedrock's responses name no
+model, so the answering model is the requested ``modelId``; inference-profile and foundation
+model ARNs are reduced to the id inside them (``us.anthropic.claude-…``) so the price catalog
+can match, while opaque ARNs (application inference profiles, provisioned throughput) are kept
+as they are and priced as unknown rather than guessed.
+
+Usage follows Bedrock's and Anthropic's convention that ``inputTokens`` exclude cache reads and
+writes; the canonical ``input_tokens`` adds them back. InvokeModel bodies are recognised by
+shape, not by model id, because an ARN may hide the family.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List, Mapping, Optional
+
+from ...core import semconv as sc
+from ...core.record import CallRecord, Usage
+
+PROVIDER = "aws.bedrock"
+CONVERSE_OPERATIONS = frozenset({"Converse", "ConverseStream"})
+INVOKE_OPERATIONS = frozenset({"InvokeModel", "InvokeModelWithResponseStream"})
+STREAM_OPERATIONS = frozenset({"ConverseStream", "InvokeModelWithResponseStream"})
+OPERATIONS = CONVERSE_OPERATIONS | INVOKE_OPERATIONS
+
+BEDROCK_MODEL_ID = "aws.bedrock.model_id"
+_PRICEABLE_ARN_KINDS = ("inference-profile/", "foundation-model/")
+
+
+def count(value: Any) -> int:
+    """A token count, or 0 for anything that is not a non-negative integer."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return 0
+    return value
+
+
+def model_for_pricing(model_id: str) -> str:
+    """The model id inside an inference-profile / foundation-model ARN; anything else unchanged."""
+    if model_id.startswith("arn:"):
+        for kind in _PRICEABLE_ARN_KINDS:
+            if kind in model_id:
+                return model_id.split(kind, 1)[1]
+    return model_id
+
+
+def server_of(endpoint_url: Optional[str]) -> tuple:
+    from urllib.parse import urlsplit
+
+    if not endpoint_url:
+        return None, None
+    parts = urlsplit(endpoint_url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return parts.hostname, port
+
+
+def parse_body(raw: Any) -> Optional[Dict[str, Any]]:
+    """An InvokeModel JSON body (bytes, str, or a file-like object is left alone), or None."""
+    if isinstance(raw, (bytes, bytearray, str)):
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
+    return None
+
+
+def is_embedding_model(model_id: str) -> bool:
+    return "embed" in model_id.lower()
+
+
+# -- request --------------------------------------------------------------------------------------
+
+
+def request_record(operation: str, params: Mapping[str, Any], endpoint_url: Optional[str]) -> CallRecord:
+    model_id = str(params.get("modelId") or "")
+    model = model_for_pricing(model_id) if model_id else None
+    host, port = server_of(endpoint_url)
+    body: Optional[Dict[str, Any]] = None
+    if operation in INVOKE_OPERATIONS:
+        body = parse_body(params.get("body"))
+        attributes = invoke_request_attributes(body)
+    else:
+        attributes = converse_request_attributes(params)
+    if model_id and model != model_id:
+        attributes[BEDROCK_MODEL_ID] = model_id
+    record = CallRecord(
+        provider=PROVIDER,
+        operation="embeddings" if is_embedding_model(model_id) else "chat",
+        request_model=model,
+        server_address=host,
+        server_port=port,
+        stream=operation in STREAM_OPERATIONS,
+        request_attributes=attributes,
+    )
+    record.prompt_text = lambda: prompt_text(params, body)
+    return record
+
+
+def converse_request_attributes(params: Mapping[str, Any]) -> Dict[str, Any]:
+    config = params.get("inferenceConfig") or {}
+    attributes: Dict[str, Any] = {}
+    _put(attributes, sc.GEN_AI_REQUEST_MAX_TOKENS, config.get("maxTokens"), int)
+    _put(attributes, sc.GEN_AI_REQUEST_TEMPERATURE, config.get("temperature"), float)
+    _put(attributes, sc.GEN_AI_REQUEST_TOP_P, config.get("topP"), float)
+    stops = config.get("stopSequences")
+    if isinstance(stops, list) and stops:
+        attributes[sc.GEN_AI_REQUEST_STOP_SEQUENCES] = [str(s) for s in stops]
+    return attributes
+
+
+def invoke_request_attributes(body: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
+    """Sampling parameters under each family's own names (Anthropic, Llama, Nova, Mistral)."""
+    attributes: Dict[str, Any] = {}
+    if not body:
+        return attributes
+    nova = body.get("inferenceConfig") if isinstance(body.get("inferenceConfig"), dict) else {}
+    max_tokens = _first(body, nova, ("max_tokens", "max_gen_len", "maxTokens", "max_new_tokens"))
+    _put(attributes, sc.GEN_AI_REQUEST_MAX_TOKENS, max_tokens, int)
+    _put(attributes, sc.GEN_AI_REQUEST_TEMPERATURE, _first(body, nova, ("temperature",)), float)
+    _put(attributes, sc.GEN_AI_REQUEST_TOP_P, _first(body, nova, ("top_p", "topP")), float)
+    _put(attributes, sc.GEN_AI_REQUEST_TOP_K, _first(body, nova, ("top_k", "topK")), float)
+    stops = _first(body, nova, ("stop_sequences", "stopSequences", "stop"))
+    if isinstance(stops, list) and stops:
+        attributes[sc.GEN_AI_REQUEST_STOP_SEQUENCES] = [str(s) for s in stops]
+    return attributes
+
+
+def _first(body: Mapping[str, Any], nested: Mapping[str, Any], names: tuple) -> Any:
+    for name in names:
+        if body.get(name) is not None:
+            return body[name]
+        if nested.get(name) is not None:
+            return nested[name]
+    return None
+
+
+def _put(attributes: Dict[str, Any], key: str, value: Any, kind: type) -> None:
+    if value is None or isinstance(value, bool):
+        return
+    try:
+        attributes[key] = kind(value)
+    except (TypeError, ValueError):
+        pass
+
+
+def _texts(value: Any) -> List[str]:
+    if isinstance(value, str):
+        return [value]
+    found: List[str] = []
+    if isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict):
+                if isinstance(item.get("text"), str):
+                    found.append(item["text"])
+                found.extend(_texts(item.get("content")))
+            elif isinstance(item, str):
+                found.append(item)
+    return found
+
+
+def prompt_text(params: Mapping[str, Any], body: Optional[Mapping[str, Any]]) -> str:
+    """The prompt's text, for budget projections and estimates (never on the hot path)."""
+    source: Mapping[str, Any] = body if body is not None else params
+    parts = _texts(source.get("system")) + _texts(source.get("messages"))
+    for key in ("prompt", "inputText"):
+        if isinstance(source.get(key), str):
+            parts.append(source[key])
+    return "\n".join(parts)
+
+
+def input_messages(source: Mapping[str, Any]) -> List[Dict[str, Any]]:
+    """Converse / Anthropic / Nova messages (or a Llama / Mistral prompt) in the semconv shape."""
+    messages: List[Dict[str, Any]] = []
+    for message in source.get("messages") or []:
+        if isinstance(message, dict):
+            text = "".join(_texts(message.get("content")))
+            messages.append({"role": str(message.get("role", "user")), "parts": [{"type": "text", "content": text}]})
+    if not messages and isinstance(source.get("prompt"), str):
+        messages.append({"role": "user", "parts": [{"type": "text", "content": source["prompt"]}]})
+    return messages
+
+
+def system_instructions(source: Mapping[str, Any]) -> Optional[List[Dict[str, Any]]]:
+    texts = _texts(source.get("system"))
+    return [{"type": "text", "content": text} for text in texts] or None
+
+
+def output_message(text: str, reason: Optional[str]) -> Dict[str, Any]:
+    return {"role": "assistant", "parts": [{"type": "text", "content": text}], "finish_reason": reason or "stop"}
+
+
+# -- usage ----------------------------------------------------------------------------------------
+
+
+def converse_usage(usage: Any) -> Optional[Usage]:
+    """Converse ``TokenUsage``: inputTokens exclude cache reads and writes; 1 h writes in cacheDetails."""
+    if not isinstance(usage, Mapping):
+        return None
+    read = count(usage.get("cacheReadInputTokens"))
+    write = count(usage.get("cacheWriteInputTokens"))
+    long_writes = 0
+    for detail in usage.get("cacheDetails") or []:
+        if isinstance(detail, Mapping) and detail.get("ttl") == "1h":
+            long_writes += count(detail.get("inputTokens"))
+    return Usage(
+        input_tokens=count(usage.get("inputTokens")) + read + write,
+        output_tokens=count(usage.get("outputTokens")),
+        cache_read_tokens=read,
+        cache_write_tokens=write,
+        cache_write_long_tokens=min(long_writes, write),
+    )
+
+
+def anthropic_usage(usage: Mapping[str, Any]) -> Usage:
+    """Anthropic Messages usage: input_tokens exclude cache reads and cache creation."""
+    read = count(usage.get("cache_read_input_tokens"))
+    write = count(usage.get("cache_creation_input_tokens"))
+    creation = usage.get("cache_creation")
+    long_writes = count(creation.get("ephemeral_1h_input_tokens")) if isinstance(creation, Mapping) else 0
+    return Usage(
+        input_tokens=count(usage.get("input_tokens")) + read + write,
+        output_tokens=count(usage.get("output_tokens")),
+        cache_read_tokens=read,
+        cache_write_tokens=write,
+        cache_write_long_tokens=min(long_writes, write),
+    )
+
+
+def nova_usage(usage: Mapping[str, Any]) -> Usage:
+    """Amazon Nova native usage; cache counts named ``cache…InputTokenCount``, outside inputTokens."""
+    read = count(usage.get("cacheReadInputTokenCount"))
+    write = count(usage.get("cacheWriteInputTokenCount"))
+    return Usage(
+        input_tokens=count(usage.get("inputTokens")) + read + write,
+        output_tokens=count(usage.get("outputTokens")),
+        cache_read_tokens=read,
+        cache_write_tokens=write,
+    )
+
+
+def invocation_metrics_usage(metrics: Any) -> Optional[Usage]:
+    """``amazon-bedrock-invocationMetrics`` on a stream's last chunk (every model family)."""
+    if not isinstance(metrics, Mapping) or "inputTokenCount" not in metrics:
+        return None
+    read = count(metrics.get("cacheReadInputTokenCount"))
+    write = count(metrics.get("cacheWriteInputTokenCount"))
+    return Usage(
+        input_tokens=count(metrics.get("inputTokenCount")) + read + write,
+        output_tokens=count(metrics.get("outputTokenCount")),
+        cache_read_tokens=read,
+        cache_write_tokens=write,
+    )
+
+
+def header_usage(headers: Mapping[str, Any]) -> Optional[Usage]:
+    """InvokeModel's ``X-Amzn-Bedrock-Input/Output-Token-Count`` headers (botocore lower-cases them)."""
+    raw_in = headers.get("x-amzn-bedrock-input-token-count")
+    raw_out = headers.get("x-amzn-bedrock-output-token-count")
+    if raw_in is None and raw_out is None:
+        return None
+    try:
+        return Usage(input_tokens=max(0, int(raw_in or 0)), output_tokens=max(0, int(raw_out or 0)))
+    except (TypeError, ValueError):
+        return None
+
+
+# -- responses ------------------------------------------------------------------------------------
+
+
+def fill_converse(record: CallRecord, response: Mapping[str, Any], capture: bool) -> None:
+    record.response_model = record.request_model
+    reason = response.get("stopReason")
+    if isinstance(reason, str):
+        record.finish_reasons = [reason]
+    record.usage = converse_usage(response.get("usage"))
+    tier = response.get("serviceTier")
+    if isinstance(tier, Mapping) and isinstance(tier.get("type"), str):
+        record.service_tier = tier["type"]
+    if capture:
+        message = (response.get("output") or {}).get("message") or {}
+        text = "".join(_texts(message.get("content")))
+        record.output_messages = [output_message(text, reason if isinstance(reason, str) else None)]
+
+
+def fill_invoke(record: CallRecord, body: Optional[Mapping[str, Any]], headers: Mapping[str, Any], capture: bool) -> None:
+    """A native InvokeModel body, recognised by shape; usage falls back to the token headers."""
+    record.response_model = record.request_model
+    usage: Optional[Usage] = None
+    text: Optional[str] = None
+    reason: Optional[str] = None
+    if body is not None:
+        native = body.get("usage")
+        if isinstance(native, Mapping) and "input_tokens" in native:  # Anthropic Messages
+            usage = anthropic_usage(native)
+            reason = body.get("stop_reason")
+            record.response_id = body.get("id") if isinstance(body.get("id"), str) else None
+            text = "".join(_texts(body.get("content")))
+        elif isinstance(native, Mapping) and "inputTokens" in native:  # Amazon Nova
+            usage = nova_usage(native)
+            reason = body.get("stopReason")
+            text = "".join(_texts(((body.get("output") or {}).get("message") or {}).get("content")))
+        elif "prompt_token_count" in body or "generation" in body:  # Meta Llama
+            usage = Usage(
+                input_tokens=count(body.get("prompt_token_count")),
+                output_tokens=count(body.get("generation_token_count")),
+            )
+            reason = body.get("stop_reason")
+            text = body.get("generation") if isinstance(body.get("generation"), str) else None
+        elif isinstance(body.get("outputs"), list):  # Mistral
+            outputs = [o for o in body["outputs"] if isinstance(o, Mapping)]
+            reasons = [o.get("stop_reason") for o in outputs if isinstance(o.get("stop_reason"), str)]
+            record.finish_reasons = reasons
+            text = "".join(str(o.get("text", "")) for o in outputs)
+        elif "inputTextTokenCount" in body:  # Titan / Nova embeddings
+            usage = Usage(input_tokens=count(body.get("inputTextTokenCount")))
+    if isinstance(reason, str):
+        record.finish_reasons = [reason]
+    record.usage = usage or header_usage(headers)
+    if capture and text is not None and record.operation == "chat":
+        record.output_messages = [output_message(text, record.finish_reasons[0] if record.finish_reasons else None)]

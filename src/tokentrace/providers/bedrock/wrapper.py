@@ -1,0 +1,150 @@
+"""The wrapper around ``BaseClient._make_api_call`` for the ``bedrock-runtime`` operations.
+
+Every tokentrace step is guarded: a failure is reported once and the call goes on untouched,
+and the SDK's own exceptions reach the application unchanged. Streaming operations get their
+``EventStream`` replaced by a proxy in the SDK's response dict. InvokeModel's body is a
+``StreamingBody`` the app reads itself; tokentrace reads it once and puts back a
+``StreamingBody`` over the same bytes, so the app reads exactly what Bedrock sent (a read error
+is replayed to the app on its own ``read()``).
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any, Callable, Dict, Mapping, Tuple
+
+from ...core.pipeline import Pipeline
+from ...core.safety import InstrumentationIntent, report
+from . import extract
+from .streams import EventStreamProxy, StreamState
+
+_SERVICE = "bedrock-runtime"
+_HOOK_ID = "tokentrace-strip-attribution-baggage"
+
+
+def make_api_call_wrapper(pipeline: Pipeline) -> Callable[..., Any]:
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+        service = getattr(getattr(instance, "_service_model", None), "service_name", None)
+        if service != _SERVICE:
+            return wrapped(*args, **kwargs)
+        try:
+            operation, params = _arguments(args, kwargs)
+            if operation not in extract.OPERATIONS:
+                return wrapped(*args, **kwargs)
+            record = extract.request_record(operation, params, getattr(instance.meta, "endpoint_url", None))
+            if pipeline.config.capture_any:
+                _capture_input(record, operation, params)
+            _ensure_baggage_hook(instance)
+        except Exception as exc:
+            report("Bedrock request", exc)
+            return wrapped(*args, **kwargs)
+        try:
+            call = pipeline.start(record)
+        except InstrumentationIntent:
+            raise
+        except Exception as exc:
+            report("Bedrock call start", exc)
+            return wrapped(*args, **kwargs)
+        token = pipeline.activate(call)
+        try:
+            result = wrapped(*args, **kwargs)
+        except BaseException as exc:
+            pipeline.finish(call, exc)
+            raise
+        finally:
+            Pipeline.deactivate(token)
+        return _handle(pipeline, call, operation, result)
+
+    return wrapper
+
+
+def _arguments(args: Tuple[Any, ...], kwargs: Mapping[str, Any]) -> Tuple[str, Mapping[str, Any]]:
+    operation = args[0] if args else kwargs.get("operation_name")
+    params = args[1] if len(args) > 1 else kwargs.get("api_params")
+    return str(operation), params if isinstance(params, Mapping) else {}
+
+
+def _capture_input(record: Any, operation: str, params: Mapping[str, Any]) -> None:
+    source: Mapping[str, Any] = params
+    if operation in extract.INVOKE_OPERATIONS:
+        source = extract.parse_body(params.get("body")) or {}
+    record.input_messages = extract.input_messages(source)
+    record.system_instructions = extract.system_instructions(source)
+
+
+def _handle(pipeline: Pipeline, call: Any, operation: str, result: Any) -> Any:
+    """Fill the response half (or install the stream proxy); never raises into the app."""
+    try:
+        capture = pipeline.config.capture_any
+        if operation == "Converse":
+            extract.fill_converse(call.record, result, capture)
+        elif operation == "ConverseStream":
+            result["stream"] = EventStreamProxy(result["stream"], StreamState(call, pipeline), converse=True)
+            return result
+        elif operation == "InvokeModelWithResponseStream":
+            result["body"] = EventStreamProxy(result["body"], StreamState(call, pipeline), converse=False)
+            return result
+        else:
+            data = _rebuffer_body(result)
+            headers = (result.get("ResponseMetadata") or {}).get("HTTPHeaders") or {}
+            body = extract.parse_body(data) if data is not None else None
+            extract.fill_invoke(call.record, body, headers, capture)
+    except Exception as exc:
+        report(f"Bedrock {operation} response", exc)
+    pipeline.finish(call)
+    return result
+
+
+class _FailedRead(io.RawIOBase):
+    """A body whose first read raises what reading the real body raised."""
+
+    def __init__(self, error: BaseException) -> None:
+        self._error = error
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        raise self._error
+
+
+def _rebuffer_body(result: Any) -> Any:
+    """Read InvokeModel's body once and give the app an equivalent ``StreamingBody``."""
+    from botocore.response import StreamingBody
+
+    body = result.get("body")
+    if not isinstance(body, StreamingBody):
+        return None
+    try:
+        data = body.read()
+    except Exception as exc:
+        result["body"] = StreamingBody(io.BufferedReader(_FailedRead(exc)), None)
+        return None
+    result["body"] = StreamingBody(io.BytesIO(data), len(data))
+    return data
+
+
+def _ensure_baggage_hook(client: Any) -> None:
+    """Register, once per client, the before-send hook that strips attribution baggage."""
+    client.meta.events.register(f"before-send.{_SERVICE}", _strip_baggage, unique_id=_HOOK_ID)
+
+
+def _strip_baggage(request: Any = None, **_: Any) -> None:
+    """botocore ``before-send`` handler; must return None (a value would replace the response)."""
+    try:
+        from ...attribution.propagation import strip_attribution_baggage
+    except ImportError:
+        return None
+    try:
+        headers = getattr(request, "headers", None)
+        if headers is None or "baggage" not in headers:
+            return None
+        stripped = strip_attribution_baggage(headers)
+        if stripped is not None and stripped is not headers:
+            value = stripped.get("baggage") if hasattr(stripped, "get") else None
+            del headers["baggage"]
+            if value:
+                headers["baggage"] = value
+    except Exception as exc:
+        report("Bedrock baggage stripping", exc)
+    return None
