@@ -1,0 +1,1 @@
+"""The ``tokentrace`` command line."""

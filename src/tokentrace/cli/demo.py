@@ -1,0 +1,142 @@
+"""``tokentrace demo``: a small, realistic LLM application run against the local provider server.
+
+Three teams share one LLM bill: support triages tickets in an agent workflow, search rewrites
+queries and embeds documents, platform summarises logs (its big model is silently rerouted to
+a smaller one) and calls a self-hosted model nobody priced; one request is rate limited. The
+workload is deterministic (usage is scripted), so the demo's totals are the same every run and
+integration tests can compare what the backends receive against them.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable, List, Optional, Tuple
+
+import tokentrace
+from tokentrace.testing import ProviderServer, ResponsePlan
+
+#: The request the provider silently answers with another model.
+REROUTES = {"gpt-5": "gpt-5-mini-2025-08-07"}
+
+Step = Tuple[str, Callable[[], None]]
+
+
+def _chat_usage(prompt: int, completion: int, cached: int = 0, reasoning: int = 0) -> dict:
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": reasoning, "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
+    }
+
+
+def openai_steps(server: ProviderServer) -> List[Step]:
+    import openai
+
+    client = openai.OpenAI(base_url=server.openai_url, api_key="sk-demo-not-a-real-key", max_retries=0)
+    tickets = [
+        "My invoice shows a charge twice for October.",
+        "The export button does nothing in Firefox.",
+        "Can I get a refund for the unused seats?",
+    ]
+
+    def triage() -> None:
+        with tokentrace.attribute(team="support", feature="ticket-triage"), tokentrace.workflow("triage-inbox"):
+            for ticket in tickets:
+                with tokentrace.agent_step("classify"):
+                    server.enqueue(ResponsePlan(usage=_chat_usage(420, 12), text='{"category": "billing"}'))
+                    client.chat.completions.create(
+                        model="gpt-4o-mini",
+                        messages=[{"role": "system", "content": "Classify the ticket."}, {"role": "user", "content": ticket}],
+                        response_format={"type": "json_object"},
+                    )
+            with tokentrace.agent_step("draft-reply"):
+                server.enqueue(ResponsePlan(usage=_chat_usage(2600, 380, cached=2048), chunks=8))
+                for _ in client.chat.completions.create(
+                    model="gpt-4o", messages=[{"role": "user", "content": "Draft a reply to the billing ticket."}], stream=True
+                ):
+                    pass
+
+    def search() -> None:
+        with tokentrace.attribute(team="search", feature="query-rewrite"):
+            server.enqueue(
+                ResponsePlan(
+                    usage={
+                        "input_tokens": 900,
+                        "input_tokens_details": {"cached_tokens": 0},
+                        "output_tokens": 220,
+                        "output_tokens_details": {"reasoning_tokens": 128},
+                        "total_tokens": 1120,
+                    }
+                )
+            )
+            client.responses.create(model="gpt-5-mini", input="rewrite: cheap flights lisbon may", reasoning={"effort": "low"})
+        with tokentrace.attribute(team="search", feature="doc-embedding"):
+            server.enqueue(ResponsePlan(usage={"prompt_tokens": 5200, "total_tokens": 5200}))
+            client.embeddings.create(model="text-embedding-3-small", input=["doc one", "doc two", "doc three"])
+
+    def platform() -> None:
+        with tokentrace.attribute(team="platform", feature="log-summarizer"), tokentrace.workflow("nightly-log-digest"):
+            server.enqueue(ResponsePlan(usage=_chat_usage(48000, 900, cached=32000, reasoning=512)))
+            client.chat.completions.create(model="gpt-5", messages=[{"role": "user", "content": "Summarise last night's logs."}])
+            server.enqueue(ResponsePlan(status=429))
+            try:
+                client.chat.completions.create(model="gpt-5", messages=[{"role": "user", "content": "Summarise again."}])
+            except openai.RateLimitError:
+                pass
+            server.enqueue(ResponsePlan(usage=_chat_usage(3000, 400)))
+            client.chat.completions.create(model="acme-llama-70b-selfhosted", messages=[{"role": "user", "content": "Classify errors."}])
+
+    return [("support: triage workflow (4 calls, 1 streamed)", triage), ("search: rewrite + embeddings", search), ("platform: log digest (rerouted, rate-limited, unpriced)", platform)]
+
+
+def all_steps(server: ProviderServer) -> List[Step]:
+    steps = openai_steps(server)
+    for module_name in ("anthropic_demo", "google_demo", "bedrock_demo"):
+        try:
+            module = __import__(f"tokentrace.cli.{module_name}", fromlist=["steps"])
+        except ImportError:
+            continue
+        try:
+            steps.extend(module.steps(server))
+        except ImportError:
+            continue
+    return steps
+
+
+def run_workload(server: ProviderServer, progress: Optional[Callable[[int, int, str], None]] = None) -> int:
+    """Run every demo step through the real SDKs against ``server``; returns the number of steps."""
+    server.reroutes.update(REROUTES)
+    steps = all_steps(server)
+    for index, (label, step) in enumerate(steps, 1):
+        if progress:
+            progress(index, len(steps), label)
+        step()
+    return len(steps)
+
+
+def _progress(index: int, total: int, label: str) -> None:
+    bar = "#" * index + "." * (total - index)
+    print(f"[{bar}] {index}/{total} {label}", file=sys.stderr, flush=True)
+
+
+def main(args: Any) -> int:
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from .setup import summary_tracer_provider
+
+    tracer_provider: TracerProvider
+    tracer_provider, summary = summary_tracer_provider()
+    tokentrace.uninstrument()
+    tokentrace.instrument(tracer_provider=tracer_provider)
+    print("tokentrace demo: running a small multi-team LLM app against the local provider server (127.0.0.1)", file=sys.stderr)
+    with ProviderServer() as server:
+        run_workload(server, _progress)
+    tracer_provider.force_flush()
+    from .summary import print_summary
+
+    print_summary(summary, sys.stdout, title="tokentrace demo summary")
+    tokentrace.uninstrument()
+    tracer_provider.shutdown()
+    return 0

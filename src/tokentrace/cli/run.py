@@ -1,0 +1,61 @@
+"""``tokentrace run -- python app.py``: instrument an unmodified program and summarise its spend.
+
+The child interpreter is started with tokentrace's ``sitecustomize`` first on ``PYTHONPATH``;
+it calls ``instrument()`` before the program's first line and prints the summary when the
+program exits. The program's own exit code is returned unchanged.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, List
+
+BOOTSTRAP_DIR = Path(__file__).with_name("bootstrap")
+
+
+def child_command(command: List[str]) -> List[str]:
+    if command and command[0].endswith(".py"):
+        return [sys.executable, *command]
+    return command
+
+
+def main(args: Any) -> int:
+    command = [part for part in args.command if part != "--"]
+    if not command:
+        print("tokentrace run: give the program to run, e.g. `tokentrace run -- python app.py`", file=sys.stderr)
+        return 2
+    env = dict(os.environ)
+    env["TOKENTRACE_RUN_BOOTSTRAP"] = "1"
+    env["PYTHONPATH"] = os.pathsep.join([str(BOOTSTRAP_DIR), *filter(None, [env.get("PYTHONPATH")])])
+    try:
+        return subprocess.call(child_command(command), env=env)
+    except FileNotFoundError:
+        print(f"tokentrace run: no such program: {command[0]}", file=sys.stderr)
+        return 127
+
+
+def start_in_child() -> None:
+    """Runs inside the child: instrument, and print the summary at exit."""
+    import tokentrace
+
+    from ..core import estimate
+    from .setup import otlp_meter_provider, summary_tracer_provider
+    from .summary import print_summary
+
+    tracer_provider, summary = summary_tracer_provider()
+    tokentrace.instrument(tracer_provider=tracer_provider, meter_provider=otlp_meter_provider())
+
+    def finish() -> None:
+        estimate.worker.flush(5)
+        tracer_provider.force_flush()
+        if summary.overall.calls:
+            print_summary(summary, sys.stderr, title="tokentrace run summary")
+        else:
+            print("tokentrace run: the program made no LLM calls tokentrace could see.", file=sys.stderr)
+        tracer_provider.shutdown()
+
+    atexit.register(finish)

@@ -1,0 +1,60 @@
+"""Pure helpers: rerouting, redaction, error type names."""
+
+from __future__ import annotations
+
+import pytest
+
+from tokentrace.core.pipeline import error_type
+from tokentrace.core.redact import redact
+from tokentrace.core.rerouting import canonical_model, is_rerouted
+
+
+@pytest.mark.parametrize(
+    "requested, answered, expected",
+    [
+        ("gpt-4o", "gpt-4o-2024-08-06", False),
+        ("claude-sonnet-4-5", "claude-sonnet-4-5-20250929", False),
+        ("models/gemini-2.5-flash", "gemini-2.5-flash-001", False),
+        ("openai/gpt-4o", "gpt-4o-2024-08-06", False),
+        ("gpt-5", "gpt-5-mini-2025-08-07", True),
+        ("gpt-4o", "gpt-4o-mini-2024-07-18", True),
+        ("claude-opus-4-5", "claude-sonnet-4-5-20250929", True),
+        (None, "gpt-4o", None),
+    ],
+)
+def test_rerouting(requested, answered, expected):
+    assert is_rerouted(requested, answered) is expected
+
+
+def test_azure_deployment_names_resolve_through_aliases():
+    assert is_rerouted("prod-chat", "gpt-4o-2024-08-06", {"prod-chat": "gpt-4o"}) is False
+    assert is_rerouted("prod-chat", "gpt-4o-mini-2024-07-18", {"prod-chat": "gpt-4o"}) is True
+
+
+def test_canonical_model():
+    assert canonical_model(" GPT-4o-2024-08-06 ") == "gpt-4o"
+    assert canonical_model("anthropic.claude-3-5-haiku-20241022-v1:0") == "anthropic.claude-3-5-haiku"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Incorrect API key provided: sk-proj-abc***********wxyz.",
+        "Authorization: Bearer sk-live-123456789",
+        "x-api-key=sk-ant-api03-secretsecret",
+        "key AIzaSyD-abcdefghijklmnopqrstu leaked",
+        "AKIAIOSFODNN7EXAMPLE used",
+    ],
+)
+def test_redaction_removes_keys(text):
+    cleaned = redact(text)
+    for secret in ("sk-proj-abc", "sk-live-123456789", "secretsecret", "AIzaSyD-abc", "AKIAIOSFODNN7EXAMPLE"):
+        assert secret not in cleaned
+    assert "[REDACTED]" in cleaned
+
+
+def test_error_type_hides_private_modules():
+    import openai
+
+    assert error_type(openai.RateLimitError.__new__(openai.RateLimitError)) == "openai.RateLimitError"
+    assert error_type(ValueError()) == "ValueError"
