@@ -161,8 +161,23 @@ class Pipeline:
         return call
 
     def activate(self, call: Call) -> object:
-        """Make the call's span current while the SDK sends the request (HTTP spans nest under it)."""
-        return otel_context.attach(trace.set_span_in_context(call.span))
+        """Make the call's span current while the SDK sends the request (HTTP spans nest under it).
+
+        The context has tokentrace's attribution baggage removed, so an HTTP instrumentation that
+        injects baggage while the SDK sends never hands attribution to the LLM provider.
+        """
+        context = trace.set_span_in_context(call.span)
+        if call.attribution.values:
+            context = self._without_attribution_baggage(context)
+        return otel_context.attach(context)
+
+    @staticmethod
+    def _without_attribution_baggage(context: Any) -> Any:
+        try:
+            from ..attribution.propagation import without_attribution_baggage
+        except ImportError:
+            return context
+        return without_attribution_baggage(context)
 
     @staticmethod
     def deactivate(token: object) -> None:
@@ -230,7 +245,7 @@ class Pipeline:
             report("span end", exc)
 
     def _price(self, call: Call) -> CostResult:
-        if call.record.usage is None:
+        if call.record.usage is None and call.record.provider_cost_usd is None:
             return CostResult(None, sc.COST_NO_USAGE)
         try:
             return self.prices.cost(call.record, call.start_time)

@@ -11,6 +11,10 @@ import re
 from functools import lru_cache
 from typing import Mapping, Optional
 
+#: Bedrock ids: an optional cross-region profile prefix, then the model vendor (``us.anthropic.``).
+_BEDROCK_PREFIX = re.compile(
+    r"^(?:(?:us|eu|apac|global|au|jp|ca|us-gov)\.)?(?:anthropic|meta|amazon|mistral|cohere|ai21|deepseek|qwen|openai|writer)\."
+)
 _DATE_SUFFIX = re.compile(r"(?:[-@](?:\d{8}|\d{4}-\d{2}-\d{2}|\d{2}-\d{4}|\d{4}))$")
 _VERSION_SUFFIX = re.compile(r"(?:-v\d+(?::\d+)?|-0\d\d|-latest|:\d+)$")
 
@@ -21,8 +25,9 @@ def canonical_model(name: str) -> str:
     text = name.strip().lower()
     if text.startswith("models/"):
         text = text[len("models/") :]
-    if "/" in text:
+    if "/" in text:  # vendor/model names and inference-profile ARNs
         text = text.rsplit("/", 1)[1]
+    text = _BEDROCK_PREFIX.sub("", text)
     previous = None
     while previous != text:
         previous = text

@@ -225,6 +225,9 @@ class ProviderServer:
 class _QuietHTTPServer(ThreadingHTTPServer):
     """Clients that hang up (closed streams, cancelled tasks) are normal here, not errors to print."""
 
+    #: Many concurrent clients (load tests, 50 asyncio tasks) must queue, not be reset.
+    request_queue_size = 256
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         import sys
 
