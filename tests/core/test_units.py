@@ -20,6 +20,10 @@ from tokentrace.core.rerouting import canonical_model, is_rerouted
         ("gpt-4o", "gpt-4o-mini-2024-07-18", True),
         ("claude-opus-4-5", "claude-sonnet-4-5-20250929", True),
         (None, "gpt-4o", None),
+        ("us.anthropic.claude-haiku-4-5-20251001-v1:0", "claude-haiku-4-5-20251001", False),
+        ("arn:aws:bedrock:us-east-1:123456789012:inference-profile/eu.anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5", False),
+        ("claude-haiku-4-5@20251001", "claude-haiku-4-5-20251001", False),
+        ("us.anthropic.claude-haiku-4-5-20251001-v1:0", "claude-sonnet-4-5-20250929", True),
     ],
 )
 def test_rerouting(requested, answered, expected):
@@ -33,7 +37,8 @@ def test_azure_deployment_names_resolve_through_aliases():
 
 def test_canonical_model():
     assert canonical_model(" GPT-4o-2024-08-06 ") == "gpt-4o"
-    assert canonical_model("anthropic.claude-3-5-haiku-20241022-v1:0") == "anthropic.claude-3-5-haiku"
+    assert canonical_model("anthropic.claude-3-5-haiku-20241022-v1:0") == "claude-3-5-haiku"
+    assert canonical_model("us.meta.llama3-3-70b-instruct-v1:0") == "llama3-3-70b-instruct"
 
 
 @pytest.mark.parametrize(

@@ -235,6 +235,9 @@ class OpenAIInstrumentor(ProviderInstrumentor):
             Patch("openai._base_client", "AsyncAPIClient.request", _async_request),
             Patch("openai._base_client", "SyncAPIClient._prepare_request", _sync_prepare),
             Patch("openai._base_client", "AsyncAPIClient._prepare_request", _async_prepare),
+            # OpenAI / AsyncOpenAI (and the Azure clients) override the hook without calling super().
+            Patch("openai._client", "OpenAI._prepare_request", _sync_prepare),
+            Patch("openai._client", "AsyncOpenAI._prepare_request", _async_prepare),
         ]
 
     def foreign_instrumentation(self) -> List[str]:

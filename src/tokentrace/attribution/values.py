@@ -1,0 +1,119 @@
+"""Validation of attribution values: what a user passes to ``attribute()`` becomes clean strings.
+
+Attribution ends up in span and metric attributes, in W3C baggage headers and in Prometheus
+label values, so every value must be a short, printable string. Bad values are never allowed to
+break the application: by default they are coerced (numbers to text, control characters
+removed) or dropped, with one warning per key and problem. In strict mode (``strict=True`` in
+``instrument()`` or ``TOKENTRACE_STRICT=true``) the same problems raise :class:`AttributionError`
+at the line that opens the scope, so tests and development catch them early.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from typing import Any, Dict, Mapping, Set, Tuple
+
+from ..core.safety import TokentraceError
+
+logger = logging.getLogger("tokentrace")
+
+#: Longest value kept; longer values are dropped (truncating could merge two distinct values).
+MAX_VALUE_LENGTH = 256
+#: The keys with a name of their own; anything else passed to ``attribute()`` is a free-form tag.
+STANDARD_KEYS = ("team", "feature", "workflow", "agent_step", "task", "tenant", "user")
+
+_TAG_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,63}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+_warned: Set[Tuple[str, str]] = set()
+_warned_lock = threading.Lock()
+
+
+class AttributionError(TokentraceError, ValueError):
+    """An attribution key or value tokentrace cannot use (raised only in strict mode)."""
+
+
+def clean(raw: Mapping[str, Any], strict: bool) -> Dict[str, str]:
+    """Return the usable ``key -> value`` pairs of ``raw``; ``None`` means "not given" and is skipped."""
+    result: Dict[str, str] = {}
+    for key, value in raw.items():
+        if value is None:
+            continue
+        if key not in STANDARD_KEYS and not _TAG_KEY.match(str(key)):
+            _problem(
+                strict,
+                key,
+                "bad_key",
+                f"attribution tag name {key!r} is not usable: a tag name starts with a letter "
+                "and has at most 64 letters, digits, '_', '.' or '-'",
+                "the tag is dropped",
+            )
+            continue
+        text = _clean_value(key, value, strict)
+        if text is not None:
+            result[key] = text
+    return result
+
+
+def _clean_value(key: str, value: Any, strict: bool) -> "str | None":
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        _problem(
+            strict,
+            key,
+            "type",
+            f"attribution {key}= must be a string (or a number), got a {type(value).__name__}",
+            "the value is dropped",
+        )
+        return None
+    if not isinstance(value, str):
+        _problem(
+            strict,
+            key,
+            "number",
+            f"attribution {key}= is a {type(value).__name__} ({value!r}), not a string",
+            f"it is recorded as the string {str(value)!r}",
+        )
+        value = str(value)
+    if _CONTROL.search(value):
+        _problem(
+            strict,
+            key,
+            "control",
+            f"attribution {key}= contains control characters (newline, tab, ...)",
+            "they are removed",
+        )
+        value = _CONTROL.sub("", value)
+    value = value.strip()
+    if not value:
+        _problem(strict, key, "empty", f"attribution {key}= is empty", "it is dropped")
+        return None
+    if len(value) > MAX_VALUE_LENGTH:
+        _problem(
+            strict,
+            key,
+            "long",
+            f"attribution {key}= is {len(value)} characters long, more than the {MAX_VALUE_LENGTH} allowed "
+            "(use a short, stable name)",
+            "it is dropped",
+        )
+        return None
+    return value
+
+
+def _problem(strict: bool, key: str, kind: str, problem: str, consequence: str) -> None:
+    """Raise in strict mode; otherwise warn once per (key, kind of problem)."""
+    if strict:
+        raise AttributionError(f"{problem} (tokentrace strict mode)")
+    with _warned_lock:
+        if (key, kind) in _warned:
+            return
+        _warned.add((key, kind))
+    logger.warning("tokentrace: %s; %s", problem, consequence)
+
+
+def reset_warnings() -> None:
+    """Forget which warnings were logged (tests observe the once-per-key rule with this)."""
+    with _warned_lock:
+        _warned.clear()
