@@ -9,7 +9,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e '.[test]'
-if [ -f .ci/install-backends.sh ]; then
-  bash .ci/install-backends.sh
-fi
+for installer in .ci/install-*.sh; do
+  [ -f "$installer" ] && bash "$installer"
+done
 exec .venv/bin/python -m pytest "$@"

@@ -25,6 +25,9 @@ _LAZY = {
     "propagate_context": "tokentrace.attribution",
     "budget": "tokentrace.budgets",
     "BudgetExceeded": "tokentrace.budgets",
+    "BudgetAlert": "tokentrace.budgets",
+    "BudgetConfigError": "tokentrace.budgets",
+    "BudgetStoreUnavailable": "tokentrace.budgets",
 }
 
 __all__ = [

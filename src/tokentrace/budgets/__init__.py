@@ -1,11 +1,78 @@
-"""Budgets that alert or stop a runaway. Placeholder until issue #6."""
+"""Budgets that alert on, or stop, runaway LLM spend where the calls are made.
+
+``tokentrace.budget(...)`` declares one in code (context manager or decorator); the ``budgets``
+option of ``instrument()`` (or ``TOKENTRACE_BUDGETS``, a TOML file) declares them in
+configuration, per team / feature / workflow / user / task, per UTC hour, day or month. Spend is
+counted in a store: in this process by default, or in Redis (``budget_store="redis://..."``) to
+share budgets across processes and machines. See docs/sections/budgets.md.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any, List
 
 from ..core.pipeline import CallObserver
+from .alerts import METRIC_BUDGET_UTILIZATION, BudgetAlert
+from .context import ActiveBudget, Budget, active_budgets, budget
+from .errors import BudgetConfigError, BudgetExceeded, BudgetStoreUnavailable
+from .spec import SCOPES, BudgetSpec, load_specs
+from .store import BudgetStore, MemoryStore, open_store
+from .windows import WINDOWS
+
+logger = logging.getLogger("tokentrace")
+
+__all__ = [
+    "ActiveBudget",
+    "Budget",
+    "BudgetAlert",
+    "BudgetConfigError",
+    "BudgetExceeded",
+    "BudgetSpec",
+    "BudgetStore",
+    "BudgetStoreUnavailable",
+    "MemoryStore",
+    "METRIC_BUDGET_UTILIZATION",
+    "SCOPES",
+    "WINDOWS",
+    "active_budgets",
+    "budget",
+    "setup",
+]
 
 
 def setup(config: Any) -> List[CallObserver]:
-    return []
+    """The budget observer for one ``instrument()``; always present so ``budget()`` blocks work.
+
+    A bad budget declaration or store raises :class:`BudgetConfigError` with ``strict=True``;
+    otherwise it is logged as an error and the bad part left out (the other budgets still apply,
+    and an unusable store falls back to memory).
+    """
+    from .alerts import Alerter
+    from .enforcer import BudgetEnforcer
+
+    strict = bool(getattr(config, "strict", False))
+    specs = []
+    if getattr(config, "budgets", None) is not None:
+        specs = _guard(lambda: load_specs(config.budgets, None if strict else _log_error), [], strict)
+    store = _guard(lambda: open_store(getattr(config, "budget_store", None)), None, strict) or MemoryStore()
+    alerter = Alerter(
+        getattr(config, "meter_provider", None),
+        getattr(config, "metric_attributes", ()),
+        getattr(config, "metric_value_limit", 100),
+    )
+    return [BudgetEnforcer(specs, store, alerter)]
+
+
+def _log_error(exc: BudgetConfigError) -> None:
+    logger.error("%s (this budget is left out; strict=True makes this an error)", exc)
+
+
+def _guard(build: Any, fallback: Any, strict: bool) -> Any:
+    try:
+        return build()
+    except BudgetConfigError as exc:
+        if strict:
+            raise
+        logger.error("%s (tokentrace carries on without it; strict=True makes this an error)", exc)
+        return fallback

@@ -1,0 +1,249 @@
+"""A budget store in Redis, shared by every process and machine that points at it.
+
+Each counter is two Redis hashes: ``<key>`` (settled spend, fired thresholds, when the limit was
+reached) and ``<key>:inflight`` (one field per admitted call still running). Reservation and
+settlement are Lua scripts, so the check-then-reserve step is atomic across processes: two
+processes can never both be admitted against the same last dollar unless both calls were
+already in flight when it was spent.
+
+The store must never hang the application: sockets time out after 0.25 s, the client does not
+retry, and after a failure the store answers "unavailable" at once for a few seconds instead of
+trying again on every call. It logs one warning when it becomes unreachable and one line when
+it answers again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any, Optional, Sequence
+from urllib.parse import urlsplit, urlunsplit
+
+from .store import Admission, Amount, Limit, Settlement, StoreUnavailable
+
+logger = logging.getLogger("tokentrace")
+
+#: Socket connect and read timeout, seconds: an unreachable store costs a call at most this twice.
+TIMEOUT_S = 0.25
+#: After a failure, how long the store reports "unavailable" without trying Redis again.
+COOL_DOWN_S = 2.0
+
+_RESERVE = """
+local now = tonumber(ARGV[1])
+local s = redis.call('HMGET', KEYS[1], 'usd', 'tokens', 'exceeded_at')
+local su, st = tonumber(s[1]) or 0, tonumber(s[2]) or 0
+local fu, ft = 0, 0
+local flying = redis.call('HGETALL', KEYS[2])
+for i = 1, #flying, 2 do
+  local u, t, d = string.match(flying[i + 1], '^(%-?%d+) (%-?%d+) (%d+)$')
+  if d == nil or tonumber(d) < now then
+    redis.call('HDEL', KEYS[2], flying[i])
+  else
+    fu, ft = fu + tonumber(u), ft + tonumber(t)
+  end
+end
+local pu, pt = tonumber(ARGV[4]), tonumber(ARGV[5])
+local check = ARGV[6] == '1'
+local function reply(ok, unit, reason)
+  return {ok, unit, reason, string.format('%.0f', su), string.format('%.0f', st),
+          string.format('%.0f', fu), string.format('%.0f', ft), s[3] or ''}
+end
+if ARGV[2] ~= '' then
+  local cap = tonumber(ARGV[2])
+  if su >= cap then return reply(0, 'usd', 'spent') end
+  if check and su + fu + pu > cap then return reply(0, 'usd', 'projected') end
+end
+if ARGV[3] ~= '' then
+  local cap = tonumber(ARGV[3])
+  if st >= cap then return reply(0, 'tokens', 'spent') end
+  if check and st + ft + pt > cap then return reply(0, 'tokens', 'projected') end
+end
+redis.call('HSET', KEYS[2], ARGV[7], ARGV[4] .. ' ' .. ARGV[5] .. ' ' .. ARGV[8])
+local ttl = tonumber(ARGV[9])
+if ttl > 0 then
+  redis.call('EXPIRE', KEYS[2], ttl)
+end
+return reply(1, '', '')
+"""
+
+_SETTLE = """
+redis.call('HDEL', KEYS[2], ARGV[1])
+local su = redis.call('HINCRBY', KEYS[1], 'usd', ARGV[2])
+local st = redis.call('HINCRBY', KEYS[1], 'tokens', ARGV[3])
+local used = 0
+for i, cap in ipairs({ARGV[4], ARGV[5]}) do
+  if cap ~= '' then
+    local c = tonumber(cap)
+    local spent = su
+    if i == 2 then spent = st end
+    local ratio = 1
+    if c > 0 then ratio = spent / c end
+    if ratio > used then used = ratio end
+  end
+end
+local fired = {}
+for t in string.gmatch(ARGV[8], '[^,]+') do
+  if used >= tonumber(t) and redis.call('HSETNX', KEYS[1], 'fired:' .. t, ARGV[6]) == 1 then
+    table.insert(fired, t)
+  end
+end
+if used >= 1 then
+  redis.call('HSETNX', KEYS[1], 'exceeded_at', ARGV[6])
+end
+local ttl = tonumber(ARGV[7])
+if ttl > 0 then
+  redis.call('EXPIRE', KEYS[1], ttl)
+end
+return {su, st, fired, redis.call('HGET', KEYS[1], 'exceeded_at') or ''}
+"""
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None and parts.username is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    return urlunsplit((parts.scheme, f"***@{host}", parts.path, parts.query, parts.fragment))
+
+
+class RedisStore:
+    """Budget counters in Redis (``redis://[:password@]host:port/db``)."""
+
+    def __init__(self, url: str, *, prefix: str = "tokentrace:budget:", timeout_s: float = TIMEOUT_S) -> None:
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        self.label = redact_url(url)
+        self.prefix = prefix
+        self._errors: Any = (redis.exceptions.RedisError, OSError)
+        self._client = redis.Redis.from_url(
+            url,
+            socket_timeout=timeout_s,
+            socket_connect_timeout=timeout_s,
+            retry=Retry(NoBackoff(), 0),
+            retry_on_timeout=False,
+            health_check_interval=0,
+        )
+        self._reserve = self._client.register_script(_RESERVE)
+        self._settle = self._client.register_script(_SETTLE)
+        self._down_until = 0.0
+        self._down = False
+        self._lock = threading.Lock()
+
+    # -- availability -----------------------------------------------------------------------------
+
+    def _run(self, script: Any, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        if self._down and time.monotonic() < self._down_until:
+            raise StoreUnavailable(f"{self.label} did not answer less than {COOL_DOWN_S:g} s ago")
+        try:
+            result = script(keys=list(keys), args=list(args))
+        except self._errors as exc:
+            self._mark_down(exc)
+            raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from None
+        if self._down:
+            with self._lock:
+                self._down = False
+            logger.warning("tokentrace: the budget store %s answers again; budgets are enforced again.", self.label)
+        return result
+
+    def _mark_down(self, exc: BaseException) -> None:
+        with self._lock:
+            first = not self._down
+            self._down = True
+            self._down_until = time.monotonic() + COOL_DOWN_S
+        if first:
+            logger.warning(
+                "tokentrace: the budget store %s is unreachable (%s: %s). Budgets with on_store_error='open' "
+                "(the default) let calls through unchecked and their spend is not counted; budgets with "
+                "on_store_error='closed' block calls; until the store answers again.",
+                self.label,
+                type(exc).__name__,
+                exc,
+            )
+
+    # -- accounting -------------------------------------------------------------------------------
+
+    def _keys(self, key: str) -> Sequence[str]:
+        full = self.prefix + key
+        return (full, full + ":inflight")
+
+    def reserve(
+        self, key: str, limit: Limit, projection: Amount, check_projection: bool, reservation: str, ttl_s: Optional[int]
+    ) -> Admission:
+        now = int(time.time())
+        from .store import RESERVATION_TIMEOUT_S
+
+        reply = self._run(
+            self._reserve,
+            self._keys(key),
+            (
+                now,
+                "" if limit.nano_usd is None else limit.nano_usd,
+                "" if limit.tokens is None else limit.tokens,
+                projection.nano_usd,
+                projection.tokens,
+                "1" if check_projection else "0",
+                reservation,
+                now + RESERVATION_TIMEOUT_S,
+                ttl_s or 0,
+            ),
+        )
+        ok, unit, reason, su, st, fu, ft, exceeded = (_text(part) for part in reply)
+        return Admission(
+            ok == "1",
+            unit or None,
+            reason or None,
+            Amount(int(float(su)), int(float(st))),
+            Amount(int(float(fu)), int(float(ft))),
+            float(exceeded) if exceeded else None,
+        )
+
+    def settle(
+        self, key: str, reservation: str, actual: Amount, limit: Limit, thresholds: Sequence[float], ttl_s: Optional[int]
+    ) -> Settlement:
+        reply = self._run(
+            self._settle,
+            self._keys(key),
+            (
+                reservation,
+                actual.nano_usd,
+                actual.tokens,
+                "" if limit.nano_usd is None else limit.nano_usd,
+                "" if limit.tokens is None else limit.tokens,
+                repr(time.time()),
+                ttl_s or 0,
+                ",".join(repr(float(t)) for t in thresholds),
+            ),
+        )
+        su, st, fired, exceeded = reply
+        exceeded_text = _text(exceeded)
+        return Settlement(
+            Amount(int(su), int(st)),
+            tuple(float(_text(t)) for t in fired),
+            float(exceeded_text) if exceeded_text else None,
+        )
+
+    def spent(self, key: str) -> Amount:
+        try:
+            usd, tokens = self._client.hmget(self._keys(key)[0], "usd", "tokens")
+        except self._errors as exc:
+            self._mark_down(exc)
+            raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from None
+        return Amount(int(usd or 0), int(tokens or 0))
+
+    def close(self) -> None:
+        try:
+            self._client.close()
+        except Exception:  # closing a client whose server is gone must not fail uninstrument()
+            pass
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode()
+    return str(value)

@@ -1,0 +1,199 @@
+"""Where budget spend lives: the store protocol and the in-memory store.
+
+Every store implements the same two-step accounting, atomically per counter:
+
+* :meth:`reserve` (before a hard-budgeted call is sent) checks the admission rule and, if the call
+  is admitted, records its projected amount as *in flight*;
+* :meth:`settle` (when the call is complete) drops the reservation, adds what the call really
+  cost, and says which alert thresholds this call crossed first.
+
+The admission rule, the same in every store: a call is admitted while ``spent < limit``; a
+budget whose settled spend has reached its limit (``spent >= limit``) blocks. With projections
+on, a call is also blocked when ``spent + in_flight + projected > limit`` (a call that would
+land exactly on the limit is admitted). Amounts are integers (nano-dollars, tokens), so
+"exactly at the limit" means exactly.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Dict, List, NamedTuple, Optional, Protocol, Sequence, Tuple
+
+
+class StoreUnavailable(Exception):
+    """The store could not be reached in time; the budget's ``on_store_error`` decides."""
+
+
+class Amount(NamedTuple):
+    nano_usd: int = 0
+    tokens: int = 0
+
+
+class Limit(NamedTuple):
+    nano_usd: Optional[int] = None
+    tokens: Optional[int] = None
+
+
+class Admission(NamedTuple):
+    admitted: bool
+    #: ``usd`` or ``tokens``: the limit that blocked.
+    unit: Optional[str]
+    #: ``spent`` or ``projected``.
+    reason: Optional[str]
+    spent: Amount
+    in_flight: Amount
+    exceeded_at: Optional[float]
+
+
+class Settlement(NamedTuple):
+    spent: Amount
+    #: Thresholds this call crossed first (each fires once per counter, across processes).
+    fired: Tuple[float, ...]
+    exceeded_at: Optional[float]
+
+
+class BudgetStore(Protocol):
+    #: How the store is named in messages (never with a password).
+    label: str
+
+    def reserve(
+        self, key: str, limit: Limit, projection: Amount, check_projection: bool, reservation: str, ttl_s: Optional[int]
+    ) -> Admission: ...
+
+    def settle(
+        self, key: str, reservation: str, actual: Amount, limit: Limit, thresholds: Sequence[float], ttl_s: Optional[int]
+    ) -> Settlement: ...
+
+    def spent(self, key: str) -> Amount: ...
+
+    def close(self) -> None: ...
+
+
+#: A reservation older than this is presumed abandoned (its process died) and stops counting.
+RESERVATION_TIMEOUT_S = 3600
+
+
+def decide(spent: Amount, in_flight: Amount, projection: Amount, limit: Limit, check_projection: bool) -> Tuple[Optional[str], Optional[str]]:
+    """The admission rule (module docstring); returns (unit, reason) of a block, or (None, None)."""
+    for unit, used, flying, projected, cap in (
+        ("usd", spent.nano_usd, in_flight.nano_usd, projection.nano_usd, limit.nano_usd),
+        ("tokens", spent.tokens, in_flight.tokens, projection.tokens, limit.tokens),
+    ):
+        if cap is None:
+            continue
+        if used >= cap:
+            return unit, "spent"
+        if check_projection and used + flying + projected > cap:
+            return unit, "projected"
+    return None, None
+
+
+def utilization(spent: Amount, limit: Limit) -> float:
+    """The larger of the usd and token fractions used; a zero limit counts as fully used."""
+    ratios = [
+        (used / cap) if cap > 0 else 1.0
+        for used, cap in ((spent.nano_usd, limit.nano_usd), (spent.tokens, limit.tokens))
+        if cap is not None
+    ]
+    return max(ratios, default=0.0)
+
+
+class _Counter:
+    __slots__ = ("spent", "in_flight", "fired", "exceeded_at", "expires")
+
+    def __init__(self) -> None:
+        self.spent = Amount()
+        self.in_flight: Dict[str, Tuple[Amount, float]] = {}
+        self.fired: set = set()
+        self.exceeded_at: Optional[float] = None
+        self.expires: Optional[float] = None
+
+
+class MemoryStore:
+    """Counters in this process, behind one lock: exact for threads and asyncio tasks."""
+
+    label = "memory"
+
+    def __init__(self) -> None:
+        self._counters: Dict[str, _Counter] = {}
+        self._lock = threading.Lock()
+
+    def _counter(self, key: str, ttl_s: Optional[int], now: float) -> _Counter:
+        counter = self._counters.get(key)
+        if counter is None or (counter.expires is not None and counter.expires < now):
+            counter = self._counters[key] = _Counter()
+            self._drop_expired(now)
+        if ttl_s is not None:
+            counter.expires = now + ttl_s
+        return counter
+
+    def _drop_expired(self, now: float) -> None:
+        expired = [k for k, c in self._counters.items() if c.expires is not None and c.expires < now]
+        for key in expired:
+            del self._counters[key]
+
+    def reserve(
+        self, key: str, limit: Limit, projection: Amount, check_projection: bool, reservation: str, ttl_s: Optional[int]
+    ) -> Admission:
+        now = time.time()
+        with self._lock:
+            counter = self._counter(key, ttl_s, now)
+            stale = [r for r, (_, deadline) in counter.in_flight.items() if deadline < now]
+            for r in stale:
+                del counter.in_flight[r]
+            in_flight = Amount(
+                sum(a.nano_usd for a, _ in counter.in_flight.values()), sum(a.tokens for a, _ in counter.in_flight.values())
+            )
+            unit, reason = decide(counter.spent, in_flight, projection, limit, check_projection)
+            if unit is None:
+                counter.in_flight[reservation] = (projection, now + RESERVATION_TIMEOUT_S)
+            return Admission(unit is None, unit, reason, counter.spent, in_flight, counter.exceeded_at)
+
+    def settle(
+        self, key: str, reservation: str, actual: Amount, limit: Limit, thresholds: Sequence[float], ttl_s: Optional[int]
+    ) -> Settlement:
+        now = time.time()
+        with self._lock:
+            counter = self._counter(key, ttl_s, now)
+            counter.in_flight.pop(reservation, None)
+            counter.spent = Amount(counter.spent.nano_usd + actual.nano_usd, counter.spent.tokens + actual.tokens)
+            used = utilization(counter.spent, limit)
+            fired: List[float] = []
+            for threshold in thresholds:
+                if used >= threshold and threshold not in counter.fired:
+                    counter.fired.add(threshold)
+                    fired.append(threshold)
+            if used >= 1.0 and counter.exceeded_at is None:
+                counter.exceeded_at = now
+            return Settlement(counter.spent, tuple(fired), counter.exceeded_at)
+
+    def spent(self, key: str) -> Amount:
+        with self._lock:
+            counter = self._counters.get(key)
+            return counter.spent if counter is not None else Amount()
+
+    def close(self) -> None:
+        with self._lock:
+            self._counters.clear()
+
+
+def open_store(spec: object) -> BudgetStore:
+    """The store named by ``budget_store``: ``None``/``"memory"``, a ``redis://`` URL, or a store object."""
+    if spec is None or spec == "memory":
+        return MemoryStore()
+    if isinstance(spec, str):
+        if spec.startswith(("redis://", "rediss://", "unix://")):
+            from .redis_store import RedisStore
+
+            return RedisStore(spec)
+        from .errors import BudgetConfigError
+
+        raise BudgetConfigError(
+            f"budget_store {spec!r} is not understood; use 'memory' or a Redis URL such as redis://127.0.0.1:6379/0"
+        )
+    if all(hasattr(spec, name) for name in ("reserve", "settle", "spent")):
+        return spec  # type: ignore[return-value]
+    from .errors import BudgetConfigError
+
+    raise BudgetConfigError(f"budget_store must be 'memory', a Redis URL or a store object, got {type(spec).__name__}")
