@@ -26,7 +26,7 @@ STREAM_OPERATIONS = frozenset({"ConverseStream", "InvokeModelWithResponseStream"
 OPERATIONS = CONVERSE_OPERATIONS | INVOKE_OPERATIONS
 
 BEDROCK_MODEL_ID = "aws.bedrock.model_id"
-_PRICEABLE_ARN_KINDS = ("inference-profile/", "foundation-model/")
+_PRICEABLE_ARN_KINDS = ("inference-profile", "foundation-model")
 
 
 def count(value: Any) -> int:
@@ -39,9 +39,10 @@ def count(value: Any) -> int:
 def model_for_pricing(model_id: str) -> str:
     """The model id inside an inference-profile / foundation-model ARN; anything else unchanged."""
     if model_id.startswith("arn:"):
-        for kind in _PRICEABLE_ARN_KINDS:
-            if kind in model_id:
-                return model_id.split(kind, 1)[1]
+        resource = model_id.split(":", 5)[-1]
+        kind, _, name = resource.partition("/")
+        if kind in _PRICEABLE_ARN_KINDS and name:
+            return name
     return model_id
 
 

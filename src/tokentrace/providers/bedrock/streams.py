@@ -140,6 +140,7 @@ class StreamState:
     def end(self, error: Optional[BaseException] = None) -> None:
         try:
             record = self.call.record
+            record.response_model = record.request_model
             if self.native is not None and "input_tokens" in self.native:
                 record.usage = extract.anthropic_usage(self.native)
             elif self.nova_usage is not None:

@@ -11,6 +11,7 @@ is replayed to the app on its own ``read()``).
 from __future__ import annotations
 
 import io
+import weakref
 from typing import Any, Callable, Dict, Mapping, Tuple
 
 from ...core.pipeline import Pipeline
@@ -20,6 +21,7 @@ from .streams import EventStreamProxy, StreamState
 
 _SERVICE = "bedrock-runtime"
 _HOOK_ID = "tokentrace-strip-attribution-baggage"
+_hooked: "weakref.WeakSet[Any]" = weakref.WeakSet()
 
 
 def make_api_call_wrapper(pipeline: Pipeline) -> Callable[..., Any]:
@@ -29,8 +31,12 @@ def make_api_call_wrapper(pipeline: Pipeline) -> Callable[..., Any]:
             return wrapped(*args, **kwargs)
         try:
             operation, params = _arguments(args, kwargs)
-            if operation not in extract.OPERATIONS:
-                return wrapped(*args, **kwargs)
+        except Exception as exc:
+            report("Bedrock request", exc)
+            operation, params = "", {}
+        if operation not in extract.OPERATIONS:
+            return wrapped(*args, **kwargs)
+        try:
             record = extract.request_record(operation, params, getattr(instance.meta, "endpoint_url", None))
             if pipeline.config.capture_any:
                 _capture_input(record, operation, params)
@@ -125,26 +131,33 @@ def _rebuffer_body(result: Any) -> Any:
 
 
 def _ensure_baggage_hook(client: Any) -> None:
-    """Register, once per client, the before-send hook that strips attribution baggage."""
-    client.meta.events.register(f"before-send.{_SERVICE}", _strip_baggage, unique_id=_HOOK_ID)
+    """Register, once per client, the before-sign hook that strips attribution baggage.
+
+    ``before-sign`` and not ``before-send``: SigV4 signs the headers, so a header changed after
+    signing would invalidate the signature. The hook stays registered after ``uninstrument()``
+    but only removes tokentrace's own baggage members.
+    """
+    if client in _hooked:
+        return
+    client.meta.events.register(f"before-sign.{_SERVICE}", _strip_baggage, unique_id=_HOOK_ID)
+    _hooked.add(client)
 
 
 def _strip_baggage(request: Any = None, **_: Any) -> None:
-    """botocore ``before-send`` handler; must return None (a value would replace the response)."""
-    try:
-        from ...attribution.propagation import strip_attribution_baggage
-    except ImportError:
-        return None
+    """botocore ``before-sign`` handler (botocore's headers append on assignment, hence del + set)."""
     try:
         headers = getattr(request, "headers", None)
-        if headers is None or "baggage" not in headers:
+        value = headers.get("baggage") if headers is not None else None
+        if value is None:
             return None
-        stripped = strip_attribution_baggage(headers)
-        if stripped is not None and stripped is not headers:
-            value = stripped.get("baggage") if hasattr(stripped, "get") else None
+        from ...attribution.propagation import strip_attribution_baggage
+
+        plain: Dict[str, str] = {"baggage": value}
+        strip_attribution_baggage(plain)
+        if plain.get("baggage") != value:
             del headers["baggage"]
-            if value:
-                headers["baggage"] = value
+            if plain.get("baggage"):
+                headers["baggage"] = plain["baggage"]
     except Exception as exc:
         report("Bedrock baggage stripping", exc)
     return None

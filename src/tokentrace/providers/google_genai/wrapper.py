@@ -1,0 +1,162 @@
+"""Wrappers around the google-genai methods that send exactly one request each.
+
+The public ``generate_content`` may send several requests (automatic function calling,
+automatic continuation) and returns only the last response's usage, so tokentrace wraps the
+per-request methods ``Models._generate_content`` / ``_generate_content_stream`` /
+``_embed_content`` and their ``AsyncModels`` twins: one span per billed request, and chats
+(which call ``generate_content``) are covered too.
+
+Every tokentrace step is guarded; the SDK's own exceptions reach the app unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, Optional, Tuple
+
+from ...core.pipeline import Call, Pipeline
+from ...core.safety import InstrumentationIntent, report
+from . import extract
+from .streams import AsyncStreamProxy, StreamState, SyncStreamProxy
+
+Wrapped = Callable[..., Any]
+
+
+def _begin(pipeline: Pipeline, instance: Any, kwargs: Dict[str, Any], operation: str, stream: bool) -> Optional[Call]:
+    """Build the request half and open the span; None means "call the SDK untouched"."""
+    try:
+        record = extract.request_record(operation, instance._api_client, kwargs, stream)
+        if pipeline.config.capture_any and operation == "chat":
+            extract.capture_input(record, kwargs)
+    except Exception as exc:
+        report("Gemini request", exc)
+        return None
+    try:
+        return pipeline.start(record)
+    except InstrumentationIntent:
+        raise
+    except Exception as exc:
+        report("Gemini call start", exc)
+        return None
+
+
+def _complete(pipeline: Pipeline, call: Call, result: Any, operation: str) -> None:
+    try:
+        if operation == "chat":
+            extract.fill_generate(call.record, result, pipeline.config.capture_any)
+        else:
+            extract.fill_embed(call.record, result)
+    except Exception as exc:
+        report("Gemini response", exc)
+    pipeline.finish(call)
+
+
+def sync_wrapper(operation: str) -> Callable[[Pipeline], Any]:
+    def factory(pipeline: Pipeline) -> Any:
+        def wrapper(wrapped: Wrapped, instance: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+            call = _begin(pipeline, instance, kwargs, operation, stream=False)
+            if call is None:
+                return wrapped(*args, **kwargs)
+            token = pipeline.activate(call)
+            try:
+                result = wrapped(*args, **kwargs)
+            except BaseException as exc:
+                pipeline.finish(call, exc)
+                raise
+            finally:
+                Pipeline.deactivate(token)
+            _complete(pipeline, call, result, operation)
+            return result
+
+        return wrapper
+
+    return factory
+
+
+def async_wrapper(operation: str) -> Callable[[Pipeline], Any]:
+    def factory(pipeline: Pipeline) -> Any:
+        async def wrapper(wrapped: Wrapped, instance: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+            call = _begin(pipeline, instance, kwargs, operation, stream=False)
+            if call is None:
+                return await wrapped(*args, **kwargs)
+            token = pipeline.activate(call)
+            try:
+                result = await wrapped(*args, **kwargs)
+            except BaseException as exc:
+                pipeline.finish(call, exc)
+                raise
+            finally:
+                Pipeline.deactivate(token)
+            _complete(pipeline, call, result, operation)
+            return result
+
+        return wrapper
+
+    return factory
+
+
+def _proxy(pipeline: Pipeline, call: Call, stream: Any, proxy_class: type) -> Any:
+    try:
+        return proxy_class(stream, StreamState(call, pipeline))
+    except Exception as exc:
+        report("Gemini stream proxy", exc)
+        pipeline.finish(call)
+        return stream
+
+
+def sync_stream_wrapper(pipeline: Pipeline) -> Any:
+    """``_generate_content_stream`` is a generator function: the request goes out on first ``next``."""
+
+    def wrapper(wrapped: Wrapped, instance: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+        call = _begin(pipeline, instance, kwargs, "chat", stream=True)
+        if call is None:
+            return wrapped(*args, **kwargs)
+        try:
+            stream = wrapped(*args, **kwargs)
+        except BaseException as exc:
+            pipeline.finish(call, exc)
+            raise
+        return _proxy(pipeline, call, stream, SyncStreamProxy)
+
+    return wrapper
+
+
+def async_stream_wrapper(pipeline: Pipeline) -> Any:
+    """The async twin sends the request when awaited and returns an async generator."""
+
+    async def wrapper(wrapped: Wrapped, instance: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+        call = _begin(pipeline, instance, kwargs, "chat", stream=True)
+        if call is None:
+            return await wrapped(*args, **kwargs)
+        token = pipeline.activate(call)
+        try:
+            stream = await wrapped(*args, **kwargs)
+        except BaseException as exc:
+            pipeline.finish(call, exc)
+            raise
+        finally:
+            Pipeline.deactivate(token)
+        return _proxy(pipeline, call, stream, AsyncStreamProxy)
+
+    return wrapper
+
+
+def build_request_wrapper(pipeline: Pipeline) -> Any:
+    """``BaseApiClient._build_request``: strip tokentrace's attribution baggage before sending."""
+
+    def wrapper(wrapped: Wrapped, instance: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+        request = wrapped(*args, **kwargs)
+        try:
+            headers = getattr(request, "headers", None)
+            if isinstance(headers, dict) and any(k.lower() == "baggage" for k in headers):
+                from ...attribution.propagation import strip_attribution_baggage
+
+                stripped = strip_attribution_baggage(headers)
+                if isinstance(stripped, dict) and stripped is not headers:
+                    request.headers = stripped
+        except ImportError:
+            pass
+        except Exception as exc:
+            report("Gemini baggage stripping", exc)
+        return request
+
+    return wrapper
