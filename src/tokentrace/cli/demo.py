@@ -92,17 +92,10 @@ def openai_steps(server: ProviderServer) -> List[Step]:
 
 
 def all_steps(server: ProviderServer) -> List[Step]:
-    steps = openai_steps(server)
-    for module_name in ("anthropic_demo", "google_demo", "bedrock_demo"):
-        try:
-            module = __import__(f"tokentrace.cli.{module_name}", fromlist=["steps"])
-        except ImportError:
-            continue
-        try:
-            steps.extend(module.steps(server))
-        except ImportError:
-            continue
-    return steps
+    """OpenAI's steps, then Anthropic's, Google's and Bedrock's for the SDKs that are installed."""
+    from .demo_providers import steps as provider_steps
+
+    return openai_steps(server) + provider_steps(server)
 
 
 def run_workload(server: ProviderServer, progress: Optional[Callable[[int, int, str], None]] = None) -> int:

@@ -1,0 +1,116 @@
+"""Demo steps for Anthropic, Google GenAI and AWS Bedrock; each is skipped when its SDK is missing."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, List, Tuple
+
+import tokentrace
+from tokentrace.testing import ProviderServer, ResponsePlan
+
+Step = Tuple[str, Callable[[], None]]
+
+
+def anthropic_steps(server: ProviderServer) -> List[Step]:
+    import anthropic
+
+    client = anthropic.Anthropic(base_url=server.url, api_key="sk-ant-demo-not-a-real-key", max_retries=0)
+
+    def escalations() -> None:
+        with tokentrace.attribute(team="support", feature="escalation-summary"):
+            server.enqueue(
+                ResponsePlan(
+                    usage={
+                        "input_tokens": 180,
+                        "output_tokens": 640,
+                        "cache_creation_input_tokens": 6000,
+                        "cache_read_input_tokens": 0,
+                        "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 6000},
+                        "service_tier": "standard",
+                    }
+                )
+            )
+            client.messages.create(
+                model="claude-sonnet-4-5",
+                max_tokens=1024,
+                system=[{"type": "text", "text": "Escalation policy ...", "cache_control": {"type": "ephemeral", "ttl": "1h"}}],
+                messages=[{"role": "user", "content": "Summarise escalation #4411."}],
+            )
+            server.enqueue(
+                ResponsePlan(
+                    usage={"input_tokens": 210, "output_tokens": 520, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 6000, "service_tier": "standard"}
+                )
+            )
+            with client.messages.stream(
+                model="claude-sonnet-4-5", max_tokens=1024, messages=[{"role": "user", "content": "And #4412?"}]
+            ) as stream:
+                for _ in stream.text_stream:
+                    pass
+
+    return [("support: Anthropic escalation summaries (prompt cache write, then read)", escalations)]
+
+
+def google_steps(server: ProviderServer) -> List[Step]:
+    from google import genai
+    from google.genai import types
+
+    client = genai.Client(
+        api_key="AIza-demo-not-a-real-key",
+        http_options=types.HttpOptions(base_url=server.url, retry_options=types.HttpRetryOptions(attempts=1)),
+    )
+
+    def research() -> None:
+        with tokentrace.attribute(team="search", feature="research-agent"), tokentrace.workflow("deep-research"):
+            with tokentrace.agent_step("plan"):
+                server.enqueue(ResponsePlan(usage={"promptTokenCount": 12000, "cachedContentTokenCount": 8000, "candidatesTokenCount": 900, "thoughtsTokenCount": 2100, "totalTokenCount": 15000}))
+                client.models.generate_content(model="gemini-2.5-pro", contents="Plan a literature review on LLM cost controls.")
+            with tokentrace.agent_step("draft"):
+                server.enqueue(ResponsePlan(usage={"promptTokenCount": 3000, "candidatesTokenCount": 1200, "totalTokenCount": 4200}))
+                for _ in client.models.generate_content_stream(model="gemini-2.5-flash", contents="Draft the summary."):
+                    pass
+
+    return [("search: Gemini research agent (thinking, cached context, stream)", research)]
+
+
+def bedrock_steps(server: ProviderServer) -> List[Step]:
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.client(
+        "bedrock-runtime",
+        region_name="us-east-1",
+        endpoint_url=server.url,
+        aws_access_key_id="AKIADEMONOTAREALKEY0",
+        aws_secret_access_key="demo-not-a-real-secret",
+        config=Config(retries={"total_max_attempts": 1}),
+    )
+
+    def compliance() -> None:
+        with tokentrace.attribute(team="platform", feature="compliance-scan"):
+            server.enqueue(ResponsePlan(usage={"inputTokens": 4200, "outputTokens": 310, "totalTokens": 4510}))
+            client.converse(
+                modelId="us.anthropic.claude-haiku-4-5-20251001-v1:0",
+                messages=[{"role": "user", "content": [{"text": "Flag PII in this log excerpt."}]}],
+                inferenceConfig={"maxTokens": 512},
+            )
+            server.enqueue(ResponsePlan(usage={"inputTokens": 800, "outputTokens": 150, "totalTokens": 950}))
+            response = client.converse_stream(
+                modelId="meta.llama3-3-70b-instruct-v1:0",
+                messages=[{"role": "user", "content": [{"text": "Classify the findings."}]}],
+            )
+            for _ in response["stream"]:
+                pass
+
+    return [("platform: Bedrock compliance scan (regional Claude profile, Llama stream)", compliance)]
+
+
+def steps(server: ProviderServer) -> List[Step]:
+    found: List[Step] = []
+    for build in (anthropic_steps, google_steps, bedrock_steps):
+        try:
+            found.extend(build(server))
+        except ImportError:
+            continue
+    return found
+
+
+__all__: Any = ["steps"]
