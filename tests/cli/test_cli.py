@@ -19,7 +19,7 @@ def test_demo_prints_calls_tokens_and_cost_by_model(capsys):
     assert "gpt-5-mini-2025-08-07" in out and "gpt-4o-mini-2024-07-18" in out
     assert "support" in out and "platform" in out and "search" in out
     # All four providers' SDKs took part.
-    assert "claude-sonnet-4-5-20250929" in out
+    assert "claude-sonnet-4-6" in out
     assert "gemini-2.5-pro" in out
     assert "us.anthropic.claude-haiku-4-5-20251001-v1:0" in out
     assert "1/" in err  # progress indication

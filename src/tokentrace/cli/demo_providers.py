@@ -30,7 +30,7 @@ def anthropic_steps(server: ProviderServer) -> List[Step]:
                 )
             )
             client.messages.create(
-                model="claude-sonnet-4-5",
+                model="claude-sonnet-4-6",
                 max_tokens=1024,
                 system=[{"type": "text", "text": "Escalation policy ...", "cache_control": {"type": "ephemeral", "ttl": "1h"}}],
                 messages=[{"role": "user", "content": "Summarise escalation #4411."}],
@@ -41,7 +41,7 @@ def anthropic_steps(server: ProviderServer) -> List[Step]:
                 )
             )
             with client.messages.stream(
-                model="claude-sonnet-4-5", max_tokens=1024, messages=[{"role": "user", "content": "And #4412?"}]
+                model="claude-sonnet-4-6", max_tokens=1024, messages=[{"role": "user", "content": "And #4412?"}]
             ) as stream:
                 for _ in stream.text_stream:
                     pass
