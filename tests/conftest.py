@@ -6,7 +6,7 @@ spans and metric totals never leak between tests, and no global provider is touc
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Iterator, List
 
 import pytest
 from opentelemetry.sdk.metrics import MeterProvider

@@ -17,7 +17,8 @@ from ...core.safety import InstrumentationIntent, report
 from ..base import Patch, ProviderInstrumentor
 from . import native
 from .request import build_record, client_target, fill_input_content, is_messages_call
-from .streams import AsyncRawResponseProxy, ResultHandler, SyncRawResponseProxy
+from ..proxies import AsyncRawResponseProxy, SyncRawResponseProxy
+from .streams import ResultHandler
 
 __all__ = ["AnthropicInstrumentor"]
 

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
-import wrapt
 
 from ...core.pipeline import Call, Pipeline
 from ...core.safety import report
+from ..proxies import AsyncStreamProxy, SyncStreamProxy
 from . import extract
 
 
@@ -94,96 +94,6 @@ class StreamState:
         self.pipeline.finish(self.call, error)
 
 
-class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
-    """Wraps ``anthropic.Stream`` (and ``Stream`` of beta events)."""
-
-    def __init__(self, stream: Any, state: StreamState) -> None:
-        super().__init__(stream)
-        self._self_state = state
-
-    def __iter__(self) -> "SyncStreamProxy":
-        return self
-
-    def __next__(self) -> Any:
-        try:
-            item = self.__wrapped__.__next__()
-        except StopIteration:
-            self._self_state.end()
-            raise
-        except BaseException as exc:
-            self._self_state.end(exc)
-            raise
-        self._self_state.observe(item)
-        return item
-
-    def __enter__(self) -> "SyncStreamProxy":
-        self.__wrapped__.__enter__()
-        return self
-
-    def __exit__(self, *exc_info: Any) -> Any:
-        try:
-            return self.__wrapped__.__exit__(*exc_info)
-        finally:
-            self._self_state.end()
-
-    def close(self) -> None:
-        try:
-            self.__wrapped__.close()
-        finally:
-            self._self_state.end()
-
-    def __del__(self) -> None:
-        try:
-            self._self_state.end()
-        except Exception:
-            pass
-
-
-class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
-    """Wraps ``anthropic.AsyncStream``."""
-
-    def __init__(self, stream: Any, state: StreamState) -> None:
-        super().__init__(stream)
-        self._self_state = state
-
-    def __aiter__(self) -> "AsyncStreamProxy":
-        return self
-
-    async def __anext__(self) -> Any:
-        try:
-            item = await self.__wrapped__.__anext__()
-        except StopAsyncIteration:
-            self._self_state.end()
-            raise
-        except BaseException as exc:
-            self._self_state.end(exc)
-            raise
-        self._self_state.observe(item)
-        return item
-
-    async def __aenter__(self) -> "AsyncStreamProxy":
-        await self.__wrapped__.__aenter__()
-        return self
-
-    async def __aexit__(self, *exc_info: Any) -> Any:
-        try:
-            return await self.__wrapped__.__aexit__(*exc_info)
-        finally:
-            self._self_state.end()
-
-    async def close(self) -> None:
-        try:
-            await self.__wrapped__.close()
-        finally:
-            self._self_state.end()
-
-    def __del__(self) -> None:
-        try:
-            self._self_state.end()
-        except Exception:
-            pass
-
-
 class ResultHandler:
     """Turns what the SDK's ``request`` returned into telemetry, and into what the app receives."""
 
@@ -236,62 +146,3 @@ class ResultHandler:
         """The raw response was closed or dropped without being parsed: end with what is known."""
         self.pipeline.finish(self.call)
 
-
-class SyncRawResponseProxy(wrapt.ObjectProxy):  # type: ignore[misc]
-    """Wraps ``APIResponse`` from ``with_streaming_response`` (and unread ``with_raw_response``)."""
-
-    def __init__(self, raw: Any, handler: ResultHandler) -> None:
-        super().__init__(raw)
-        self._self_handler = handler
-        self._self_parsed: Dict[int, Any] = {}
-
-    def parse(self, *args: Any, **kwargs: Any) -> Any:
-        value = self.__wrapped__.parse(*args, **kwargs)
-        key = id(value)
-        if key not in self._self_parsed:
-            self._self_parsed[key] = self._self_handler.parsed(value)
-        return self._self_parsed[key]
-
-    def close(self) -> None:
-        try:
-            self.__wrapped__.close()
-        finally:
-            if not self._self_parsed:
-                self._self_handler.abandon()
-
-    def __del__(self) -> None:
-        try:
-            if not self._self_parsed:
-                self._self_handler.abandon()
-        except Exception:
-            pass
-
-
-class AsyncRawResponseProxy(wrapt.ObjectProxy):  # type: ignore[misc]
-    """Wraps ``AsyncAPIResponse`` from ``with_streaming_response`` on async clients."""
-
-    def __init__(self, raw: Any, handler: ResultHandler) -> None:
-        super().__init__(raw)
-        self._self_handler = handler
-        self._self_parsed: Dict[int, Any] = {}
-
-    async def parse(self, *args: Any, **kwargs: Any) -> Any:
-        value = await self.__wrapped__.parse(*args, **kwargs)
-        key = id(value)
-        if key not in self._self_parsed:
-            self._self_parsed[key] = self._self_handler.parsed(value)
-        return self._self_parsed[key]
-
-    async def close(self) -> None:
-        try:
-            await self.__wrapped__.close()
-        finally:
-            if not self._self_parsed:
-                self._self_handler.abandon()
-
-    def __del__(self) -> None:
-        try:
-            if not self._self_parsed:
-                self._self_handler.abandon()
-        except Exception:
-            pass

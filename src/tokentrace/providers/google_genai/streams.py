@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any, List, Optional
 
-import wrapt
 
 from ...core.pipeline import Call, Pipeline
 from ...core.safety import report
@@ -63,68 +62,3 @@ class StreamState:
         except Exception as exc:
             report("Gemini stream end", exc)
 
-
-class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
-    def __init__(self, stream: Any, state: StreamState) -> None:
-        super().__init__(stream)
-        self._self_state = state
-
-    def __iter__(self) -> "SyncStreamProxy":
-        return self
-
-    def __next__(self) -> Any:
-        try:
-            chunk = self.__wrapped__.__next__()
-        except StopIteration:
-            self._self_state.end()
-            raise
-        except BaseException as exc:
-            self._self_state.end(exc)
-            raise
-        self._self_state.observe(chunk)
-        return chunk
-
-    def close(self) -> None:
-        try:
-            self.__wrapped__.close()
-        finally:
-            self._self_state.end()
-
-    def __del__(self) -> None:
-        try:
-            self._self_state.end()
-        except Exception:
-            pass
-
-
-class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
-    def __init__(self, stream: Any, state: StreamState) -> None:
-        super().__init__(stream)
-        self._self_state = state
-
-    def __aiter__(self) -> "AsyncStreamProxy":
-        return self
-
-    async def __anext__(self) -> Any:
-        try:
-            chunk = await self.__wrapped__.__anext__()
-        except StopAsyncIteration:
-            self._self_state.end()
-            raise
-        except BaseException as exc:
-            self._self_state.end(exc)
-            raise
-        self._self_state.observe(chunk)
-        return chunk
-
-    async def aclose(self) -> None:
-        try:
-            await self.__wrapped__.aclose()
-        finally:
-            self._self_state.end()
-
-    def __del__(self) -> None:
-        try:
-            self._self_state.end()
-        except Exception:
-            pass

@@ -16,7 +16,8 @@ from typing import Any, Callable, Dict, Optional, Tuple
 from ...core.pipeline import Call, Pipeline
 from ...core.safety import InstrumentationIntent, report
 from . import extract
-from .streams import AsyncStreamProxy, StreamState, SyncStreamProxy
+from ..proxies import AsyncGeneratorProxy, SyncIteratorProxy
+from .streams import StreamState
 
 Wrapped = Callable[..., Any]
 
@@ -115,7 +116,7 @@ def sync_stream_wrapper(pipeline: Pipeline) -> Any:
         except BaseException as exc:
             pipeline.finish(call, exc)
             raise
-        return _proxy(pipeline, call, stream, SyncStreamProxy)
+        return _proxy(pipeline, call, stream, SyncIteratorProxy)
 
     return wrapper
 
@@ -135,7 +136,7 @@ def async_stream_wrapper(pipeline: Pipeline) -> Any:
             raise
         finally:
             Pipeline.deactivate(token)
-        return _proxy(pipeline, call, stream, AsyncStreamProxy)
+        return _proxy(pipeline, call, stream, AsyncGeneratorProxy)
 
     return wrapper
 

@@ -19,6 +19,7 @@ import wrapt
 
 from ...core.pipeline import Call, Pipeline
 from ...core.safety import report
+from ..proxies import AsyncRawResponseProxy, AsyncStreamProxy, SyncRawResponseProxy, SyncStreamProxy
 from . import extract
 from .endpoints import CHAT, COMPLETIONS, RESPONSES
 
@@ -48,8 +49,12 @@ class StreamState:
         visible = True
         try:
             if self.hide_usage_chunk and self.endpoint != RESPONSES:
-                # Decided before anything else, so a fault below can never leak tokentrace's chunk.
+                # Decided before anything else, so a fault below can never leak tokentrace's chunk
+                # or the ``usage`` field it caused.
                 visible = not (item.usage is not None and not item.choices)
+                if item.usage is None:
+                    # Without tokentrace the field would not have been sent at all.
+                    item.__pydantic_fields_set__.discard("usage")
             if not self.seen_first:
                 self.seen_first = True
                 self.pipeline.first_chunk(self.call)
@@ -69,9 +74,6 @@ class StreamState:
         if usage is not None:
             record.usage = extract.completion_usage(usage)
             record.provider_cost_usd = extract._provider_cost(usage)
-        elif self.hide_usage_chunk:
-            # Without tokentrace the field would not have been sent at all.
-            chunk.__pydantic_fields_set__.discard("usage")
         for choice in chunk.choices:
             if self.endpoint == CHAT:
                 text = choice.delta.content if choice.delta is not None else None
@@ -105,101 +107,6 @@ class StreamState:
             self.pipeline.finish(self.call, error)
         except Exception as exc:
             report("OpenAI stream end", exc)
-
-
-def _end(state: "StreamState", error: Optional[BaseException] = None) -> None:
-    try:
-        state.end(error)
-    except Exception as exc:
-        report("OpenAI stream end", exc)
-
-
-class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
-    """Wraps ``openai.Stream``."""
-
-    def __init__(self, stream: Any, state: StreamState) -> None:
-        super().__init__(stream)
-        self._self_state = state
-
-    def __iter__(self) -> "SyncStreamProxy":
-        return self
-
-    def __next__(self) -> Any:
-        state = self._self_state
-        try:
-            while True:
-                item = self.__wrapped__.__next__()
-                if state.observe(item):
-                    return item
-        except StopIteration:
-            _end(state)
-            raise
-        except BaseException as exc:
-            _end(state, exc)
-            raise
-
-    def __enter__(self) -> "SyncStreamProxy":
-        self.__wrapped__.__enter__()
-        return self
-
-    def __exit__(self, *exc_info: Any) -> Any:
-        try:
-            return self.__wrapped__.__exit__(*exc_info)
-        finally:
-            _end(self._self_state)
-
-    def close(self) -> None:
-        try:
-            self.__wrapped__.close()
-        finally:
-            _end(self._self_state)
-
-    def __del__(self) -> None:
-        _end(self._self_state)
-
-
-class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
-    """Wraps ``openai.AsyncStream``."""
-
-    def __init__(self, stream: Any, state: StreamState) -> None:
-        super().__init__(stream)
-        self._self_state = state
-
-    def __aiter__(self) -> "AsyncStreamProxy":
-        return self
-
-    async def __anext__(self) -> Any:
-        state = self._self_state
-        try:
-            while True:
-                item = await self.__wrapped__.__anext__()
-                if state.observe(item):
-                    return item
-        except StopAsyncIteration:
-            _end(state)
-            raise
-        except BaseException as exc:
-            _end(state, exc)
-            raise
-
-    async def __aenter__(self) -> "AsyncStreamProxy":
-        await self.__wrapped__.__aenter__()
-        return self
-
-    async def __aexit__(self, *exc_info: Any) -> Any:
-        try:
-            return await self.__wrapped__.__aexit__(*exc_info)
-        finally:
-            _end(self._self_state)
-
-    async def close(self) -> None:
-        try:
-            await self.__wrapped__.close()
-        finally:
-            _end(self._self_state)
-
-    def __del__(self) -> None:
-        _end(self._self_state)
 
 
 class _UsageChunkFilter:
@@ -326,62 +233,3 @@ class ResultHandler:
         """The raw response was closed or dropped without being parsed: end with what is known."""
         self.pipeline.finish(self.call)
 
-
-class SyncRawResponseProxy(wrapt.ObjectProxy):  # type: ignore[misc]
-    """Wraps ``APIResponse`` / ``LegacyAPIResponse`` from ``with_raw_response`` / ``with_streaming_response``."""
-
-    def __init__(self, raw: Any, handler: ResultHandler) -> None:
-        super().__init__(raw)
-        self._self_handler = handler
-        self._self_parsed: Dict[Any, Any] = {}
-
-    def parse(self, *args: Any, **kwargs: Any) -> Any:
-        value = self.__wrapped__.parse(*args, **kwargs)
-        key = id(value)
-        if key not in self._self_parsed:
-            self._self_parsed[key] = self._self_handler.parsed(value)
-        return self._self_parsed[key]
-
-    def close(self) -> None:
-        try:
-            self.__wrapped__.close()
-        finally:
-            if not self._self_parsed:
-                self._self_handler.abandon()
-
-    def __del__(self) -> None:
-        try:
-            if not self._self_parsed:
-                self._self_handler.abandon()
-        except Exception:
-            pass
-
-
-class AsyncRawResponseProxy(wrapt.ObjectProxy):  # type: ignore[misc]
-    """Wraps ``AsyncAPIResponse`` from ``with_streaming_response`` / ``with_raw_response`` on async clients."""
-
-    def __init__(self, raw: Any, handler: ResultHandler) -> None:
-        super().__init__(raw)
-        self._self_handler = handler
-        self._self_parsed: Dict[Any, Any] = {}
-
-    async def parse(self, *args: Any, **kwargs: Any) -> Any:
-        value = await self.__wrapped__.parse(*args, **kwargs)
-        key = id(value)
-        if key not in self._self_parsed:
-            self._self_parsed[key] = self._self_handler.parsed(value)
-        return self._self_parsed[key]
-
-    async def close(self) -> None:
-        try:
-            await self.__wrapped__.close()
-        finally:
-            if not self._self_parsed:
-                self._self_handler.abandon()
-
-    def __del__(self) -> None:
-        try:
-            if not self._self_parsed:
-                self._self_handler.abandon()
-        except Exception:
-            pass

@@ -1,0 +1,222 @@
+"""Stream and raw-response proxies shared by the provider adapters.
+
+A proxy is a ``wrapt.ObjectProxy`` around the SDK's own object, so the application keeps every
+attribute and method of it; only iteration, context management and closing pass through
+tokentrace. Each proxy class offers exactly the protocol of the SDK object it wraps (a plain
+generator has no context manager, a Stainless ``Stream`` has one), so wrapping never adds or
+removes a capability the application could notice.
+
+The provider-specific part is a *state* object: ``observe(item)`` reads what an item carries
+(usage, model, finish reason) and may return ``False`` to keep an item tokentrace itself caused
+from the application; ``end(error)`` completes the call. The proxies guarantee the call ends
+exactly once, when the stream is exhausted, closed, fails or is garbage-collected, and that a
+fault in the state never reaches the application.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional, Protocol
+
+import wrapt
+
+from ..core.safety import report
+
+
+class StreamState(Protocol):
+    def observe(self, item: Any) -> Optional[bool]:
+        """Read one item; return ``False`` to hide it from the application."""
+        ...
+
+    def end(self, error: Optional[BaseException] = None) -> None: ...
+
+
+class RawResponseHandler(Protocol):
+    def parsed(self, value: Any) -> Any:
+        """What the application gets from ``parse()``: the value, or a stream proxy around it."""
+        ...
+
+    def abandon(self) -> None:
+        """The response was closed or dropped unparsed: end the call with what is known."""
+        ...
+
+
+def end_safely(state: StreamState, error: Optional[BaseException] = None) -> None:
+    try:
+        state.end(error)
+    except Exception as exc:
+        report(f"{type(state).__module__} stream end", exc)
+
+
+def _deliver(state: StreamState, item: Any) -> bool:
+    try:
+        return state.observe(item) is not False
+    except Exception as exc:
+        report(f"{type(state).__module__} stream item", exc)
+        return True
+
+
+class SyncIteratorProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+    """A synchronous iterator or generator (google-genai streams)."""
+
+    def __init__(self, stream: Any, state: StreamState) -> None:
+        super().__init__(stream)
+        self._self_state = state
+
+    def __iter__(self) -> "SyncIteratorProxy":
+        return self
+
+    def __next__(self) -> Any:
+        state = self._self_state
+        try:
+            while True:
+                item = self.__wrapped__.__next__()
+                if _deliver(state, item):
+                    return item
+        except StopIteration:
+            end_safely(state)
+            raise
+        except BaseException as exc:
+            end_safely(state, exc)
+            raise
+
+    def close(self) -> None:
+        try:
+            self.__wrapped__.close()
+        finally:
+            end_safely(self._self_state)
+
+    def __del__(self) -> None:
+        end_safely(self._self_state)
+
+
+class SyncStreamProxy(SyncIteratorProxy):
+    """A Stainless ``Stream`` (openai, anthropic): also a context manager."""
+
+    def __enter__(self) -> "SyncStreamProxy":
+        self.__wrapped__.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> Any:
+        try:
+            return self.__wrapped__.__exit__(*exc_info)
+        finally:
+            end_safely(self._self_state)
+
+
+class AsyncIteratorProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+    """An asynchronous iterator."""
+
+    def __init__(self, stream: Any, state: StreamState) -> None:
+        super().__init__(stream)
+        self._self_state = state
+
+    def __aiter__(self) -> "AsyncIteratorProxy":
+        return self
+
+    async def __anext__(self) -> Any:
+        state = self._self_state
+        try:
+            while True:
+                item = await self.__wrapped__.__anext__()
+                if _deliver(state, item):
+                    return item
+        except StopAsyncIteration:
+            end_safely(state)
+            raise
+        except BaseException as exc:
+            end_safely(state, exc)
+            raise
+
+    def __del__(self) -> None:
+        end_safely(self._self_state)
+
+
+class AsyncGeneratorProxy(AsyncIteratorProxy):
+    """An async generator (google-genai async streams): closed with ``aclose()``."""
+
+    async def aclose(self) -> None:
+        try:
+            await self.__wrapped__.aclose()
+        finally:
+            end_safely(self._self_state)
+
+
+class AsyncStreamProxy(AsyncIteratorProxy):
+    """A Stainless ``AsyncStream``: an async context manager closed with ``await close()``."""
+
+    async def __aenter__(self) -> "AsyncStreamProxy":
+        await self.__wrapped__.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> Any:
+        try:
+            return await self.__wrapped__.__aexit__(*exc_info)
+        finally:
+            end_safely(self._self_state)
+
+    async def close(self) -> None:
+        try:
+            await self.__wrapped__.close()
+        finally:
+            end_safely(self._self_state)
+
+
+def _abandon_safely(handler: RawResponseHandler) -> None:
+    try:
+        handler.abandon()
+    except Exception as exc:
+        report("raw response end", exc)
+
+
+class SyncRawResponseProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+    """A Stainless ``APIResponse`` / ``LegacyAPIResponse`` (``with_raw_response``, ``with_streaming_response``)."""
+
+    def __init__(self, raw: Any, handler: RawResponseHandler) -> None:
+        super().__init__(raw)
+        self._self_handler = handler
+        self._self_parsed: Dict[int, Any] = {}
+
+    def parse(self, *args: Any, **kwargs: Any) -> Any:
+        value = self.__wrapped__.parse(*args, **kwargs)
+        key = id(value)
+        if key not in self._self_parsed:
+            self._self_parsed[key] = self._self_handler.parsed(value)
+        return self._self_parsed[key]
+
+    def close(self) -> None:
+        try:
+            self.__wrapped__.close()
+        finally:
+            if not self._self_parsed:
+                _abandon_safely(self._self_handler)
+
+    def __del__(self) -> None:
+        if not self._self_parsed:
+            _abandon_safely(self._self_handler)
+
+
+class AsyncRawResponseProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+    """A Stainless ``AsyncAPIResponse``."""
+
+    def __init__(self, raw: Any, handler: RawResponseHandler) -> None:
+        super().__init__(raw)
+        self._self_handler = handler
+        self._self_parsed: Dict[int, Any] = {}
+
+    async def parse(self, *args: Any, **kwargs: Any) -> Any:
+        value = await self.__wrapped__.parse(*args, **kwargs)
+        key = id(value)
+        if key not in self._self_parsed:
+            self._self_parsed[key] = self._self_handler.parsed(value)
+        return self._self_parsed[key]
+
+    async def close(self) -> None:
+        try:
+            await self.__wrapped__.close()
+        finally:
+            if not self._self_parsed:
+                _abandon_safely(self._self_handler)
+
+    def __del__(self) -> None:
+        if not self._self_parsed:
+            _abandon_safely(self._self_handler)
