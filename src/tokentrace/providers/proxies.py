@@ -52,6 +52,12 @@ def _deliver(state: StreamState, item: Any) -> bool:
         return state.observe(item) is not False
     except Exception as exc:
         report(f"{type(state).__module__} stream item", exc)
+    try:
+        # A state that can hide items it caused (OpenAI's usage chunk) must hide them even now.
+        fallback = getattr(state, "visible_on_fault", None)
+        return True if fallback is None else fallback(item) is not False
+    except Exception as exc:
+        report(f"{type(state).__module__} stream item fallback", exc)
         return True
 
 
@@ -161,6 +167,15 @@ class AsyncStreamProxy(AsyncIteratorProxy):
             end_safely(self._self_state)
 
 
+def _parsed_safely(handler: RawResponseHandler, value: Any) -> Any:
+    try:
+        return handler.parsed(value)
+    except Exception as exc:
+        report("raw response parse", exc)
+        _abandon_safely(handler)
+        return value
+
+
 def _abandon_safely(handler: RawResponseHandler) -> None:
     try:
         handler.abandon()
@@ -180,7 +195,7 @@ class SyncRawResponseProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         value = self.__wrapped__.parse(*args, **kwargs)
         key = id(value)
         if key not in self._self_parsed:
-            self._self_parsed[key] = self._self_handler.parsed(value)
+            self._self_parsed[key] = _parsed_safely(self._self_handler, value)
         return self._self_parsed[key]
 
     def close(self) -> None:
@@ -207,7 +222,7 @@ class AsyncRawResponseProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         value = await self.__wrapped__.parse(*args, **kwargs)
         key = id(value)
         if key not in self._self_parsed:
-            self._self_parsed[key] = self._self_handler.parsed(value)
+            self._self_parsed[key] = _parsed_safely(self._self_handler, value)
         return self._self_parsed[key]
 
     async def close(self) -> None:

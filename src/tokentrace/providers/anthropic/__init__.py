@@ -10,10 +10,13 @@ for the calls tokentrace traces (see :mod:`.native`).
 
 from __future__ import annotations
 
+import contextvars
 from typing import Any, Callable, List, Mapping, Optional, Tuple
 
 from ...core.pipeline import Call, Pipeline
-from ...core.safety import InstrumentationIntent, report
+from ...core.record import CallRecord
+from ...core.safety import report
+from .. import flow
 from ..base import Patch, ProviderInstrumentor
 from . import native
 from .request import build_record, client_target, fill_input_content, is_messages_call
@@ -25,47 +28,53 @@ __all__ = ["AnthropicInstrumentor"]
 _MODULE = "anthropic._base_client"
 
 
-def _start(pipeline: Pipeline, instance: Any, args: Tuple[Any, ...], kwargs: Mapping[str, Any]) -> Optional[Call]:
-    """Build the record and open the call; ``None`` when the request is not traced or building failed.
+_PROVIDER = "Anthropic"
 
-    A budget's deliberate block (:class:`InstrumentationIntent`) propagates to the application.
-    """
-    try:
-        options = args[1] if len(args) > 1 else kwargs.get("options")
-        if not is_messages_call(options):
-            return None
-        body = options.json_data if isinstance(options.json_data, Mapping) else {}
-        stream = bool(kwargs.get("stream", args[2] if len(args) > 2 else False))
-        record = build_record(body, client_target(instance), stream)
-        if pipeline.config.capture_any:
-            fill_input_content(record, body)
-    except Exception as exc:
-        report("Anthropic request", exc)
+
+def _build(pipeline: Pipeline, instance: Any, args: Tuple[Any, ...], kwargs: Mapping[str, Any]) -> Optional[CallRecord]:
+    """The request half of the record; ``None`` for requests other than Messages calls."""
+    options = args[1] if len(args) > 1 else kwargs.get("options")
+    if not is_messages_call(options):
         return None
+    body = options.json_data if isinstance(options.json_data, Mapping) else {}
+    stream = bool(kwargs.get("stream", args[2] if len(args) > 2 else False))
+    record = build_record(body, client_target(instance), stream)
+    if pipeline.config.capture_any:
+        fill_input_content(record, body)
+    return record
+
+
+def _mark_native(call: Call) -> Optional[contextvars.Token]:
+    """Tell the SDK's span hook which tokentrace span this request belongs to (see :mod:`.native`)."""
     try:
-        return pipeline.start(record)
-    except InstrumentationIntent:
-        raise
+        return native.active_span.set(call.span)
     except Exception as exc:
-        report("Anthropic call start", exc)
+        report("Anthropic native span switch", exc)
         return None
+
+
+def _unmark_native(marker: Optional[contextvars.Token]) -> None:
+    if marker is not None:
+        try:
+            native.active_span.reset(marker)
+        except Exception as exc:
+            report("Anthropic native span switch", exc)
 
 
 def _sync_request(pipeline: Pipeline) -> Callable[..., Any]:
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: Tuple[Any, ...], kwargs: dict) -> Any:
-        call = _start(pipeline, instance, args, kwargs)
+        call = flow.open_call(pipeline, lambda: _build(pipeline, instance, args, kwargs), _PROVIDER)
         if call is None:
             return wrapped(*args, **kwargs)
-        token = pipeline.activate(call)
-        marker = native.active_span.set(call.span)
-        try:
-            result = wrapped(*args, **kwargs)
-        except BaseException as exc:
-            pipeline.finish(call, exc)
-            raise
-        finally:
-            native.active_span.reset(marker)
-            Pipeline.deactivate(token)
+
+        def send() -> Any:
+            marker = _mark_native(call)
+            try:
+                return wrapped(*args, **kwargs)
+            finally:
+                _unmark_native(marker)
+
+        result = flow.run_sync(pipeline, call, _PROVIDER, send)
         return _sync_result(ResultHandler(call, pipeline), result)
 
     return wrapper
@@ -81,29 +90,27 @@ def _sync_result(handler: ResultHandler, result: Any) -> Any:
                 handler.complete(result.parse())
                 return result
             return SyncRawResponseProxy(result, handler)
+        handler.complete(result)
     except Exception as exc:
         report("Anthropic result", exc)
-        handler.pipeline.finish(handler.call)
-        return result
-    handler.complete(result)
+        flow.finish(handler.pipeline, handler.call, _PROVIDER)
     return result
 
 
 def _async_request(pipeline: Pipeline) -> Callable[..., Any]:
     async def wrapper(wrapped: Callable[..., Any], instance: Any, args: Tuple[Any, ...], kwargs: dict) -> Any:
-        call = _start(pipeline, instance, args, kwargs)
+        call = flow.open_call(pipeline, lambda: _build(pipeline, instance, args, kwargs), _PROVIDER)
         if call is None:
             return await wrapped(*args, **kwargs)
-        token = pipeline.activate(call)
-        marker = native.active_span.set(call.span)
-        try:
-            result = await wrapped(*args, **kwargs)
-        except BaseException as exc:
-            pipeline.finish(call, exc)
-            raise
-        finally:
-            native.active_span.reset(marker)
-            Pipeline.deactivate(token)
+
+        async def send() -> Any:
+            marker = _mark_native(call)
+            try:
+                return await wrapped(*args, **kwargs)
+            finally:
+                _unmark_native(marker)
+
+        result = await flow.run_async(pipeline, call, _PROVIDER, send)
         return await _async_result(ResultHandler(call, pipeline), result)
 
     return wrapper
@@ -119,11 +126,10 @@ async def _async_result(handler: ResultHandler, result: Any) -> Any:
                 handler.complete(await result.parse())
                 return result
             return AsyncRawResponseProxy(result, handler)
+        handler.complete(result)
     except Exception as exc:
         report("Anthropic result", exc)
-        handler.pipeline.finish(handler.call)
-        return result
-    handler.complete(result)
+        flow.finish(handler.pipeline, handler.call, _PROVIDER)
     return result
 
 

@@ -23,6 +23,7 @@ from typing import Any, Dict, List, Optional
 
 from ...core.pipeline import Call, Pipeline
 from ...core.safety import report
+from .. import flow
 from ..proxies import AsyncStreamProxy, SyncStreamProxy
 from . import extract
 
@@ -91,7 +92,10 @@ class StreamState:
                 record.estimate_input_text = record.prompt_text() if record.prompt_text else ""
         except Exception as exc:
             report("Anthropic stream end", exc)
-        self.pipeline.finish(self.call, error)
+        if error is None:
+            flow.finish(self.pipeline, self.call, "Anthropic")
+        else:
+            flow.fail(self.pipeline, self.call, error, "Anthropic")
 
 
 class ResultHandler:
@@ -128,7 +132,7 @@ class ResultHandler:
             extract.fill_message(self.call.record, message, self.pipeline.config.capture_any)
         except Exception as exc:
             report("Anthropic response", exc)
-        self.pipeline.finish(self.call)
+        flow.finish(self.pipeline, self.call, "Anthropic")
 
     def parsed(self, value: Any) -> Any:
         """What a raw response's ``parse()`` returned: a stream to proxy, or the final message."""
@@ -139,10 +143,14 @@ class ResultHandler:
         except Exception as exc:
             report("Anthropic raw response parse", exc)
             return value
-        self.complete(value)
+        try:
+            self.complete(value)
+        except Exception as exc:
+            report("Anthropic raw response parse", exc)
+            flow.finish(self.pipeline, self.call, "Anthropic")
         return value
 
     def abandon(self) -> None:
         """The raw response was closed or dropped without being parsed: end with what is known."""
-        self.pipeline.finish(self.call)
+        flow.finish(self.pipeline, self.call, "Anthropic")
 

@@ -21,6 +21,8 @@ import wrapt
 from ...core.pipeline import Call, Pipeline
 from ...core.record import Usage
 from ...core.safety import report
+from .. import flow
+from ..proxies import end_safely
 from . import extract
 
 _INTERESTING = (b'"usage"', b"invocationMetrics", b'"messageStop"', b'"stop_reason"')
@@ -154,15 +156,15 @@ class StreamState:
             if record.usage is None and error is None and self.texts and self.pipeline.config.estimate_usage:
                 record.estimate_output_text = "".join(self.texts)
                 record.estimate_input_text = record.prompt_text() if record.prompt_text else ""
-            self.pipeline.finish(self.call, error)
         except Exception as exc:
             report("Bedrock stream end", exc)
+        if error is None:
+            flow.finish(self.pipeline, self.call, "Bedrock")
+        else:
+            flow.fail(self.pipeline, self.call, error, "Bedrock")
 
     def __del__(self) -> None:
-        try:
-            self.end()
-        except Exception:
-            pass
+        end_safely(self)
 
 
 class _EventIterator:
@@ -182,12 +184,15 @@ class _EventIterator:
         try:
             event = next(self._events)
         except StopIteration:
-            self._state.end()
+            end_safely(self._state)
             raise
         except BaseException as exc:
-            self._state.end(exc)
+            end_safely(self._state, exc)
             raise
-        self._observe(event)
+        try:
+            self._observe(event)
+        except Exception as exc:
+            report("Bedrock stream event", exc)
         return event
 
 
@@ -206,4 +211,4 @@ class EventStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         try:
             self.__wrapped__.close()
         finally:
-            self._self_state.end()
+            end_safely(self._self_state)

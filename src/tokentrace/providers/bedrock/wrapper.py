@@ -15,11 +15,13 @@ import weakref
 from typing import Any, Callable, Dict, Mapping, Tuple
 
 from ...core.pipeline import Pipeline
-from ...core.safety import InstrumentationIntent, report
+from ...core.safety import report
+from .. import flow
 from . import extract
 from .streams import EventStreamProxy, StreamState
 
 _SERVICE = "bedrock-runtime"
+_PROVIDER = "Bedrock"
 _HOOK_ID = "tokentrace-strip-attribution-baggage"
 _hooked: "weakref.WeakSet[Any]" = weakref.WeakSet()
 
@@ -36,29 +38,18 @@ def make_api_call_wrapper(pipeline: Pipeline) -> Callable[..., Any]:
             operation, params = "", {}
         if operation not in extract.OPERATIONS:
             return wrapped(*args, **kwargs)
-        try:
+
+        def build() -> Any:
             record = extract.request_record(operation, params, getattr(instance.meta, "endpoint_url", None))
             if pipeline.config.capture_any:
                 _capture_input(record, operation, params)
             _ensure_baggage_hook(instance)
-        except Exception as exc:
-            report("Bedrock request", exc)
+            return record
+
+        call = flow.open_call(pipeline, build, _PROVIDER)
+        if call is None:
             return wrapped(*args, **kwargs)
-        try:
-            call = pipeline.start(record)
-        except InstrumentationIntent:
-            raise
-        except Exception as exc:
-            report("Bedrock call start", exc)
-            return wrapped(*args, **kwargs)
-        token = pipeline.activate(call)
-        try:
-            result = wrapped(*args, **kwargs)
-        except BaseException as exc:
-            pipeline.finish(call, exc)
-            raise
-        finally:
-            Pipeline.deactivate(token)
+        result = flow.run_sync(pipeline, call, _PROVIDER, lambda: wrapped(*args, **kwargs))
         return _handle(pipeline, call, operation, result)
 
     return wrapper
@@ -97,7 +88,7 @@ def _handle(pipeline: Pipeline, call: Any, operation: str, result: Any) -> Any:
             extract.fill_invoke(call.record, body, headers, capture)
     except Exception as exc:
         report(f"Bedrock {operation} response", exc)
-    pipeline.finish(call)
+    flow.finish(pipeline, call, _PROVIDER)
     return result
 
 

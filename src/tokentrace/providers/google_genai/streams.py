@@ -14,6 +14,7 @@ from typing import Any, List, Optional
 
 from ...core.pipeline import Call, Pipeline
 from ...core.safety import report
+from .. import flow
 from . import extract
 
 
@@ -58,7 +59,10 @@ class StreamState:
             record.finish_reasons = self.reasons
             if self.capture and self.texts:
                 record.output_messages = [extract.output_message("".join(self.texts), self.reasons[0] if self.reasons else None)]
-            self.pipeline.finish(self.call, error)
         except Exception as exc:
             report("Gemini stream end", exc)
+        if error is None:
+            flow.finish(self.pipeline, self.call, "Gemini")
+        else:
+            flow.fail(self.pipeline, self.call, error, "Gemini")
 

@@ -14,7 +14,9 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, Optional, Tuple
 
 from ...core.pipeline import Call, Pipeline
-from ...core.safety import InstrumentationIntent, report
+from ...core.record import CallRecord
+from ...core.safety import report
+from .. import flow
 from . import extract
 from ..proxies import AsyncGeneratorProxy, SyncIteratorProxy
 from .streams import StreamState
@@ -22,22 +24,19 @@ from .streams import StreamState
 Wrapped = Callable[..., Any]
 
 
+_PROVIDER = "Gemini"
+
+
 def _begin(pipeline: Pipeline, instance: Any, kwargs: Dict[str, Any], operation: str, stream: bool) -> Optional[Call]:
     """Build the request half and open the span; None means "call the SDK untouched"."""
-    try:
+
+    def build() -> CallRecord:
         record = extract.request_record(operation, instance._api_client, kwargs, stream)
         if pipeline.config.capture_any and operation == "chat":
             extract.capture_input(record, kwargs)
-    except Exception as exc:
-        report("Gemini request", exc)
-        return None
-    try:
-        return pipeline.start(record)
-    except InstrumentationIntent:
-        raise
-    except Exception as exc:
-        report("Gemini call start", exc)
-        return None
+        return record
+
+    return flow.open_call(pipeline, build, _PROVIDER)
 
 
 def _complete(pipeline: Pipeline, call: Call, result: Any, operation: str) -> None:
@@ -48,7 +47,7 @@ def _complete(pipeline: Pipeline, call: Call, result: Any, operation: str) -> No
             extract.fill_embed(call.record, result)
     except Exception as exc:
         report("Gemini response", exc)
-    pipeline.finish(call)
+    flow.finish(pipeline, call, _PROVIDER)
 
 
 def sync_wrapper(operation: str) -> Callable[[Pipeline], Any]:
@@ -57,14 +56,7 @@ def sync_wrapper(operation: str) -> Callable[[Pipeline], Any]:
             call = _begin(pipeline, instance, kwargs, operation, stream=False)
             if call is None:
                 return wrapped(*args, **kwargs)
-            token = pipeline.activate(call)
-            try:
-                result = wrapped(*args, **kwargs)
-            except BaseException as exc:
-                pipeline.finish(call, exc)
-                raise
-            finally:
-                Pipeline.deactivate(token)
+            result = flow.run_sync(pipeline, call, _PROVIDER, lambda: wrapped(*args, **kwargs))
             _complete(pipeline, call, result, operation)
             return result
 
@@ -79,14 +71,7 @@ def async_wrapper(operation: str) -> Callable[[Pipeline], Any]:
             call = _begin(pipeline, instance, kwargs, operation, stream=False)
             if call is None:
                 return await wrapped(*args, **kwargs)
-            token = pipeline.activate(call)
-            try:
-                result = await wrapped(*args, **kwargs)
-            except BaseException as exc:
-                pipeline.finish(call, exc)
-                raise
-            finally:
-                Pipeline.deactivate(token)
+            result = await flow.run_async(pipeline, call, _PROVIDER, lambda: wrapped(*args, **kwargs))
             _complete(pipeline, call, result, operation)
             return result
 
@@ -100,7 +85,7 @@ def _proxy(pipeline: Pipeline, call: Call, stream: Any, proxy_class: type) -> An
         return proxy_class(stream, StreamState(call, pipeline))
     except Exception as exc:
         report("Gemini stream proxy", exc)
-        pipeline.finish(call)
+        flow.finish(pipeline, call, _PROVIDER)
         return stream
 
 
@@ -114,7 +99,7 @@ def sync_stream_wrapper(pipeline: Pipeline) -> Any:
         try:
             stream = wrapped(*args, **kwargs)
         except BaseException as exc:
-            pipeline.finish(call, exc)
+            flow.fail(pipeline, call, exc, _PROVIDER)
             raise
         return _proxy(pipeline, call, stream, SyncIteratorProxy)
 
@@ -128,14 +113,7 @@ def async_stream_wrapper(pipeline: Pipeline) -> Any:
         call = _begin(pipeline, instance, kwargs, "chat", stream=True)
         if call is None:
             return await wrapped(*args, **kwargs)
-        token = pipeline.activate(call)
-        try:
-            stream = await wrapped(*args, **kwargs)
-        except BaseException as exc:
-            pipeline.finish(call, exc)
-            raise
-        finally:
-            Pipeline.deactivate(token)
+        stream = await flow.run_async(pipeline, call, _PROVIDER, lambda: wrapped(*args, **kwargs))
         return _proxy(pipeline, call, stream, AsyncGeneratorProxy)
 
     return wrapper

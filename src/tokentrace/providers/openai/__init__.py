@@ -15,10 +15,13 @@ from typing import Any, Callable, List, Mapping, Optional, Set, Tuple
 
 from ...core.pipeline import Call, Pipeline
 from ...core.safety import InstrumentationIntent, report
+from .. import flow
 from ..base import Patch, ProviderInstrumentor, is_foreign_wrapper
 from . import endpoints
 from .endpoints import CHAT, COMPLETIONS, build_record, client_target, endpoint_of, input_messages
 from .streams import ResultHandler, filter_injected_usage
+
+_PROVIDER = "OpenAI"
 
 #: Hosts that answered 400 to ``stream_options``; tokentrace stops asking them for stream usage.
 _hosts_rejecting_stream_options: Set[Optional[str]] = set()
@@ -108,38 +111,12 @@ def _rejects_stream_options(plan: _Plan, exc: BaseException) -> bool:
     return False
 
 
-def _activate(pipeline: Pipeline, call: Call) -> Optional[object]:
-    try:
-        return pipeline.activate(call)
-    except Exception as exc:
-        report("OpenAI span activation", exc)
-        return None
-
-
-def _deactivate(token: Optional[object]) -> None:
-    if token is not None:
-        try:
-            Pipeline.deactivate(token)
-        except Exception as exc:
-            report("OpenAI span deactivation", exc)
-
-
-def _fail(pipeline: Pipeline, call: Call, exc: BaseException) -> None:
-    try:
-        pipeline.finish(call, exc)
-    except Exception as inner:
-        report("OpenAI call failure", inner)
-
-
 def _deliver(pipeline: Pipeline, plan: _Plan, result: Any) -> Any:
     try:
         return ResultHandler(plan.call, pipeline, plan.endpoint, plan.injected).handle(result)
     except Exception as exc:
         report("OpenAI response", exc)
-    try:
-        pipeline.finish(plan.call)
-    except Exception as exc:
-        report("OpenAI call end", exc)
+    flow.finish(pipeline, plan.call, _PROVIDER)
     return filter_injected_usage(result) if plan.injected else result
 
 
@@ -148,22 +125,22 @@ def _sync_request(pipeline: Pipeline) -> Callable[..., Any]:
         plan = _begin(pipeline, instance, args, kwargs)
         if plan is None:
             return wrapped(*args, **kwargs)
-        token = _activate(pipeline, plan.call)
+        token = flow.activate(pipeline, plan.call, _PROVIDER)
         try:
             try:
                 result = wrapped(*plan.args, **plan.kwargs)
             except BaseException as exc:
                 if not _rejects_stream_options(plan, exc):
-                    _fail(pipeline, plan.call, exc)
+                    flow.fail(pipeline, plan.call, exc, _PROVIDER)
                     raise
                 plan.injected = False
                 try:
                     result = wrapped(*args, **kwargs)
                 except BaseException as retry_exc:
-                    _fail(pipeline, plan.call, retry_exc)
+                    flow.fail(pipeline, plan.call, retry_exc, _PROVIDER)
                     raise
         finally:
-            _deactivate(token)
+            flow.deactivate(token, _PROVIDER)
         return _deliver(pipeline, plan, result)
 
     return wrapper
@@ -174,22 +151,22 @@ def _async_request(pipeline: Pipeline) -> Callable[..., Any]:
         plan = _begin(pipeline, instance, args, kwargs)
         if plan is None:
             return await wrapped(*args, **kwargs)
-        token = _activate(pipeline, plan.call)
+        token = flow.activate(pipeline, plan.call, _PROVIDER)
         try:
             try:
                 result = await wrapped(*plan.args, **plan.kwargs)
             except BaseException as exc:
                 if not _rejects_stream_options(plan, exc):
-                    _fail(pipeline, plan.call, exc)
+                    flow.fail(pipeline, plan.call, exc, _PROVIDER)
                     raise
                 plan.injected = False
                 try:
                     result = await wrapped(*args, **kwargs)
                 except BaseException as retry_exc:
-                    _fail(pipeline, plan.call, retry_exc)
+                    flow.fail(pipeline, plan.call, retry_exc, _PROVIDER)
                     raise
         finally:
-            _deactivate(token)
+            flow.deactivate(token, _PROVIDER)
         return _deliver(pipeline, plan, result)
 
     return wrapper

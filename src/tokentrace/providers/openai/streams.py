@@ -19,6 +19,7 @@ import wrapt
 
 from ...core.pipeline import Call, Pipeline
 from ...core.safety import report
+from .. import flow
 from ..proxies import AsyncRawResponseProxy, AsyncStreamProxy, SyncRawResponseProxy, SyncStreamProxy
 from . import extract
 from .endpoints import CHAT, COMPLETIONS, RESPONSES
@@ -66,6 +67,13 @@ class StreamState:
             report("OpenAI stream chunk", exc)
         return visible
 
+    def visible_on_fault(self, item: Any) -> bool:
+        """Whether the app should see ``item`` when ``observe`` itself failed: tokentrace's own
+        usage chunk stays hidden even then."""
+        if self.hide_usage_chunk and self.endpoint != RESPONSES:
+            return _UsageChunkFilter.visible(item)
+        return True
+
     def _observe_chunk(self, chunk: Any) -> None:
         record = self.call.record
         if record.response_model is None:
@@ -104,9 +112,12 @@ class StreamState:
             if record.usage is None and self.pipeline.config.estimate_usage:
                 record.estimate_output_text = "".join(self.texts)
                 record.estimate_input_text = record.prompt_text() if record.prompt_text else ""
-            self.pipeline.finish(self.call, error)
         except Exception as exc:
             report("OpenAI stream end", exc)
+        if error is None:
+            flow.finish(self.pipeline, self.call, "OpenAI")
+        else:
+            flow.fail(self.pipeline, self.call, error, "OpenAI")
 
 
 class _UsageChunkFilter:
@@ -115,7 +126,11 @@ class _UsageChunkFilter:
     @staticmethod
     def visible(item: Any) -> bool:
         try:
-            return not (item.usage is not None and not item.choices)
+            if item.usage is None:
+                # Without tokentrace the field would not have been sent at all.
+                item.__pydantic_fields_set__.discard("usage")
+                return True
+            return bool(item.choices)
         except Exception:
             return True
 
@@ -201,7 +216,7 @@ class ResultHandler:
             self.complete(raw.parse())
         except Exception as exc:
             report("OpenAI raw response", exc)
-            self.pipeline.finish(self.call)
+            flow.finish(self.pipeline, self.call, "OpenAI")
         return raw
 
     def complete(self, result: Any) -> None:
@@ -213,7 +228,7 @@ class ResultHandler:
             extract.fill_chat(record, result, capture)
         else:
             extract.fill_embeddings(record, result)
-        self.pipeline.finish(self.call)
+        flow.finish(self.pipeline, self.call, "OpenAI")
 
     def parsed(self, value: Any) -> Any:
         """What a raw response's ``parse()`` returned: a stream to proxy, or the final object."""
@@ -227,9 +242,10 @@ class ResultHandler:
             self.complete(value)
         except Exception as exc:
             report("OpenAI raw response parse", exc)
+            flow.finish(self.pipeline, self.call, "OpenAI")
         return value
 
     def abandon(self) -> None:
         """The raw response was closed or dropped without being parsed: end with what is known."""
-        self.pipeline.finish(self.call)
+        flow.finish(self.pipeline, self.call, "OpenAI")
 

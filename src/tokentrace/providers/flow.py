@@ -1,0 +1,97 @@
+"""The guarded call flow every adapter wraps around the SDK's own request.
+
+Each adapter knows how to read its provider's request and response; none of them should have to
+remember, at every step, that tokentrace must never break the call. These helpers are that
+memory: opening the call, making its span current, recording a failure and ending it each report
+an internal error once (:func:`~tokentrace.core.safety.report`) and let the SDK's own result or
+exception through untouched. Only a budget's deliberate block
+(:class:`~tokentrace.core.safety.InstrumentationIntent`) reaches the application.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable, Optional
+
+from ..core.pipeline import Call, Pipeline
+from ..core.record import CallRecord
+from ..core.safety import InstrumentationIntent, report
+
+__all__ = ["open_call", "activate", "deactivate", "fail", "finish", "run_sync", "run_async"]
+
+
+def open_call(pipeline: Pipeline, build: Callable[[], Optional[CallRecord]], provider: str) -> Optional[Call]:
+    """Build the request half of the record and start the call; ``None`` means "call the SDK untouched".
+
+    ``build`` returns ``None`` for requests tokentrace does not trace.
+    """
+    try:
+        record = build()
+    except Exception as exc:
+        report(f"{provider} request", exc)
+        return None
+    if record is None:
+        return None
+    try:
+        return pipeline.start(record)
+    except InstrumentationIntent:
+        raise
+    except Exception as exc:
+        report(f"{provider} call start", exc)
+        return None
+
+
+def activate(pipeline: Pipeline, call: Call, provider: str) -> Optional[object]:
+    """Make the call's span current so the SDK's own HTTP spans nest under it."""
+    try:
+        return pipeline.activate(call)
+    except Exception as exc:
+        report(f"{provider} span activation", exc)
+        return None
+
+
+def deactivate(token: Optional[object], provider: str) -> None:
+    if token is None:
+        return
+    try:
+        Pipeline.deactivate(token)
+    except Exception as exc:
+        report(f"{provider} span deactivation", exc)
+
+
+def fail(pipeline: Pipeline, call: Call, exc: BaseException, provider: str) -> None:
+    """End the call with the SDK's exception, which the caller then re-raises unchanged."""
+    try:
+        pipeline.finish(call, exc)
+    except Exception as inner:
+        report(f"{provider} call failure", inner)
+
+
+def finish(pipeline: Pipeline, call: Call, provider: str) -> None:
+    try:
+        pipeline.finish(call)
+    except Exception as exc:
+        report(f"{provider} call end", exc)
+
+
+def run_sync(pipeline: Pipeline, call: Call, provider: str, send: Callable[[], Any]) -> Any:
+    """Send the request with the call's span current; a failure ends the call and propagates as is."""
+    token = activate(pipeline, call, provider)
+    try:
+        return send()
+    except BaseException as exc:
+        fail(pipeline, call, exc, provider)
+        raise
+    finally:
+        deactivate(token, provider)
+
+
+async def run_async(pipeline: Pipeline, call: Call, provider: str, send: Callable[[], Awaitable[Any]]) -> Any:
+    """The asyncio twin of :func:`run_sync`."""
+    token = activate(pipeline, call, provider)
+    try:
+        return await send()
+    except BaseException as exc:
+        fail(pipeline, call, exc, provider)
+        raise
+    finally:
+        deactivate(token, provider)

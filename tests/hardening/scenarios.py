@@ -1,0 +1,171 @@
+"""One small, comparable scenario per provider SDK, for the hardening tests.
+
+Each :class:`Scenario` drives the real SDK against the local provider server and returns what
+the *application* observed, reduced to the fields that do not change between two identical calls
+(ids and timestamps are left out). Running it uninstrumented and instrumented and comparing the
+two outcomes is how the hardening tests prove tokentrace changed nothing for the app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Tuple
+
+import anthropic
+import boto3
+import openai
+from botocore.config import Config as BotoConfig
+from google import genai
+from google.genai import types as genai_types
+
+from tokentrace.testing import ProviderServer
+
+#: Secrets the scenarios use; the secrets test checks none of them reaches telemetry.
+OPENAI_KEY = "sk-proj-HARDENING0openai0secret0key0123456789"
+ANTHROPIC_KEY = "sk-ant-api03-HARDENING-anthropic-secret-0123456789"
+GOOGLE_KEY = "AIzaSyHARDENING-google-secret-key-0123"
+AWS_ACCESS_KEY = "AKIAHARDENINGEXAMPLE"
+AWS_SECRET_KEY = "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"
+SECRETS = (OPENAI_KEY, ANTHROPIC_KEY, GOOGLE_KEY, AWS_ACCESS_KEY, AWS_SECRET_KEY)
+
+PROVIDERS = ("openai", "anthropic", "google", "bedrock")
+BEDROCK_MODEL = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+
+
+def openai_client(server: ProviderServer) -> openai.OpenAI:
+    return openai.OpenAI(base_url=server.openai_url, api_key=OPENAI_KEY, max_retries=0)
+
+
+def openai_async_client(server: ProviderServer) -> openai.AsyncOpenAI:
+    return openai.AsyncOpenAI(base_url=server.openai_url, api_key=OPENAI_KEY, max_retries=0)
+
+
+def anthropic_client(server: ProviderServer) -> anthropic.Anthropic:
+    return anthropic.Anthropic(base_url=server.url, api_key=ANTHROPIC_KEY, max_retries=0)
+
+
+def anthropic_async_client(server: ProviderServer) -> anthropic.AsyncAnthropic:
+    return anthropic.AsyncAnthropic(base_url=server.url, api_key=ANTHROPIC_KEY, max_retries=0)
+
+
+def google_client(server: ProviderServer) -> genai.Client:
+    options = genai_types.HttpOptions(base_url=server.url, retry_options=genai_types.HttpRetryOptions(attempts=1))
+    return genai.Client(api_key=GOOGLE_KEY, http_options=options)
+
+
+def bedrock_client(server: ProviderServer) -> Any:
+    return boto3.client(
+        "bedrock-runtime", region_name="us-east-1", endpoint_url=server.url,
+        aws_access_key_id=AWS_ACCESS_KEY, aws_secret_access_key=AWS_SECRET_KEY,
+        config=BotoConfig(retries={"total_max_attempts": 1}),
+    )
+
+
+# -- what the app sees, per provider ----------------------------------------------------------------
+
+OPENAI_REQUEST: Dict[str, Any] = dict(model="gpt-4o", messages=[{"role": "user", "content": "Is the invoice late?"}])
+ANTHROPIC_REQUEST: Dict[str, Any] = dict(model="claude-haiku-4-5", max_tokens=256, messages=[{"role": "user", "content": "Is the invoice late?"}])
+BEDROCK_MESSAGES = [{"role": "user", "content": [{"text": "Is the invoice late?"}]}]
+
+
+def _openai_call(server: ProviderServer) -> Any:
+    r = openai_client(server).chat.completions.create(**OPENAI_REQUEST)
+    return (r.model, [c.model_dump() for c in r.choices], r.usage.model_dump() if r.usage else None, r.model_fields_set)
+
+
+def _openai_stream(server: ProviderServer) -> Any:
+    chunks = openai_client(server).chat.completions.create(stream=True, **OPENAI_REQUEST)
+    return [(c.model, [ch.model_dump() for ch in c.choices], c.usage, c.model_fields_set) for c in chunks]
+
+
+def _anthropic_call(server: ProviderServer) -> Any:
+    r = anthropic_client(server).messages.create(**ANTHROPIC_REQUEST)
+    return (r.model, [b.model_dump() for b in r.content], r.stop_reason, r.usage.model_dump())
+
+
+def _anthropic_stream(server: ProviderServer) -> Any:
+    events = anthropic_client(server).messages.create(stream=True, **ANTHROPIC_REQUEST)
+    return [e.model_dump(exclude={"message": {"id"}}) for e in events]
+
+
+def _google_call(server: ProviderServer) -> Any:
+    client = google_client(server)  # held: a collected client closes its HTTP connection pool
+    r = client.models.generate_content(model="gemini-2.5-flash", contents="Is the invoice late?")
+    return (r.text, r.usage_metadata.model_dump() if r.usage_metadata else None, r.model_version)
+
+
+def _google_stream(server: ProviderServer) -> Any:
+    client = google_client(server)
+    chunks = client.models.generate_content_stream(model="gemini-2.5-flash", contents="Is the invoice late?")
+    result = [(c.text, c.usage_metadata.model_dump() if c.usage_metadata else None) for c in chunks]
+    client.close()
+    return result
+
+
+def _bedrock_call(server: ProviderServer) -> Any:
+    r = bedrock_client(server).converse(modelId=BEDROCK_MODEL, messages=BEDROCK_MESSAGES)
+    return (r["output"], r["usage"], r["stopReason"])
+
+
+def _bedrock_stream(server: ProviderServer) -> Any:
+    stream = bedrock_client(server).converse_stream(modelId=BEDROCK_MODEL, messages=BEDROCK_MESSAGES)["stream"]
+    return [{k: v for k, v in event.items() if k != "metadata"} | ({"usage": event["metadata"]["usage"]} if "metadata" in event else {}) for event in stream]
+
+
+#: Request ids differ between two identical calls.
+_IDS = re.compile(r"req_\w+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _error(exc_types: Tuple[type, ...]) -> Callable[[Callable[[ProviderServer], Any]], Callable[[ProviderServer], Any]]:
+    def decorate(call: Callable[[ProviderServer], Any]) -> Callable[[ProviderServer], Any]:
+        def run(server: ProviderServer) -> Any:
+            try:
+                call(server)
+            except exc_types as exc:
+                return (type(exc), _IDS.sub("<id>", str(exc)))
+            raise AssertionError("the provider error did not reach the application")
+
+        return run
+
+    return decorate
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One provider: a plain call, a consumed stream and a provider error, each as the app saw it."""
+
+    provider: str
+    call: Callable[[ProviderServer], Any]
+    stream: Callable[[ProviderServer], Any]
+    error: Callable[[ProviderServer], Any]
+
+    def run_all(self, server: ProviderServer, plan_factory: Callable[..., Any]) -> List[Any]:
+        """Every path once; a fixed reply text keeps the outcomes comparable between runs."""
+        server.enqueue(plan_factory(text="fixed reply"))
+        first = self.call(server)
+        server.enqueue(plan_factory(text="fixed reply"))
+        second = self.stream(server)
+        server.enqueue(plan_factory(status=429))
+        third = self.error(server)
+        return [first, second, third]
+
+
+def _botocore_error() -> Tuple[type, ...]:
+    from botocore.exceptions import ClientError
+
+    return (ClientError,)
+
+
+SCENARIOS: Dict[str, Scenario] = {
+    "openai": Scenario("openai", _openai_call, _openai_stream, _error((openai.RateLimitError,))(_openai_call)),
+    "anthropic": Scenario("anthropic", _anthropic_call, _anthropic_stream, _error((anthropic.RateLimitError,))(_anthropic_call)),
+    "google": Scenario("google", _google_call, _google_stream, _error((genai.errors.APIError,))(_google_call)),
+    "bedrock": Scenario("bedrock", _bedrock_call, _bedrock_stream, _error(_botocore_error())(_bedrock_call)),
+}
+
+
+async def openai_async_calls(server: ProviderServer, count: int) -> List[Any]:
+    client = openai_async_client(server)
+    return await asyncio.gather(*(client.chat.completions.create(**OPENAI_REQUEST) for _ in range(count)))

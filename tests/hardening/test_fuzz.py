@@ -1,0 +1,106 @@
+"""Hostile provider responses: the app sees what it would see without tokentrace, never an
+exception of tokentrace's, and the span says why its cost is what it is.
+
+Each example sends the same malformed body (or truncated stream) twice: uninstrumented, then
+instrumented, and compares what the application got (result or exception type and message).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Dict
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import tokentrace
+from tokentrace.testing import ResponsePlan
+
+from .scenarios import SCENARIOS
+
+_scalar = st.one_of(st.none(), st.integers(-(10**15), 10**18), st.floats(allow_nan=True), st.text(max_size=8), st.booleans())
+_usage_value = st.one_of(_scalar, st.lists(_scalar, max_size=2), st.dictionaries(st.text(max_size=6), _scalar, max_size=3))
+
+USAGE_KEYS: Dict[str, Any] = {
+    "openai": ("usage", ["prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details", "completion_tokens_details"]),
+    "anthropic": ("usage", ["input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", "cache_creation"]),
+    "google": ("usageMetadata", ["promptTokenCount", "candidatesTokenCount", "totalTokenCount", "cachedContentTokenCount", "thoughtsTokenCount"]),
+}
+
+BODIES: Dict[str, Callable[[], Dict[str, Any]]] = {
+    "openai": lambda: {"id": "chatcmpl-1", "object": "chat.completion", "created": 1741570283, "model": "gpt-4o-2024-08-06",
+                       "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}]},
+    "anthropic": lambda: {"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-haiku-4-5-20251001",
+                          "content": [{"type": "text", "text": "ok"}], "stop_reason": "end_turn", "stop_sequence": None},
+    "google": lambda: {"candidates": [{"content": {"role": "model", "parts": [{"text": "ok"}]}, "finishReason": "STOP", "index": 0}],
+                       "modelVersion": "gemini-2.5-flash"},
+}
+
+
+def _outcome(call: Callable[[Any], Any], server: Any) -> Any:
+    try:
+        return ("ok", repr(call(server)))
+    except Exception as exc:  # the SDK's own reaction to the malformed body
+        return ("raised", type(exc), str(exc))
+
+
+@st.composite
+def hostile_bodies(draw: Any, provider: str) -> Any:
+    body = BODIES[provider]()
+    field, keys = USAGE_KEYS[provider]
+    shape = draw(st.sampled_from(["missing", "null", "garbage", "partial"]))
+    if shape == "null":
+        body[field] = None
+    elif shape == "garbage":
+        body[field] = draw(_usage_value)
+    elif shape == "partial":
+        body[field] = {key: draw(_usage_value) for key in draw(st.lists(st.sampled_from(keys), max_size=len(keys), unique=True))}
+    if draw(st.booleans()):
+        body[draw(st.text(min_size=1, max_size=8))] = draw(_usage_value)  # unknown field
+    return body
+
+
+@pytest.mark.parametrize("provider", list(BODIES))
+def test_hostile_bodies_never_break_the_app(telemetry: Any, server: Any, provider: str) -> None:
+    call = SCENARIOS[provider].call
+
+    @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(body=hostile_bodies(provider))
+    def check(body: Any) -> None:
+        tokentrace.uninstrument()
+        server.enqueue(ResponsePlan(body=body))
+        expected = _outcome(call, server)
+        telemetry.exporter.clear()
+        tokentrace.instrument(tracer_provider=telemetry.tracer_provider, meter_provider=telemetry.meter_provider)
+        try:
+            server.enqueue(ResponsePlan(body=body))
+            assert _outcome(call, server) == expected
+        finally:
+            tokentrace.uninstrument()
+        span = telemetry.only_llm_span()
+        attributes = span.attributes or {}
+        assert attributes.get("tokentrace.cost.status"), "the span must say why its cost is what it is"
+        cost = attributes.get("tokentrace.cost.usd")
+        assert cost is None or (math.isfinite(cost) and cost >= 0), f"nonsense cost {cost!r} from {body!r}"
+        for key in ("gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens"):
+            assert attributes.get(key, 0) >= 0
+
+    check()
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+@pytest.mark.parametrize("cut", [0, 1, 2, 4])
+def test_truncated_streams_give_the_sdk_behaviour_and_one_span(telemetry: Any, server: Any, provider: str, cut: int) -> None:
+    stream = SCENARIOS[provider].stream
+    server.enqueue(ResponsePlan(chunks=5, truncate_after=cut))
+    expected = _outcome(stream, server)
+    tokentrace.instrument(tracer_provider=telemetry.tracer_provider, meter_provider=telemetry.meter_provider)
+    try:
+        server.enqueue(ResponsePlan(chunks=5, truncate_after=cut))
+        observed = _outcome(stream, server)
+    finally:
+        tokentrace.uninstrument()
+    assert observed[:2] == expected[:2]
+    span = telemetry.only_llm_span()
+    assert span.attributes.get("tokentrace.cost.status")
