@@ -98,7 +98,13 @@ def strip_attribution_baggage(headers: MutableMapping[str, str]) -> MutableMappi
     HTTP instrumentation or the app's own header forwarding never hands attribution to the LLM
     provider. Other baggage members are kept verbatim. Works on dicts and on httpx-style headers.
     """
-    names = [name for name in list(headers.keys()) if name.lower() == "baggage"]
+    if hasattr(headers, "multi_items"):
+        # httpx-style headers: case-insensitive membership, and most requests carry no baggage.
+        if "baggage" not in headers:
+            return headers
+        names = ["baggage"]
+    else:
+        names = [name for name in list(headers.keys()) if name.lower() == "baggage"]
     for name in names:
         members = [m for m in str(headers[name]).split(",") if m.strip()]
         kept = [m for m in members if not m.split("=", 1)[0].strip().startswith(BAGGAGE_PREFIX)]

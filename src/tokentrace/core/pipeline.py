@@ -119,6 +119,22 @@ def error_type(exc: BaseException) -> str:
     return ".".join(parts[:1] + [cls.__qualname__])
 
 
+#: Distinct metric attribute combinations whose dicts are kept for reuse (beyond it, built per call).
+_METRIC_CACHE_SIZE = 4096
+
+
+class _MetricAttributes:
+    """The attribute dicts one combination of model, outcome and attribution records metrics with."""
+
+    __slots__ = ("key", "base", "input", "output")
+
+    def __init__(self, key: tuple, base: Dict[str, Any]) -> None:
+        self.key = key
+        self.base = base
+        self.input = {**base, sc.GEN_AI_TOKEN_TYPE: "input"}
+        self.output = {**base, sc.GEN_AI_TOKEN_TYPE: "output"}
+
+
 class Pipeline:
     def __init__(
         self,
@@ -134,6 +150,7 @@ class Pipeline:
         self.capture_attribution = capture_attribution
         self.observers: List[CallObserver] = list(observers)
         self._reroute_warned: set = set()
+        self._metric_cache: Dict[tuple, _MetricAttributes] = {}
 
     # -- call lifecycle ---------------------------------------------------------------------------
 
@@ -347,8 +364,23 @@ class Pipeline:
 
     # -- metrics ----------------------------------------------------------------------------------
 
-    def _record_metrics(self, call: Call) -> None:
+    def _metric_attributes(self, call: Call) -> "_MetricAttributes":
+        """The attribute dicts of a call's metric points, built once per distinct combination."""
         record = call.record
+        error = error_type(call.error) if call.error is not None else None
+        attribution = call.attribution.metric_attributes
+        key = (
+            record.operation,
+            record.provider,
+            record.request_model,
+            record.response_model,
+            record.server_address,
+            error,
+            tuple(attribution.items()) if attribution else (),
+        )
+        cached = self._metric_cache.get(key)
+        if cached is not None:
+            return cached
         base: Dict[str, Any] = {
             sc.GEN_AI_OPERATION_NAME: record.operation,
             sc.GEN_AI_PROVIDER_NAME: record.provider,
@@ -359,29 +391,37 @@ class Pipeline:
             base[sc.GEN_AI_RESPONSE_MODEL] = record.response_model
         if record.server_address:
             base[sc.SERVER_ADDRESS] = record.server_address
-        if call.error is not None:
-            base[sc.ERROR_TYPE] = error_type(call.error)
-        if call.attribution.metric_attributes:
-            base.update(call.attribution.metric_attributes)
+        if error is not None:
+            base[sc.ERROR_TYPE] = error
+        if attribution:
+            base.update(attribution)
+        attributes = _MetricAttributes(key, base)
+        if len(self._metric_cache) < _METRIC_CACHE_SIZE:
+            self._metric_cache[key] = attributes
+        return attributes
+
+    def _record_metrics(self, call: Call) -> None:
+        attributes = self._metric_attributes(call)
+        base = attributes.base
+        key = attributes.key
         instruments = self.instruments
         instruments.duration.record(call.duration_s, base)
         if call.first_chunk_ns is not None:
             instruments.time_to_first_chunk.record((call.first_chunk_ns - call.start_ns) / 1e9, base)
         cost = call.cost
-        calls_attributes = dict(base)
-        calls_attributes[sc.TT_COST_STATUS] = cost.status if cost else sc.COST_NO_USAGE
-        calls_attributes[sc.TT_MODEL_REROUTED] = bool(call.rerouted)
-        instruments.calls.add(1, calls_attributes)
-        usage = record.usage
+        status = cost.status if cost else sc.COST_NO_USAGE
+        rerouted = bool(call.rerouted)
+        instruments.calls.add(1, (key, status, rerouted), base, {sc.TT_COST_STATUS: status, sc.TT_MODEL_REROUTED: rerouted})
+        usage = call.record.usage
         if usage is None:
             return
-        instruments.token_usage.record(usage.input_tokens, {**base, sc.GEN_AI_TOKEN_TYPE: "input"})
-        instruments.token_usage.record(usage.output_tokens, {**base, sc.GEN_AI_TOKEN_TYPE: "output"})
+        instruments.token_usage.record(usage.input_tokens, attributes.input)
+        instruments.token_usage.record(usage.output_tokens, attributes.output)
         for token_type, count in usage.by_type().items():
             if count:
-                instruments.tokens.add(count, {**base, sc.GEN_AI_TOKEN_TYPE: token_type})
+                instruments.tokens.add(count, (key, token_type), base, {sc.GEN_AI_TOKEN_TYPE: token_type})
         if cost is not None and cost.usd is not None:
-            instruments.cost.add(cost.usd, base)
+            instruments.cost.add(cost.usd, key, base)
 
     def _warn_reroute(self, record: CallRecord) -> None:
         key = (record.request_model, record.response_model)

@@ -3,14 +3,24 @@
 Tracer and meter come from the providers passed to ``instrument()`` or the global ones. The
 global API objects are proxies, so a provider the application sets *after* ``instrument()``
 still receives tokentrace's data.
+
+The three counters (``tokentrace.tokens``, ``tokentrace.cost``, ``tokentrace.calls``) are summed
+in-process and reported through *observable* counters when a reader collects. To the backend they
+are ordinary monotonic sums, exact at every collection; to the application they cost a dictionary
+update per call instead of the OpenTelemetry SDK's per-measurement attribute cleaning and hashing,
+which was two thirds of tokentrace's overhead per call (see ``benchmarks/README.md``). The
+histograms stay synchronous: their buckets need every value.
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Dict, Hashable, Iterable, List, Mapping, Optional, Tuple
 
 from opentelemetry import metrics, trace
+from opentelemetry.metrics import CallbackOptions, Observation
 
 from .. import __version__
 from . import semconv as sc
@@ -24,9 +34,74 @@ class Instruments:
     token_usage: Any
     duration: Any
     time_to_first_chunk: Any
-    tokens: Any
-    cost: Any
-    calls: Any
+    tokens: "CumulativeCounter"
+    cost: "CumulativeCounter"
+    calls: "CumulativeCounter"
+
+
+#: Distinct attribute sets per counter before new ones go to the overflow series, as the SDK does.
+CARDINALITY_LIMIT = 2000
+_OVERFLOW_ATTRIBUTES: Mapping[str, Any] = {"otel.metric.overflow": True}
+
+
+class CumulativeCounter:
+    """A monotonic counter whose totals tokentrace keeps, read by an observable instrument.
+
+    ``add`` takes a hashable ``key`` that identifies the attribute set (the pipeline builds it
+    from the values it already has) so the hot path never sorts or hashes attribute dicts; the
+    attribute dict itself is built once per distinct key.
+    """
+
+    __slots__ = ("_totals", "_lock", "__weakref__")
+
+    def __init__(self) -> None:
+        self._totals: Dict[Hashable, List[Any]] = {}
+        self._lock = threading.Lock()
+
+    def add(self, amount: float, key: Hashable, attributes: Mapping[str, Any], extra: Optional[Mapping[str, Any]] = None) -> None:
+        with self._lock:
+            entry = self._totals.get(key)
+            if entry is None:
+                if len(self._totals) >= CARDINALITY_LIMIT:
+                    key = _OVERFLOW_ATTRIBUTES_KEY
+                    entry = self._totals.get(key)
+                if entry is None:
+                    values = dict(_OVERFLOW_ATTRIBUTES) if key is _OVERFLOW_ATTRIBUTES_KEY else {**attributes, **(extra or {})}
+                    self._totals[key] = [values, amount]
+                    return
+            entry[1] += amount
+
+    def observe(self, options: Optional[CallbackOptions] = None) -> Iterable[Observation]:
+        with self._lock:
+            snapshot: List[Tuple[Dict[str, Any], float]] = [(attributes, total) for attributes, total in self._totals.values()]
+        return [Observation(total, attributes) for attributes, total in snapshot]
+
+
+_OVERFLOW_ATTRIBUTES_KEY = ("otel.metric.overflow",)
+
+#: One set of counters per meter provider (``None``: the global one), shared by every
+#: ``instrument()`` of the process: the SDK keeps the first callbacks registered under a metric
+#: name and ignores later ones, so later setups must add to the totals those callbacks read.
+_counters: "weakref.WeakKeyDictionary[Any, Dict[str, CumulativeCounter]]" = weakref.WeakKeyDictionary()
+_global_counters: Dict[str, CumulativeCounter] = {}
+_unweakable_counters: Dict[int, Dict[str, CumulativeCounter]] = {}
+_counters_lock = threading.Lock()
+
+
+def _counter(meter: Any, meter_provider: Optional[Any], name: str, unit: str, description: str) -> CumulativeCounter:
+    with _counters_lock:
+        if meter_provider is None:
+            family = _global_counters
+        else:
+            try:
+                family = _counters.setdefault(meter_provider, {})
+            except TypeError:  # not weak-referenceable: kept for the life of the process
+                family = _unweakable_counters.setdefault(id(meter_provider), {})
+        counter = family.get(name)
+        if counter is None:
+            counter = family[name] = CumulativeCounter()
+            meter.create_observable_counter(name, callbacks=[counter.observe], unit=unit, description=description)
+        return counter
 
 
 def create_instruments(tracer_provider: Optional[Any] = None, meter_provider: Optional[Any] = None) -> Instruments:
@@ -52,17 +127,23 @@ def create_instruments(tracer_provider: Optional[Any] = None, meter_provider: Op
             description="Time to receive the first chunk of a streamed GenAI response.",
             explicit_bucket_boundaries_advisory=list(sc.DURATION_BUCKETS),
         ),
-        tokens=meter.create_counter(
+        tokens=_counter(
+            meter,
+            meter_provider,
             sc.METRIC_TT_TOKENS,
             unit="{token}",
             description="Tokens used, by gen_ai.token.type (input, output, cache_read, cache_write, reasoning).",
         ),
-        cost=meter.create_counter(
+        cost=_counter(
+            meter,
+            meter_provider,
             sc.METRIC_TT_COST,
             unit="USD",
             description="Cost of GenAI operations in US dollars, from tokentrace's price catalog.",
         ),
-        calls=meter.create_counter(
+        calls=_counter(
+            meter,
+            meter_provider,
             sc.METRIC_TT_CALLS,
             unit="{call}",
             description="GenAI operations, by tokentrace.cost.status (priced, unknown_model, ...) and outcome.",
