@@ -4,7 +4,7 @@
 option of ``instrument()`` (or ``TOKENTRACE_BUDGETS``, a TOML file) declares them in
 configuration, per team / feature / workflow / user / task, per UTC hour, day or month. Spend is
 counted in a store: in this process by default, or in Redis (``budget_store="redis://..."``) to
-share budgets across processes and machines. See docs/sections/budgets.md.
+share budgets across processes and machines. See the README, "Budgets".
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Reading price files (the built-in catalog and users' override files) into rate cards.
 
-Both use one TOML format, described in docs/sections/pricing.md. Every problem is reported as a
+Both use one TOML format, described in the README ("Your own prices"). Every problem is reported as a
 :class:`~tokentrace.ConfigError` whose message names the file, the entry and what is wrong, so a
 typo in a negotiated price is found when tokentrace starts, not on an invoice.
 """
