@@ -16,6 +16,9 @@ def test_demo_prints_calls_tokens_and_cost_by_model(capsys):
     assert "tokentrace demo summary" in out
     assert "calls: " in out and "rerouted: 1" in out and "unpriced: 1" in out
     assert "tokens by type: input" in out
+    # The self-hosted model nobody priced says so instead of showing a $0 cost.
+    unpriced_row = next(line for line in out.splitlines() if line.startswith("acme-llama-70b-selfhosted"))
+    assert unpriced_row.rstrip().endswith("unpriced") and "$" not in unpriced_row
     assert "gpt-5-mini-2025-08-07" in out and "gpt-4o-mini-2024-07-18" in out
     assert "support" in out and "platform" in out and "search" in out
     # All four providers' SDKs took part.

@@ -15,23 +15,13 @@ from typing import Dict, List, Optional
 import openai
 
 import tokentrace
-from tokentrace.testing import ProviderServer, ResponsePlan
+from tokentrace.testing import ProviderServer, ResponsePlan, openai_usage
 
 WORKFLOW = "it-ticket-triage"
 #: A soft budget for team it-support, sized so two runs of the workload use 93.4 % of it. Its window is
 #: "total" rather than a calendar one, so a run that straddles midnight UTC reads the same.
 BUDGET_NAME = "it-support-total"
 BUDGET_USD = 0.0085
-
-
-def openai_usage(prompt: int, completion: int, cached: int = 0, reasoning: int = 0) -> Dict[str, object]:
-    return {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion,
-        "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0},
-        "completion_tokens_details": {"reasoning_tokens": reasoning, "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
-    }
 
 
 @dataclass(frozen=True)

@@ -13,22 +13,12 @@ import sys
 from typing import Any, Callable, List, Optional, Tuple
 
 import tokentrace
-from tokentrace.testing import ProviderServer, ResponsePlan
+from tokentrace.testing import ProviderServer, ResponsePlan, openai_usage
 
 #: The request the provider silently answers with another model.
 REROUTES = {"gpt-5": "gpt-5-mini-2025-08-07"}
 
 Step = Tuple[str, Callable[[], None]]
-
-
-def _chat_usage(prompt: int, completion: int, cached: int = 0, reasoning: int = 0) -> dict:
-    return {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion,
-        "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0},
-        "completion_tokens_details": {"reasoning_tokens": reasoning, "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
-    }
 
 
 def openai_steps(server: ProviderServer) -> List[Step]:
@@ -45,14 +35,14 @@ def openai_steps(server: ProviderServer) -> List[Step]:
         with tokentrace.attribute(team="support", feature="ticket-triage"), tokentrace.workflow("triage-inbox"):
             for ticket in tickets:
                 with tokentrace.agent_step("classify"):
-                    server.enqueue(ResponsePlan(usage=_chat_usage(420, 12), text='{"category": "billing"}'))
+                    server.enqueue(ResponsePlan(usage=openai_usage(420, 12), text='{"category": "billing"}'))
                     client.chat.completions.create(
                         model="gpt-4o-mini",
                         messages=[{"role": "system", "content": "Classify the ticket."}, {"role": "user", "content": ticket}],
                         response_format={"type": "json_object"},
                     )
             with tokentrace.agent_step("draft-reply"):
-                server.enqueue(ResponsePlan(usage=_chat_usage(2600, 380, cached=2048), chunks=8))
+                server.enqueue(ResponsePlan(usage=openai_usage(2600, 380, cached=2048), chunks=8))
                 for _ in client.chat.completions.create(
                     model="gpt-4o", messages=[{"role": "user", "content": "Draft a reply to the billing ticket."}], stream=True
                 ):
@@ -78,14 +68,14 @@ def openai_steps(server: ProviderServer) -> List[Step]:
 
     def platform() -> None:
         with tokentrace.attribute(team="platform", feature="log-summarizer"), tokentrace.workflow("nightly-log-digest"):
-            server.enqueue(ResponsePlan(usage=_chat_usage(48000, 900, cached=32000, reasoning=512)))
+            server.enqueue(ResponsePlan(usage=openai_usage(48000, 900, cached=32000, reasoning=512)))
             client.chat.completions.create(model="gpt-5", messages=[{"role": "user", "content": "Summarise last night's logs."}])
             server.enqueue(ResponsePlan(status=429))
             try:
                 client.chat.completions.create(model="gpt-5", messages=[{"role": "user", "content": "Summarise again."}])
             except openai.RateLimitError:
                 pass
-            server.enqueue(ResponsePlan(usage=_chat_usage(3000, 400)))
+            server.enqueue(ResponsePlan(usage=openai_usage(3000, 400)))
             client.chat.completions.create(model="acme-llama-70b-selfhosted", messages=[{"role": "user", "content": "Classify errors."}])
 
     return [("support: triage workflow (4 calls, 1 streamed)", triage), ("search: rewrite + embeddings", search), ("platform: log digest (rerouted, rate-limited, unpriced)", platform)]

@@ -104,7 +104,10 @@ def render(summary: SummaryProcessor, title: str = "tokentrace summary") -> str:
     headers = ["model", "calls", "input", "cached", "cache write", "output", "reasoning", "cost (USD)"]
     rows = []
     for model, t in sorted(summary.by_model.items(), key=lambda kv: -kv[1].cost_usd):
-        cost = _usd(t.cost_usd) + (" +unpriced" if t.unpriced else "")
+        if t.unpriced and t.unpriced == t.calls:
+            cost = "unpriced"  # never a $0 that reads like a free model
+        else:
+            cost = _usd(t.cost_usd) + (f" + {t.unpriced} unpriced" if t.unpriced else "")
         rows.append([model, str(t.calls), *(f"{t.tokens[k]:,}" for k in ("input", "cache_read", "cache_write", "output", "reasoning")), cost])
     lines.extend(_table(headers, rows))
     if len(summary.by_team) > 1 or "(unattributed)" not in summary.by_team:

@@ -5,5 +5,6 @@ tokentrace's own suite does.
 """
 
 from .server import ProviderServer, ReceivedRequest, ResponsePlan
+from .wire.openai import openai_usage
 
-__all__ = ["ProviderServer", "ReceivedRequest", "ResponsePlan"]
+__all__ = ["ProviderServer", "ReceivedRequest", "ResponsePlan", "openai_usage"]

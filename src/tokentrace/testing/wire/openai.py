@@ -105,14 +105,16 @@ def _split(text: str, parts: int) -> List[str]:
     return [text[i : i + size] for i in range(0, len(text), size)] or [""]
 
 
-def _chat_usage(prompt: int, completion: int) -> Dict[str, Any]:
+def openai_usage(prompt: int, completion: int, cached: int = 0, reasoning: int = 0) -> Dict[str, Any]:
+    """A Chat Completions ``usage`` object as the API sends it: ``prompt`` includes ``cached``,
+    ``completion`` includes ``reasoning``."""
     return {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
-        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0},
         "completion_tokens_details": {
-            "reasoning_tokens": 0,
+            "reasoning_tokens": reasoning,
             "audio_tokens": 0,
             "accepted_prediction_tokens": 0,
             "rejected_prediction_tokens": 0,
@@ -146,7 +148,7 @@ def chat_completions(server: ProviderServer, request: ReceivedRequest, match: Di
     model = server.answering_model(requested, plan)
     text = _reply_text(model, plan, body)
     choices_n = int(body.get("n") or 1)
-    usage = plan.usage or _chat_usage(count_text_tokens(_message_text(body.get("messages"))) + 7, count_text_tokens(text) * choices_n)
+    usage = plan.usage or openai_usage(count_text_tokens(_message_text(body.get("messages"))) + 7, count_text_tokens(text) * choices_n)
     completion_id = _id("chatcmpl-", requested)
     created = int(time.time())
     common = {"id": completion_id, "created": created, "model": model, "system_fingerprint": _fingerprint(model)}
