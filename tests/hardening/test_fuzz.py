@@ -26,6 +26,7 @@ USAGE_KEYS: Dict[str, Any] = {
     "openai": ("usage", ["prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details", "completion_tokens_details"]),
     "anthropic": ("usage", ["input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", "cache_creation"]),
     "google": ("usageMetadata", ["promptTokenCount", "candidatesTokenCount", "totalTokenCount", "cachedContentTokenCount", "thoughtsTokenCount"]),
+    "bedrock": ("usage", ["inputTokens", "outputTokens", "totalTokens", "cacheReadInputTokens", "cacheWriteInputTokens"]),
 }
 
 BODIES: Dict[str, Callable[[], Dict[str, Any]]] = {
@@ -35,6 +36,9 @@ BODIES: Dict[str, Callable[[], Dict[str, Any]]] = {
                           "content": [{"type": "text", "text": "ok"}], "stop_reason": "end_turn", "stop_sequence": None},
     "google": lambda: {"candidates": [{"content": {"role": "model", "parts": [{"text": "ok"}]}, "finishReason": "STOP", "index": 0}],
                        "modelVersion": "gemini-2.5-flash"},
+    # Bedrock Converse, parsed by botocore against the service model.
+    "bedrock": lambda: {"output": {"message": {"role": "assistant", "content": [{"text": "ok"}]}}, "stopReason": "end_turn",
+                        "metrics": {"latencyMs": 412}},
 }
 
 
@@ -89,7 +93,7 @@ def test_hostile_bodies_never_break_the_app(telemetry: Any, server: Any, provide
     check()
 
 
-@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+@pytest.mark.parametrize("provider", list(SCENARIOS))
 @pytest.mark.parametrize("cut", [0, 1, 2, 4])
 def test_truncated_streams_give_the_sdk_behaviour_and_one_span(telemetry: Any, server: Any, provider: str, cut: int) -> None:
     stream = SCENARIOS[provider].stream
