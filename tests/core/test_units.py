@@ -63,3 +63,25 @@ def test_error_type_hides_private_modules():
 
     assert error_type(openai.RateLimitError.__new__(openai.RateLimitError)) == "openai.RateLimitError"
     assert error_type(ValueError()) == "ValueError"
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [(12, 12), (0, 0), (-3, 0), (True, 0), (12.0, 12), (12.5, 0), (float("nan"), 0), (float("inf"), 0), ("12", 0), (None, 0), (10**18, 10**18)],
+)
+def test_token_count_accepts_only_non_negative_whole_numbers(value, expected):
+    from tokentrace.providers.values import token_count
+
+    assert token_count(value) == expected
+
+
+def test_field_reads_dicts_mappings_and_objects():
+    import types
+    from collections import UserDict
+
+    from tokentrace.providers.values import field
+
+    assert field({"a": 1}, "a") == 1
+    assert field(UserDict({"a": 2}), "a") == 2
+    assert field(types.SimpleNamespace(a=3), "a") == 3
+    assert field(None, "a") is None and field({}, "a") is None

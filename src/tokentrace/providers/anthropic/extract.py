@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Mapping, Optional
 
 from ...core.record import CallRecord, Usage
+from ..values import field, token_count
 from . import attributes as aa
 from .request import parts
 
@@ -44,26 +45,11 @@ USAGE_FIELDS = (
 )
 
 
-def count(value: Any) -> int:
-    """A token count, or 0 for anything that is not a non-negative integer."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        return 0
-    return value
-
-
-def get(obj: Any, name: str) -> Any:
-    if obj is None:
-        return None
-    if isinstance(obj, Mapping):
-        return obj.get(name)
-    return getattr(obj, name, None)
-
-
 def usage_fields(usage: Any) -> Dict[str, Any]:
     """The non-null usage fields of a usage object or dict (the stream merges these)."""
     found: Dict[str, Any] = {}
     for name in USAGE_FIELDS:
-        value = get(usage, name)
+        value = field(usage, name)
         if value is not None:
             found[name] = value
     return found
@@ -73,17 +59,17 @@ def canonical_usage(usage: Any) -> Optional[Usage]:
     """Anthropic usage in the canonical shape; ``None`` when there is no usage at all."""
     if usage is None or (isinstance(usage, Mapping) and not usage):
         return None
-    uncached = count(get(usage, "input_tokens"))
-    cache_read = count(get(usage, "cache_read_input_tokens"))
-    cache_write = count(get(usage, "cache_creation_input_tokens"))
-    breakdown = get(usage, "cache_creation")
-    write_5m = count(get(breakdown, "ephemeral_5m_input_tokens"))
-    write_1h = count(get(breakdown, "ephemeral_1h_input_tokens"))
+    uncached = token_count(field(usage, "input_tokens"))
+    cache_read = token_count(field(usage, "cache_read_input_tokens"))
+    cache_write = token_count(field(usage, "cache_creation_input_tokens"))
+    breakdown = field(usage, "cache_creation")
+    write_5m = token_count(field(breakdown, "ephemeral_5m_input_tokens"))
+    write_1h = token_count(field(breakdown, "ephemeral_1h_input_tokens"))
     if not cache_write:
         # Some gateways send only the TTL breakdown.
         cache_write = write_5m + write_1h
-    output = count(get(usage, "output_tokens"))
-    thinking = count(get(get(usage, "output_tokens_details"), "thinking_tokens"))
+    output = token_count(field(usage, "output_tokens"))
+    thinking = token_count(field(field(usage, "output_tokens_details"), "thinking_tokens"))
     return Usage(
         input_tokens=uncached + cache_read + cache_write,
         output_tokens=output,
@@ -96,19 +82,19 @@ def canonical_usage(usage: Any) -> Optional[Usage]:
 
 def usage_attributes(record: CallRecord, usage: Any) -> None:
     """What the usage says beside the counts: service tier, TTL breakdown, speed, region."""
-    tier = get(usage, "service_tier")
+    tier = field(usage, "service_tier")
     if isinstance(tier, str) and tier:
         record.service_tier = tier
         record.response_attributes[aa.RESPONSE_SERVICE_TIER] = tier
         if tier == "batch":
             record.batch = True
-    breakdown = get(usage, "cache_creation")
+    breakdown = field(usage, "cache_creation")
     for name, attribute in (("ephemeral_5m_input_tokens", aa.CACHE_WRITE_5M), ("ephemeral_1h_input_tokens", aa.CACHE_WRITE_1H)):
-        value = count(get(breakdown, name))
+        value = token_count(field(breakdown, name))
         if value:
             record.response_attributes[attribute] = value
     for name, attribute in (("speed", aa.SPEED), ("inference_geo", aa.INFERENCE_GEO)):
-        value = get(usage, name)
+        value = field(usage, name)
         if isinstance(value, str) and value:
             record.response_attributes[attribute] = value
 
@@ -121,10 +107,10 @@ def fill_usage(record: CallRecord, usage: Any) -> None:
 
 def fill_identity(record: CallRecord, message: Any) -> None:
     """Model and id of a ``Message`` (or of the message in ``message_start``)."""
-    model = get(message, "model")
+    model = field(message, "model")
     if isinstance(model, str) and model:
         record.response_model = model
-    message_id = get(message, "id")
+    message_id = field(message, "id")
     if isinstance(message_id, str) and message_id:
         record.response_id = message_id
 
@@ -154,8 +140,8 @@ def _plain_blocks(content: Any) -> List[Any]:
 def fill_message(record: CallRecord, message: Any, capture: bool) -> None:
     """A complete ``Message`` / ``BetaMessage`` / ``ParsedMessage``."""
     fill_identity(record, message)
-    fill_stop_reason(record, get(message, "stop_reason"))
-    fill_usage(record, get(message, "usage"))
+    fill_stop_reason(record, field(message, "stop_reason"))
+    fill_usage(record, field(message, "usage"))
     if capture:
         reason = record.finish_reasons[0] if record.finish_reasons else "stop"
-        record.output_messages = [output_message(get(message, "content"), reason)]
+        record.output_messages = [output_message(field(message, "content"), reason)]

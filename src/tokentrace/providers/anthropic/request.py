@@ -10,11 +10,11 @@ variants are all covered by one wrapper. Everything here is pure: options in, re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional
 
 from ...core import semconv as sc
 from ...core.record import CallRecord
+from ..values import ClientTarget, request_integer, request_number
 from . import attributes as aa
 
 OPERATION = "chat"
@@ -27,15 +27,6 @@ def is_messages_call(options: Any) -> bool:
     if not isinstance(method, str) or method.lower() != "post" or not isinstance(url, str):
         return False
     return url.partition("?")[0].endswith("/v1/messages")
-
-
-@dataclass(frozen=True)
-class ClientTarget:
-    """Where a client sends its requests; computed once per client and cached on it."""
-
-    provider: str
-    address: Optional[str]
-    port: Optional[int]
 
 
 def client_target(client: Any) -> ClientTarget:
@@ -60,18 +51,6 @@ def client_target(client: Any) -> ClientTarget:
     return target
 
 
-def _number(value: Any) -> Optional[float]:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
-
-
-def _integer(value: Any) -> Optional[int]:
-    if isinstance(value, bool) or not isinstance(value, int):
-        return None
-    return value
-
-
 def request_attributes(body: Mapping[str, Any]) -> Dict[str, Any]:
     """``gen_ai.request.*`` and ``anthropic.*`` attributes from the request body.
 
@@ -79,7 +58,7 @@ def request_attributes(body: Mapping[str, Any]) -> Dict[str, Any]:
     nothing, exactly like absent ones.
     """
     attributes: Dict[str, Any] = {}
-    max_tokens = _integer(body.get("max_tokens"))
+    max_tokens = request_integer(body.get("max_tokens"))
     if max_tokens is not None:
         attributes[sc.GEN_AI_REQUEST_MAX_TOKENS] = max_tokens
     for key, attribute in (
@@ -87,7 +66,7 @@ def request_attributes(body: Mapping[str, Any]) -> Dict[str, Any]:
         ("top_p", sc.GEN_AI_REQUEST_TOP_P),
         ("top_k", sc.GEN_AI_REQUEST_TOP_K),
     ):
-        number = _number(body.get(key))
+        number = request_number(body.get(key))
         if number is not None:
             attributes[attribute] = number
     stop = body.get("stop_sequences")
@@ -101,7 +80,7 @@ def request_attributes(body: Mapping[str, Any]) -> Dict[str, Any]:
         kind = thinking.get("type")
         if isinstance(kind, str):
             attributes[aa.THINKING_TYPE] = kind
-        budget = _integer(thinking.get("budget_tokens"))
+        budget = request_integer(thinking.get("budget_tokens"))
         if budget is not None:
             attributes[aa.THINKING_BUDGET_TOKENS] = budget
     output_config = body.get("output_config")

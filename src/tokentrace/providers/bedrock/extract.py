@@ -18,6 +18,7 @@ from typing import Any, Dict, List, Mapping, Optional
 
 from ...core import semconv as sc
 from ...core.record import CallRecord, Usage
+from ..values import token_count
 
 PROVIDER = "aws.bedrock"
 CONVERSE_OPERATIONS = frozenset({"Converse", "ConverseStream"})
@@ -27,13 +28,6 @@ OPERATIONS = CONVERSE_OPERATIONS | INVOKE_OPERATIONS
 
 BEDROCK_MODEL_ID = "aws.bedrock.model_id"
 _PRICEABLE_ARN_KINDS = ("inference-profile", "foundation-model")
-
-
-def count(value: Any) -> int:
-    """A token count, or 0 for anything that is not a non-negative integer."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        return 0
-    return value
 
 
 def model_for_pricing(model_id: str) -> str:
@@ -199,15 +193,15 @@ def converse_usage(usage: Any) -> Optional[Usage]:
     """Converse ``TokenUsage``: inputTokens exclude cache reads and writes; 1 h writes in cacheDetails."""
     if not isinstance(usage, Mapping):
         return None
-    read = count(usage.get("cacheReadInputTokens"))
-    write = count(usage.get("cacheWriteInputTokens"))
+    read = token_count(usage.get("cacheReadInputTokens"))
+    write = token_count(usage.get("cacheWriteInputTokens"))
     long_writes = 0
     for detail in usage.get("cacheDetails") or []:
         if isinstance(detail, Mapping) and detail.get("ttl") == "1h":
-            long_writes += count(detail.get("inputTokens"))
+            long_writes += token_count(detail.get("inputTokens"))
     return Usage(
-        input_tokens=count(usage.get("inputTokens")) + read + write,
-        output_tokens=count(usage.get("outputTokens")),
+        input_tokens=token_count(usage.get("inputTokens")) + read + write,
+        output_tokens=token_count(usage.get("outputTokens")),
         cache_read_tokens=read,
         cache_write_tokens=write,
         cache_write_long_tokens=min(long_writes, write),
@@ -216,13 +210,13 @@ def converse_usage(usage: Any) -> Optional[Usage]:
 
 def anthropic_usage(usage: Mapping[str, Any]) -> Usage:
     """Anthropic Messages usage: input_tokens exclude cache reads and cache creation."""
-    read = count(usage.get("cache_read_input_tokens"))
-    write = count(usage.get("cache_creation_input_tokens"))
+    read = token_count(usage.get("cache_read_input_tokens"))
+    write = token_count(usage.get("cache_creation_input_tokens"))
     creation = usage.get("cache_creation")
-    long_writes = count(creation.get("ephemeral_1h_input_tokens")) if isinstance(creation, Mapping) else 0
+    long_writes = token_count(creation.get("ephemeral_1h_input_tokens")) if isinstance(creation, Mapping) else 0
     return Usage(
-        input_tokens=count(usage.get("input_tokens")) + read + write,
-        output_tokens=count(usage.get("output_tokens")),
+        input_tokens=token_count(usage.get("input_tokens")) + read + write,
+        output_tokens=token_count(usage.get("output_tokens")),
         cache_read_tokens=read,
         cache_write_tokens=write,
         cache_write_long_tokens=min(long_writes, write),
@@ -231,11 +225,11 @@ def anthropic_usage(usage: Mapping[str, Any]) -> Usage:
 
 def nova_usage(usage: Mapping[str, Any]) -> Usage:
     """Amazon Nova native usage; cache counts named ``cache…InputTokenCount``, outside inputTokens."""
-    read = count(usage.get("cacheReadInputTokenCount"))
-    write = count(usage.get("cacheWriteInputTokenCount"))
+    read = token_count(usage.get("cacheReadInputTokenCount"))
+    write = token_count(usage.get("cacheWriteInputTokenCount"))
     return Usage(
-        input_tokens=count(usage.get("inputTokens")) + read + write,
-        output_tokens=count(usage.get("outputTokens")),
+        input_tokens=token_count(usage.get("inputTokens")) + read + write,
+        output_tokens=token_count(usage.get("outputTokens")),
         cache_read_tokens=read,
         cache_write_tokens=write,
     )
@@ -245,11 +239,11 @@ def invocation_metrics_usage(metrics: Any) -> Optional[Usage]:
     """``amazon-bedrock-invocationMetrics`` on a stream's last chunk (every model family)."""
     if not isinstance(metrics, Mapping) or "inputTokenCount" not in metrics:
         return None
-    read = count(metrics.get("cacheReadInputTokenCount"))
-    write = count(metrics.get("cacheWriteInputTokenCount"))
+    read = token_count(metrics.get("cacheReadInputTokenCount"))
+    write = token_count(metrics.get("cacheWriteInputTokenCount"))
     return Usage(
-        input_tokens=count(metrics.get("inputTokenCount")) + read + write,
-        output_tokens=count(metrics.get("outputTokenCount")),
+        input_tokens=token_count(metrics.get("inputTokenCount")) + read + write,
+        output_tokens=token_count(metrics.get("outputTokenCount")),
         cache_read_tokens=read,
         cache_write_tokens=write,
     )
@@ -304,8 +298,8 @@ def fill_invoke(record: CallRecord, body: Optional[Mapping[str, Any]], headers: 
             text = "".join(_texts(((body.get("output") or {}).get("message") or {}).get("content")))
         elif "prompt_token_count" in body or "generation" in body:  # Meta Llama
             usage = Usage(
-                input_tokens=count(body.get("prompt_token_count")),
-                output_tokens=count(body.get("generation_token_count")),
+                input_tokens=token_count(body.get("prompt_token_count")),
+                output_tokens=token_count(body.get("generation_token_count")),
             )
             reason = body.get("stop_reason")
             text = body.get("generation") if isinstance(body.get("generation"), str) else None
@@ -315,7 +309,7 @@ def fill_invoke(record: CallRecord, body: Optional[Mapping[str, Any]], headers: 
             record.finish_reasons = reasons
             text = "".join(str(o.get("text", "")) for o in outputs)
         elif "inputTextTokenCount" in body:  # Titan / Nova embeddings
-            usage = Usage(input_tokens=count(body.get("inputTextTokenCount")))
+            usage = Usage(input_tokens=token_count(body.get("inputTextTokenCount")))
     if isinstance(reason, str):
         record.finish_reasons = [reason]
     record.usage = usage or header_usage(headers)

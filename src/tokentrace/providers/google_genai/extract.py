@@ -14,17 +14,11 @@ from typing import Any, Dict, List, Optional
 
 from ...core import semconv as sc
 from ...core.record import CallRecord, Usage
+from ..values import token_count
 
 GEMINI = "gcp.gemini"
 VERTEX = "gcp.vertex_ai"
 _TIERS = {"ON_DEMAND_FLEX": "flex", "ON_DEMAND_PRIORITY": "priority", "PROVISIONED_THROUGHPUT": "provisioned"}
-
-
-def count(value: Any) -> int:
-    """A token count, or 0 for anything that is not a non-negative number."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        return 0
-    return int(value)
 
 
 def get(obj: Any, name: str) -> Any:
@@ -192,7 +186,7 @@ def _modality_tokens(details: Any, modality: str) -> int:
     total = 0
     for detail in details or []:
         if enum_text(get(detail, "modality")) == modality:
-            total += count(get(detail, "token_count"))
+            total += token_count(get(detail, "token_count"))
     return total
 
 
@@ -200,17 +194,17 @@ def usage(metadata: Any) -> Optional[Usage]:
     """Canonical usage from ``usage_metadata`` (see the module docstring for the rules)."""
     if metadata is None:
         return None
-    prompt = count(get(metadata, "prompt_token_count"))
-    candidates = count(get(metadata, "candidates_token_count"))
-    thoughts = count(get(metadata, "thoughts_token_count"))
-    tool_use = count(get(metadata, "tool_use_prompt_token_count"))
-    total = count(get(metadata, "total_token_count"))
+    prompt = token_count(get(metadata, "prompt_token_count"))
+    candidates = token_count(get(metadata, "candidates_token_count"))
+    thoughts = token_count(get(metadata, "thoughts_token_count"))
+    tool_use = token_count(get(metadata, "tool_use_prompt_token_count"))
+    total = token_count(get(metadata, "total_token_count"))
     thoughts_inside = bool(thoughts) and total == prompt + candidates + tool_use
     details = get(metadata, "prompt_tokens_details")
     return Usage(
         input_tokens=prompt + tool_use,
         output_tokens=candidates if thoughts_inside else candidates + thoughts,
-        cache_read_tokens=min(count(get(metadata, "cached_content_token_count")), prompt),
+        cache_read_tokens=min(token_count(get(metadata, "cached_content_token_count")), prompt),
         reasoning_tokens=thoughts,
         input_audio_tokens=_modality_tokens(details, "AUDIO"),
         input_image_tokens=_modality_tokens(details, "IMAGE"),
@@ -252,9 +246,9 @@ def fill_embed(record: CallRecord, response: Any) -> None:
     record.response_model = record.request_model
     metadata = get(response, "usage_metadata")
     if metadata is not None:
-        record.usage = Usage(input_tokens=count(get(metadata, "prompt_token_count")))
+        record.usage = Usage(input_tokens=token_count(get(metadata, "prompt_token_count")))
         return
     embeddings = get(response, "embeddings") or []
     counts = [get(get(e, "statistics"), "token_count") for e in embeddings]
     if counts and all(c is not None for c in counts):
-        record.usage = Usage(input_tokens=sum(count(c) for c in counts))
+        record.usage = Usage(input_tokens=sum(token_count(c) for c in counts))

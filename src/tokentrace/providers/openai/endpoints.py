@@ -10,11 +10,11 @@ record out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ...core import semconv as sc
 from ...core.record import CallRecord
+from ..values import ClientTarget, request_integer, request_number
 
 CHAT = "chat_completions"
 RESPONSES = "responses"
@@ -73,15 +73,6 @@ def provider_for(host: str, port: Optional[int], is_azure_client: bool) -> str:
     return "openai"
 
 
-@dataclass(frozen=True)
-class ClientTarget:
-    """Where a client sends its requests; computed once per client and cached on the SDK client."""
-
-    provider: str
-    address: Optional[str]
-    port: Optional[int]
-
-
 def client_target(client: Any) -> ClientTarget:
     cached = getattr(client, "_tokentrace_target", None)
     base_url = getattr(client, "base_url", None)
@@ -101,22 +92,10 @@ def client_target(client: Any) -> ClientTarget:
     return target
 
 
-def _number(value: Any) -> Optional[float]:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
-
-
-def _integer(value: Any) -> Optional[int]:
-    if isinstance(value, bool) or not isinstance(value, int):
-        return None
-    return value
-
-
 def request_attributes(endpoint: str, body: Mapping[str, Any]) -> Dict[str, Any]:
     """``gen_ai.request.*`` and ``openai.*`` attributes from the request body."""
     attributes: Dict[str, Any] = {sc.OPENAI_API_TYPE: endpoint} if endpoint in (CHAT, RESPONSES) else {}
-    max_tokens = _integer(body.get("max_completion_tokens") or body.get("max_tokens") or body.get("max_output_tokens"))
+    max_tokens = request_integer(body.get("max_completion_tokens") or body.get("max_tokens") or body.get("max_output_tokens"))
     if max_tokens is not None:
         attributes[sc.GEN_AI_REQUEST_MAX_TOKENS] = max_tokens
     for key, attribute in (
@@ -125,13 +104,13 @@ def request_attributes(endpoint: str, body: Mapping[str, Any]) -> Dict[str, Any]
         ("frequency_penalty", sc.GEN_AI_REQUEST_FREQUENCY_PENALTY),
         ("presence_penalty", sc.GEN_AI_REQUEST_PRESENCE_PENALTY),
     ):
-        number = _number(body.get(key))
+        number = request_number(body.get(key))
         if number is not None:
             attributes[attribute] = number
-    seed = _integer(body.get("seed"))
+    seed = request_integer(body.get("seed"))
     if seed is not None:
         attributes[sc.GEN_AI_REQUEST_SEED] = seed
-    choices = _integer(body.get("n"))
+    choices = request_integer(body.get("n"))
     if choices is not None and choices != 1:
         attributes[sc.GEN_AI_REQUEST_CHOICE_COUNT] = choices
     stop = body.get("stop")
