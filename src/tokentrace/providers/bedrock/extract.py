@@ -18,6 +18,7 @@ from typing import Any, Dict, List, Mapping, Optional
 
 from ...core import semconv as sc
 from ...core.record import CallRecord, Usage
+from ..anthropic.extract import canonical_usage
 from ..values import token_count
 
 PROVIDER = "aws.bedrock"
@@ -208,21 +209,6 @@ def converse_usage(usage: Any) -> Optional[Usage]:
     )
 
 
-def anthropic_usage(usage: Mapping[str, Any]) -> Usage:
-    """Anthropic Messages usage: input_tokens exclude cache reads and cache creation."""
-    read = token_count(usage.get("cache_read_input_tokens"))
-    write = token_count(usage.get("cache_creation_input_tokens"))
-    creation = usage.get("cache_creation")
-    long_writes = token_count(creation.get("ephemeral_1h_input_tokens")) if isinstance(creation, Mapping) else 0
-    return Usage(
-        input_tokens=token_count(usage.get("input_tokens")) + read + write,
-        output_tokens=token_count(usage.get("output_tokens")),
-        cache_read_tokens=read,
-        cache_write_tokens=write,
-        cache_write_long_tokens=min(long_writes, write),
-    )
-
-
 def nova_usage(usage: Mapping[str, Any]) -> Usage:
     """Amazon Nova native usage; cache counts named ``cache…InputTokenCount``, outside inputTokens."""
     read = token_count(usage.get("cacheReadInputTokenCount"))
@@ -288,7 +274,7 @@ def fill_invoke(record: CallRecord, body: Optional[Mapping[str, Any]], headers: 
     if body is not None:
         native = body.get("usage")
         if isinstance(native, Mapping) and "input_tokens" in native:  # Anthropic Messages
-            usage = anthropic_usage(native)
+            usage = canonical_usage(native)
             reason = body.get("stop_reason")
             record.response_id = body.get("id") if isinstance(body.get("id"), str) else None
             text = "".join(_texts(body.get("content")))

@@ -22,6 +22,7 @@ from ...core.pipeline import Call, Pipeline
 from ...core.record import Usage
 from ...core.safety import report
 from .. import flow
+from ..anthropic.extract import canonical_usage
 from ..proxies import end_safely
 from . import extract
 
@@ -144,7 +145,7 @@ class StreamState:
             record = self.call.record
             record.response_model = record.request_model
             if self.native is not None and "input_tokens" in self.native:
-                record.usage = extract.anthropic_usage(self.native)
+                record.usage = canonical_usage(self.native)
             elif self.nova_usage is not None:
                 record.usage = self.nova_usage
             elif self.metrics_usage is not None:
