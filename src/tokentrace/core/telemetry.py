@@ -42,6 +42,7 @@ class Instruments:
 #: Distinct attribute sets per counter before new ones go to the overflow series, as the SDK does.
 CARDINALITY_LIMIT = 2000
 _OVERFLOW_ATTRIBUTES: Mapping[str, Any] = {"otel.metric.overflow": True}
+_OVERFLOW_KEY = ("otel.metric.overflow",)
 
 
 class CumulativeCounter:
@@ -63,12 +64,10 @@ class CumulativeCounter:
             entry = self._totals.get(key)
             if entry is None:
                 if len(self._totals) >= CARDINALITY_LIMIT:
-                    key = _OVERFLOW_ATTRIBUTES_KEY
-                    entry = self._totals.get(key)
-                if entry is None:
-                    values = dict(_OVERFLOW_ATTRIBUTES) if key is _OVERFLOW_ATTRIBUTES_KEY else {**attributes, **(extra or {})}
-                    self._totals[key] = [values, amount]
-                    return
+                    key, values = _OVERFLOW_KEY, dict(_OVERFLOW_ATTRIBUTES)
+                else:
+                    values = {**attributes, **(extra or {})}
+                entry = self._totals.setdefault(key, [values, 0])
             entry[1] += amount
 
     def observe(self, options: Optional[CallbackOptions] = None) -> Iterable[Observation]:
@@ -76,8 +75,6 @@ class CumulativeCounter:
             snapshot: List[Tuple[Dict[str, Any], float]] = [(attributes, total) for attributes, total in self._totals.values()]
         return [Observation(total, attributes) for attributes, total in snapshot]
 
-
-_OVERFLOW_ATTRIBUTES_KEY = ("otel.metric.overflow",)
 
 #: One set of counters per meter provider (``None``: the global one), shared by every
 #: ``instrument()`` of the process: the SDK keeps the first callbacks registered under a metric

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, List, Mapping, Optional, Set, Tuple
 
 from ...core.pipeline import Call, Pipeline
-from ...core.safety import InstrumentationIntent, report
+from ...core.safety import report
 from .. import flow
 from ..base import Patch, ProviderInstrumentor, is_foreign_wrapper
 from . import endpoints
@@ -87,12 +87,8 @@ def _begin(pipeline: Pipeline, instance: Any, args: Tuple[Any, ...], kwargs: dic
     if prepared is None:
         return None
     endpoint, record, new_args, new_kwargs, injected, host = prepared
-    try:
-        call = pipeline.start(record)
-    except InstrumentationIntent:
-        raise
-    except Exception as exc:
-        report("OpenAI call start", exc)
+    call = flow.open_call(pipeline, lambda: record, _PROVIDER)
+    if call is None:
         return None
     return _Plan(endpoint, call, new_args, new_kwargs, injected, host)
 
