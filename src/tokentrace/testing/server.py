@@ -131,8 +131,15 @@ def count_text_tokens(text: str) -> int:
 class ProviderServer:
     """An HTTP/1.1 server on 127.0.0.1 with every registered provider's routes."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, reroutes: Optional[Mapping[str, str]] = None) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, *, reroutes: Optional[Mapping[str, str]] = None, stand_in: bool = True
+    ) -> None:
+        """``stand_in``: calls to this server are priced as if they went to the vendor whose wire
+        format they use (the default, for tests and demos). ``stand_in=False`` makes it look like
+        what it is, a server on this machine: calls are ``self-hosted`` and unpriced unless a
+        prices file matches the host (the README's self-hosted example)."""
         self.host = host
+        self.stand_in = stand_in
         self._port = port
         self.requests: List[ReceivedRequest] = []
         self.reroutes: Dict[str, str] = dict(reroutes or {})
@@ -187,10 +194,18 @@ class ProviderServer:
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="tokentrace-provider-server", daemon=True)
         self._thread.start()
+        if self.stand_in:
+            from ..pricing import hosts
+
+            hosts.register_stand_in(self.host, self.port)
         return self
 
     def stop(self) -> None:
         if self._httpd is not None:
+            if self.stand_in:
+                from ..pricing import hosts
+
+                hosts.unregister_stand_in(self.host, self.port)
             self._httpd.shutdown()
             self._httpd.server_close()
             self._httpd = None
