@@ -37,6 +37,6 @@ def test_providers_example_prints_one_priced_span_per_provider() -> None:
     # Hand-computed at list prices: Claude Haiku 4.5 $1 in / $0.10 cache read / $5 out per 1M;
     # Gemini 2.5 Pro $1.25 in / $0.125 cached / $10 out (thoughts billed as output).
     assert lines["anthropic"] == "chat claude-haiku-4-5: 40120 in (40000 cached) / 800 out, $0.008120 for team support"
-    assert lines["gcp.gemini"] == "chat gemini-2.5-pro: 10000 in (4000 cached) / 2000 out, $0.028000 for team support"
+    assert lines["gcp.gemini"] == "generate_content gemini-2.5-pro: 10000 in (4000 cached) / 2000 out, $0.028000 for team support"
     assert lines["aws.bedrock"].startswith("chat us.anthropic.claude-haiku-4-5-20251001-v1:0: ")
     assert lines["aws.bedrock"].endswith("for team support") and "$0.000000" not in lines["aws.bedrock"]

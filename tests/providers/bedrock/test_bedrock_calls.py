@@ -50,7 +50,8 @@ def test_converse_usage_cost_and_model(instrument: Any, server: Any, bedrock: An
     assert attrs["gen_ai.request.max_tokens"] == 256
     assert attrs["gen_ai.request.temperature"] == pytest.approx(0.2)
     assert attrs["server.address"] == "127.0.0.1" and attrs["server.port"] == server.port
-    assert attrs["gen_ai.response.finish_reasons"] == ("end_turn",)
+    assert attrs["gen_ai.response.finish_reasons"] == ("stop",)
+    assert attrs["tokentrace.provider.finish_reasons"] == ("end_turn",)
     # Canonical input = 100 uncached + 800 read + 200 written.
     assert attrs["gen_ai.usage.input_tokens"] == 1100
     assert attrs["gen_ai.usage.output_tokens"] == 20
@@ -118,7 +119,8 @@ def test_converse_stream_is_transparent_and_counted(instrument: Any, server: Any
     assert attrs["gen_ai.response.model"] == SONNET_US
     assert attrs["gen_ai.usage.input_tokens"] == 120
     assert attrs["gen_ai.usage.output_tokens"] == 30
-    assert attrs["gen_ai.response.finish_reasons"] == ("end_turn",)
+    assert attrs["gen_ai.response.finish_reasons"] == ("stop",)
+    assert attrs["tokentrace.provider.finish_reasons"] == ("end_turn",)
     assert attrs["gen_ai.response.time_to_first_chunk"] > 0
     assert attrs["tokentrace.cost.usd"] == pytest.approx(1.1 * (120 * 3 + 30 * 15) / 1e6)
 

@@ -48,11 +48,12 @@ def test_generate_content_gemini_api(instrument: Any, server: Any, gemini: Any) 
     assert response.usage_metadata.thoughts_token_count == 1500  # the app's object is the SDK's own
     attrs = _attrs(telemetry.only_llm_span())
     assert attrs["gen_ai.provider.name"] == "gcp.gemini"
-    assert attrs["gen_ai.operation.name"] == "chat"
+    assert attrs["gen_ai.operation.name"] == "generate_content"
     assert attrs["gen_ai.request.model"] == "gemini-2.5-pro"
     assert attrs["gen_ai.response.model"] == "gemini-2.5-pro"
     assert attrs["gen_ai.response.id"] == response.response_id
-    assert attrs["gen_ai.response.finish_reasons"] == ("STOP",)
+    assert attrs["gen_ai.response.finish_reasons"] == ("stop",)
+    assert attrs["tokentrace.provider.finish_reasons"] == ("STOP",)
     assert attrs["gen_ai.request.temperature"] == pytest.approx(0.3)
     assert attrs["gen_ai.request.max_tokens"] == 800
     assert attrs["server.address"] == "127.0.0.1" and attrs["server.port"] == server.port
@@ -107,7 +108,8 @@ def test_stream_is_transparent_and_counted(instrument: Any, server: Any, gemini:
     assert attrs["gen_ai.request.stream"] is True
     assert attrs["gen_ai.usage.input_tokens"] == final.prompt_token_count
     assert attrs["gen_ai.usage.output_tokens"] == final.candidates_token_count
-    assert attrs["gen_ai.response.finish_reasons"] == ("STOP",)
+    assert attrs["gen_ai.response.finish_reasons"] == ("stop",)
+    assert attrs["tokentrace.provider.finish_reasons"] == ("STOP",)
     assert attrs["gen_ai.response.time_to_first_chunk"] > 0
     expected = (final.prompt_token_count * 0.3 + final.candidates_token_count * 2.5) / 1e6
     assert attrs["tokentrace.cost.usd"] == pytest.approx(expected)
@@ -232,7 +234,7 @@ def test_internal_fault_never_reaches_the_app(instrument: Any, server: Any, gemi
         raise RuntimeError("injected")
 
     monkeypatch.setattr(extract, "fill_generate", broken)
-    monkeypatch.setattr(extract, "finish_reasons", broken)
+    monkeypatch.setattr(extract, "raw_finish_reasons", broken)
     telemetry = instrument()
     assert gemini.models.generate_content(model="gemini-2.5-flash", contents="hi").text
     assert "".join(c.text for c in gemini.models.generate_content_stream(model="gemini-2.5-flash", contents="hi"))

@@ -193,3 +193,35 @@ def test_llm_span_is_current_during_the_request_so_http_spans_nest(instrument, s
     client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "x"}])
     assert seen == [telemetry.only_llm_span().context.span_id]
     assert trace.get_current_span().get_span_context().is_valid is False
+
+
+def test_tool_calls_finish_reason_is_normalized_and_raw_kept(instrument, server, client):
+    telemetry = instrument()
+    body = {
+        "id": "chatcmpl-tool1",
+        "object": "chat.completion",
+        "created": 1733000000,
+        "model": "gpt-4o-2024-08-06",
+        "choices": [
+            {
+                "index": 0,
+                "message": {
+                    "role": "assistant",
+                    "content": None,
+                    "refusal": None,
+                    "tool_calls": [
+                        {"id": "call_abc", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}}
+                    ],
+                },
+                "logprobs": None,
+                "finish_reason": "tool_calls",
+            }
+        ],
+        "usage": {"prompt_tokens": 82, "completion_tokens": 17, "total_tokens": 99},
+    }
+    server.enqueue(ResponsePlan(body=body))
+    result = client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "weather?"}])
+    assert result.choices[0].finish_reason == "tool_calls"  # the app's object is untouched
+    a = telemetry.only_llm_span().attributes
+    assert tuple(a["gen_ai.response.finish_reasons"]) == ("tool_call",)
+    assert tuple(a["tokentrace.provider.finish_reasons"]) == ("tool_calls",)

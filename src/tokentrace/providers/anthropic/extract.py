@@ -15,21 +15,11 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Optional
 
+from ...core import finish_reasons
 from ...core.record import CallRecord, Usage
 from ..values import field, token_count
 from . import attributes as aa
 from .request import parts
-
-#: Anthropic stop reasons -> the GenAI conventions' finish reasons.
-FINISH_REASONS = {
-    "end_turn": "stop",
-    "stop_sequence": "stop",
-    "max_tokens": "length",
-    "model_context_window_exceeded": "length",
-    "tool_use": "tool_call",
-    "refusal": "content_filter",
-    "pause_turn": "pause_turn",
-}
 
 #: The usage fields an Anthropic stream repeats or updates in ``message_delta``.
 USAGE_FIELDS = (
@@ -117,7 +107,7 @@ def fill_identity(record: CallRecord, message: Any) -> None:
 
 def fill_stop_reason(record: CallRecord, stop_reason: Any) -> None:
     if isinstance(stop_reason, str) and stop_reason:
-        record.finish_reasons = [FINISH_REASONS.get(stop_reason, stop_reason)]
+        finish_reasons.apply(record, [stop_reason])
         record.response_attributes[aa.STOP_REASON] = stop_reason
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, List, Mapping, Optional
 
+from ...core import finish_reasons
 from ...core import semconv as sc
 from ...core.record import CallRecord, Usage
 from ..anthropic.extract import canonical_usage
@@ -252,9 +253,7 @@ def header_usage(headers: Mapping[str, Any]) -> Optional[Usage]:
 
 def fill_converse(record: CallRecord, response: Mapping[str, Any], capture: bool) -> None:
     record.response_model = record.request_model
-    reason = response.get("stopReason")
-    if isinstance(reason, str):
-        record.finish_reasons = [reason]
+    finish_reasons.apply(record, [response.get("stopReason")])
     record.usage = converse_usage(response.get("usage"))
     tier = response.get("serviceTier")
     if isinstance(tier, Mapping) and isinstance(tier.get("type"), str):
@@ -262,7 +261,7 @@ def fill_converse(record: CallRecord, response: Mapping[str, Any], capture: bool
     if capture:
         message = (response.get("output") or {}).get("message") or {}
         text = "".join(_texts(message.get("content")))
-        record.output_messages = [output_message(text, reason if isinstance(reason, str) else None)]
+        record.output_messages = [output_message(text, record.finish_reasons[0] if record.finish_reasons else None)]
 
 
 def fill_invoke(record: CallRecord, body: Optional[Mapping[str, Any]], headers: Mapping[str, Any], capture: bool) -> None:
@@ -291,13 +290,12 @@ def fill_invoke(record: CallRecord, body: Optional[Mapping[str, Any]], headers: 
             text = body.get("generation") if isinstance(body.get("generation"), str) else None
         elif isinstance(body.get("outputs"), list):  # Mistral
             outputs = [o for o in body["outputs"] if isinstance(o, Mapping)]
-            reasons = [o.get("stop_reason") for o in outputs if isinstance(o.get("stop_reason"), str)]
-            record.finish_reasons = reasons
+            finish_reasons.apply(record, [o.get("stop_reason") for o in outputs])
             text = "".join(str(o.get("text", "")) for o in outputs)
         elif "inputTextTokenCount" in body:  # Titan / Nova embeddings
             usage = Usage(input_tokens=token_count(body.get("inputTextTokenCount")))
     if isinstance(reason, str):
-        record.finish_reasons = [reason]
+        finish_reasons.apply(record, [reason])
     record.usage = usage or header_usage(headers)
     if capture and text is not None and record.operation == "chat":
         record.output_messages = [output_message(text, record.finish_reasons[0] if record.finish_reasons else None)]

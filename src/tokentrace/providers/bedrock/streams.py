@@ -18,6 +18,7 @@ from typing import Any, Dict, List, Optional
 
 import wrapt
 
+from ...core import finish_reasons
 from ...core.pipeline import Call, Pipeline
 from ...core.record import Usage
 from ...core.safety import report
@@ -151,9 +152,10 @@ class StreamState:
             elif self.metrics_usage is not None:
                 record.usage = self.metrics_usage
             if self.reason:
-                record.finish_reasons = [self.reason]
+                finish_reasons.apply(record, [self.reason])
             if self.capture and self.texts:
-                record.output_messages = [extract.output_message("".join(self.texts), self.reason)]
+                reason = record.finish_reasons[0] if record.finish_reasons else None
+                record.output_messages = [extract.output_message("".join(self.texts), reason)]
             if record.usage is None and error is None and self.texts and self.pipeline.config.estimate_usage:
                 record.estimate_output_text = "".join(self.texts)
                 record.estimate_input_text = record.prompt_text() if record.prompt_text else ""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import List
 
 from ..base import Patch, ProviderInstrumentor
+from .extract import GENERATE
 from .wrapper import async_stream_wrapper, async_wrapper, build_request_wrapper, sync_stream_wrapper, sync_wrapper
 
 _MODELS = "google.genai.models"
@@ -20,10 +21,10 @@ class GoogleGenAIInstrumentor(ProviderInstrumentor):
 
     def patches(self) -> List[Patch]:
         return [
-            Patch(_MODELS, "Models._generate_content", sync_wrapper("chat")),
+            Patch(_MODELS, "Models._generate_content", sync_wrapper(GENERATE)),
             Patch(_MODELS, "Models._generate_content_stream", sync_stream_wrapper),
             Patch(_MODELS, "Models._embed_content", sync_wrapper("embeddings")),
-            Patch(_MODELS, "AsyncModels._generate_content", async_wrapper("chat")),
+            Patch(_MODELS, "AsyncModels._generate_content", async_wrapper(GENERATE)),
             Patch(_MODELS, "AsyncModels._generate_content_stream", async_stream_wrapper),
             Patch(_MODELS, "AsyncModels._embed_content", async_wrapper("embeddings")),
             Patch("google.genai._api_client", "BaseApiClient._build_request", build_request_wrapper),

@@ -12,9 +12,13 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
+from ...core import finish_reasons
 from ...core import semconv as sc
 from ...core.record import CallRecord, Usage
 from ..values import token_count
+
+#: The operation name of ``generateContent`` (the GenAI conventions' value for Gemini).
+GENERATE = "generate_content"
 
 GEMINI = "gcp.gemini"
 VERTEX = "gcp.vertex_ai"
@@ -69,7 +73,7 @@ def request_record(operation: str, api_client: Any, kwargs: Dict[str, Any], stre
         server_address=host,
         server_port=port,
         stream=stream,
-        request_attributes=request_attributes(config) if operation == "chat" else embed_attributes(config),
+        request_attributes=request_attributes(config) if operation == GENERATE else embed_attributes(config),
     )
     record.prompt_text = lambda: "\n".join(_all_texts(kwargs))
     return record
@@ -169,7 +173,7 @@ def capture_input(record: CallRecord, kwargs: Dict[str, Any]) -> None:
 
 
 def output_message(text: str, reason: Optional[str]) -> Dict[str, Any]:
-    return {"role": "assistant", "parts": [{"type": "text", "content": text}], "finish_reason": (reason or "stop").lower()}
+    return {"role": "assistant", "parts": [{"type": "text", "content": text}], "finish_reason": reason or "stop"}
 
 
 def candidate_text(response: Any) -> str:
@@ -218,7 +222,8 @@ def service_tier(metadata: Any) -> Optional[str]:
     return _TIERS.get(enum_text(get(metadata, "traffic_type")) or "")
 
 
-def finish_reasons(response: Any) -> List[str]:
+def raw_finish_reasons(response: Any) -> List[str]:
+    """Each candidate's ``FinishReason`` as Gemini spells it (``STOP``, ``MAX_TOKENS`` ...)."""
     reasons: List[str] = []
     for candidate in get(response, "candidates") or []:
         reason = enum_text(get(candidate, "finish_reason"))
@@ -232,7 +237,7 @@ def fill_generate(record: CallRecord, response: Any, capture: bool) -> None:
     response_id = get(response, "response_id")
     if isinstance(response_id, str):
         record.response_id = response_id
-    record.finish_reasons = finish_reasons(response)
+    finish_reasons.apply(record, raw_finish_reasons(response))
     metadata = get(response, "usage_metadata")
     record.usage = usage(metadata)
     record.service_tier = service_tier(metadata)

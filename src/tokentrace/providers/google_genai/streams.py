@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, List, Optional
 
 
+from ...core import finish_reasons
 from ...core.pipeline import Call, Pipeline
 from ...core.safety import report
 from .. import flow
@@ -45,7 +46,7 @@ class StreamState:
             candidates = chunk.candidates
             if candidates:
                 if candidates[0].finish_reason is not None:
-                    self.reasons = extract.finish_reasons(chunk)
+                    self.reasons = extract.raw_finish_reasons(chunk)
                 if self.capture:
                     self.texts.append(extract.candidate_text(chunk))
         except Exception as exc:
@@ -56,9 +57,10 @@ class StreamState:
             record = self.call.record
             record.usage = extract.usage(self.metadata)
             record.service_tier = extract.service_tier(self.metadata)
-            record.finish_reasons = self.reasons
+            finish_reasons.apply(record, self.reasons)
             if self.capture and self.texts:
-                record.output_messages = [extract.output_message("".join(self.texts), self.reasons[0] if self.reasons else None)]
+                reason = record.finish_reasons[0] if record.finish_reasons else None
+                record.output_messages = [extract.output_message("".join(self.texts), reason)]
         except Exception as exc:
             report("Gemini stream end", exc)
         if error is None:

@@ -18,6 +18,7 @@ from ...core.record import CallRecord
 from ...core.safety import report
 from .. import flow
 from . import extract
+from .extract import GENERATE
 from ..proxies import AsyncGeneratorProxy, SyncIteratorProxy
 from .streams import StreamState
 
@@ -32,7 +33,7 @@ def _begin(pipeline: Pipeline, instance: Any, kwargs: Dict[str, Any], operation:
 
     def build() -> CallRecord:
         record = extract.request_record(operation, instance._api_client, kwargs, stream)
-        if pipeline.config.capture_any and operation == "chat":
+        if pipeline.config.capture_any and operation == GENERATE:
             extract.capture_input(record, kwargs)
         return record
 
@@ -41,7 +42,7 @@ def _begin(pipeline: Pipeline, instance: Any, kwargs: Dict[str, Any], operation:
 
 def _complete(pipeline: Pipeline, call: Call, result: Any, operation: str) -> None:
     try:
-        if operation == "chat":
+        if operation == GENERATE:
             extract.fill_generate(call.record, result, pipeline.config.capture_any)
         else:
             extract.fill_embed(call.record, result)
@@ -93,7 +94,7 @@ def sync_stream_wrapper(pipeline: Pipeline) -> Any:
     """``_generate_content_stream`` is a generator function: the request goes out on first ``next``."""
 
     def wrapper(wrapped: Wrapped, instance: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
-        call = _begin(pipeline, instance, kwargs, "chat", stream=True)
+        call = _begin(pipeline, instance, kwargs, GENERATE, stream=True)
         if call is None:
             return wrapped(*args, **kwargs)
         try:
@@ -110,7 +111,7 @@ def async_stream_wrapper(pipeline: Pipeline) -> Any:
     """The async twin sends the request when awaited and returns an async generator."""
 
     async def wrapper(wrapped: Wrapped, instance: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
-        call = _begin(pipeline, instance, kwargs, "chat", stream=True)
+        call = _begin(pipeline, instance, kwargs, GENERATE, stream=True)
         if call is None:
             return await wrapped(*args, **kwargs)
         stream = await flow.run_async(pipeline, call, _PROVIDER, lambda: wrapped(*args, **kwargs))

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
+from ...core import finish_reasons
 from ...core import semconv as sc
 from ...core.record import CallRecord, Usage
 from ..values import field, token_count
 
-_INCOMPLETE_REASONS = {"max_output_tokens": "length", "content_filter": "content_filter"}
+#: Responses API statuses that end a response, as the raw finish reason they stand for
+#: (``incomplete`` says why in ``incomplete_details.reason``; ``queued`` / ``in_progress`` have none yet).
+_ENDED_STATUSES = {"completed": "completed", "failed": "failed", "cancelled": "cancelled"}
 
 
 def completion_usage(usage: Any) -> Optional[Usage]:
@@ -89,34 +92,34 @@ def fill_chat(record: CallRecord, completion: Any, capture: bool) -> None:
     """ChatCompletion (and ParsedChatCompletion) or legacy Completion."""
     _common(record, completion)
     choices = field(completion, "choices") or []
-    reasons: List[str] = []
-    outputs: List[Dict[str, Any]] = []
+    raw: List[str] = []
+    texts: List[Any] = []
     for choice in choices if isinstance(choices, list) else []:
         reason = field(choice, "finish_reason")
-        reasons.append(reason if isinstance(reason, str) else "error")
+        # A returned choice without a reason did not end normally.
+        raw.append(reason if isinstance(reason, str) and reason else "error")
         if capture:
             message = field(choice, "message")
-            text = field(message, "content") if message is not None else field(choice, "text")
-            outputs.append(output_message(text if isinstance(text, str) else "", reasons[-1]))
-    record.finish_reasons = reasons
+            texts.append(field(message, "content") if message is not None else field(choice, "text"))
+    finish_reasons.apply(record, raw)
     usage = field(completion, "usage")
     record.usage = completion_usage(usage)
     record.provider_cost_usd = _provider_cost(usage)
     if capture:
-        record.output_messages = outputs
+        record.output_messages = [
+            output_message(content_text(text), reason) for text, reason in zip(texts, record.finish_reasons)
+        ]
 
 
 def fill_response(record: CallRecord, response: Any, capture: bool) -> None:
     """Responses API ``Response`` (also the one inside ``response.completed`` stream events)."""
     _common(record, response)
     status = field(response, "status")
-    if status == "completed":
-        record.finish_reasons = ["stop"]
-    elif status == "incomplete":
+    if status == "incomplete":
         reason = field(field(response, "incomplete_details"), "reason")
-        record.finish_reasons = [_INCOMPLETE_REASONS.get(reason, str(reason or "incomplete"))]
-    elif isinstance(status, str):
-        record.finish_reasons = [status]
+        finish_reasons.apply(record, [reason if isinstance(reason, str) and reason else "incomplete"])
+    else:
+        finish_reasons.apply(record, [_ENDED_STATUSES[status]] if isinstance(status, str) and status in _ENDED_STATUSES else [])
     usage = field(response, "usage")
     record.usage = responses_usage(usage)
     if capture:
@@ -135,6 +138,24 @@ def fill_embeddings(record: CallRecord, result: Any) -> None:
         vector = field(data[0], "embedding")
         if isinstance(vector, list):
             record.response_attributes[sc.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = len(vector)
+
+
+def content_text(content: Any) -> str:
+    """A message's text: a string, or the text parts of a list of parts (Mistral's thinking
+    models stream ``[{"type": "thinking", ...}, {"type": "text", "text": ...}]``)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        texts = []
+        for part in content:
+            if isinstance(part, str):
+                texts.append(part)
+            elif field(part, "type") in (None, "text"):
+                text = field(part, "text")
+                if isinstance(text, str):
+                    texts.append(text)
+        return "".join(texts)
+    return ""
 
 
 def output_message(text: str, finish_reason: str) -> Dict[str, Any]:

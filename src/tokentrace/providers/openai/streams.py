@@ -17,6 +17,7 @@ from typing import Any, Dict, List, Optional
 
 import wrapt
 
+from ...core import finish_reasons
 from ...core.pipeline import Call, Pipeline
 from ...core.safety import report
 from .. import flow
@@ -105,7 +106,7 @@ class StreamState:
         try:
             record = self.call.record
             if self.reasons:
-                record.finish_reasons = [self.reasons[i] for i in sorted(self.reasons)]
+                finish_reasons.apply(record, [self.reasons[i] for i in sorted(self.reasons)])
             if self.capture and self.texts and not record.output_messages:
                 reason = record.finish_reasons[0] if record.finish_reasons else "stop"
                 record.output_messages = [extract.output_message("".join(self.texts), reason)]
