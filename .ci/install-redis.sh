@@ -1,13 +1,9 @@
 #!/usr/bin/env bash
-# Installs redis-server (Debian package) for the shared-budget tests; idempotent.
+# redis-server for the shared-budget tests (tests/budgets/test_redis_budgets.py); idempotent.
+# Root: apt-get install redis-server. Without root: the Debian packages unpacked into
+# .ci-work/debroot (see .ci/lib.sh). The tests start their own server on a free port.
 set -euo pipefail
-if command -v redis-server >/dev/null 2>&1; then
-    echo "redis-server: already installed"
-    exit 0
-fi
-sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-sudo_if_needed apt-get update -qq
-sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server
-# The package may start a system service; the tests start their own on a free port.
-sudo_if_needed systemctl disable --now redis-server >/dev/null 2>&1 || true
-echo "redis-server: installed"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+if [ "${TOKENTRACE_SKIP_INSTALL:-}" = "1" ]; then exit 0; fi
+ensure_deb_binary redis-server "the Redis budget-store tests (tests/budgets)" \
+    redis-server redis-tools libjemalloc2 liblzf1 libatomic1

@@ -6,10 +6,40 @@ spans and metric totals never leak between tests, and no global provider is touc
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
 from typing import Any, Iterator, List
 
 import pytest
-from opentelemetry.sdk.metrics import MeterProvider
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _put_tools_on_path() -> None:
+    """Let subprocesses find this interpreter's scripts and the user-space backends.
+
+    ``pytest`` may run from ``.venv/bin`` without the venv being activated: the programs the tests
+    start (``tokentrace``, ``opentelemetry-instrument``, ``phoenix``) then live next to
+    ``sys.executable``, and Prometheus / redis-server unpacked without root (``.ci/lib.sh``) in
+    ``.ci-work/bin``. Neither is on the user's PATH, so add both, behind what is already there.
+    """
+    path = os.environ.get("PATH", "").split(os.pathsep)
+    for directory in (str(Path(sys.executable).parent), str(REPO_ROOT / ".ci-work" / "bin")):
+        if directory not in path:
+            path.append(directory)
+    os.environ["PATH"] = os.pathsep.join(path)
+
+
+_put_tools_on_path()
+
+try:
+    from opentelemetry.sdk.metrics import MeterProvider
+except ImportError as exc:  # pragma: no cover - only with the wrong interpreter
+    raise pytest.UsageError(
+        f"{sys.executable} lacks the test dependencies ({exc}). Run ./scripts/test.sh, or "
+        "`.venv/bin/python -m pytest ...` after `pip install -e '.[test]'` into .venv."
+    ) from None
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -97,3 +127,21 @@ def server(provider_server: ProviderServer) -> Iterator[ProviderServer]:
     yield provider_server
     provider_server._plans.clear()
     provider_server.reroutes.clear()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """One line per group of skipped tests (e.g. "Phoenix is not installed"), with how many.
+
+    ``-ra`` lists every skipped test; this says at a glance which backends were missing and how
+    to get them (the skip reasons name the install script).
+    """
+    groups: dict = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = getattr(report, "longrepr", None)
+        reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        groups[reason] = groups.get(reason, 0) + 1
+    if groups:
+        terminalreporter.section("skipped groups")
+        for reason, count in sorted(groups.items(), key=lambda item: -item[1]):
+            terminalreporter.write_line(f"{count:4d} skipped: {reason}")

@@ -1,0 +1,94 @@
+# Shared helpers for the .ci/install-*.sh scripts (sourced, not run).
+#
+# The installers must work for a developer without root as well as on CI (root, fresh machine):
+#   * as root, a missing Debian package is installed system-wide with apt-get, as before;
+#   * without root, the package and the libraries it needs are downloaded with `apt-get download`
+#     (no root needed) and unpacked with `dpkg -x` under .ci-work/debroot; small wrappers in
+#     .ci-work/bin run the binaries with the unpacked libraries. tests/conftest.py puts
+#     .ci-work/bin on PATH, so the tests find them without any setup;
+#   * when neither works (no apt-get, no network), the installer prints ONE line saying which
+#     tests will be skipped, what is missing and how to get it, and fails; scripts/test.sh goes on
+#     (the tests skip with the same reason) unless TOKENTRACE_REQUIRE_BACKENDS=1 (set by .ci/run),
+#     where a missing backend is an error: CI always runs every test.
+
+ci_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ci_work="${TOKENTRACE_CI_WORK:-$ci_root/.ci-work}"
+ci_bin="$ci_work/bin"
+ci_debroot="$ci_work/debroot"
+export PATH="$ci_bin:$PATH"
+
+# TOKENTRACE_USER_INSTALL=1: install into .ci-work even as root (containers that should stay clean).
+is_root() { [ "$(id -u)" -eq 0 ] && [ "${TOKENTRACE_USER_INSTALL:-}" != "1" ]; }
+
+# skip_line GROUP WHAT HOW: the one line a developer reads when a group of tests cannot run.
+skip_line() {
+    echo "SKIPPING $1: $2 is missing; $3" >&2
+}
+
+# apt_system_install PACKAGE...: root only; installs, then stops any service the package started.
+apt_system_install() {
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
+}
+
+# user_deb_install PACKAGE...: unpack Debian packages into $ci_debroot and wrap their binaries.
+# Libraries already installed on the system are used from there; the named packages are small
+# enough (prometheus ~19 MB, redis ~1.4 MB with its libraries) to always fetch whole.
+user_deb_install() {
+    command -v apt-get >/dev/null 2>&1 && command -v dpkg >/dev/null 2>&1 || return 1
+    local debs="$ci_work/debs"
+    mkdir -p "$debs" "$ci_debroot" "$ci_bin"
+    if ! (cd "$debs" && apt-get download -q "$@" >/dev/null 2>&1); then
+        # A fresh machine may have no package lists, and refreshing the system's needs root:
+        # fetch a private copy of the lists instead.
+        local apt_state="$ci_work/apt"
+        mkdir -p "$apt_state/lists/partial" "$apt_state/cache/archives/partial"
+        local -a opts=(-o "Dir::State::Lists=$apt_state/lists" -o "Dir::Cache=$apt_state/cache" -o Debug::NoLocking=1)
+        apt-get -q "${opts[@]}" update >/dev/null 2>&1 || return 1
+        (cd "$debs" && apt-get download -q "${opts[@]}" "$@" >/dev/null 2>&1) || return 1
+    fi
+    local package deb
+    for package in "$@"; do
+        deb="$(ls -t "$debs/${package}"_*.deb 2>/dev/null | head -1)"
+        [ -n "$deb" ] || return 1
+        dpkg -x "$deb" "$ci_debroot"
+    done
+    local libs=""
+    for dir in "$ci_debroot"/usr/lib/*-linux-gnu "$ci_debroot"/lib/*-linux-gnu "$ci_debroot/usr/lib"; do
+        [ -d "$dir" ] && libs="${libs:+$libs:}$dir"
+    done
+    local program name
+    for program in "$ci_debroot"/usr/bin/* "$ci_debroot"/usr/sbin/*; do
+        [ -e "$program" ] || continue
+        name="$(basename "$program")"
+        # exec the unpacked path itself: redis picks its mode from argv[0] (redis-server is a
+        # symlink to redis-check-rdb).
+        printf '#!/bin/sh\nLD_LIBRARY_PATH="%s${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" exec "%s" "$@"\n' "$libs" "$program" >"$ci_bin/$name"
+        chmod +x "$ci_bin/$name"
+    done
+}
+
+# ensure_deb_binary BINARY GROUP PACKAGE...: make BINARY runnable (system, root install, or user space).
+ensure_deb_binary() {
+    local binary="$1" group="$2"
+    shift 2
+    if command -v "$binary" >/dev/null 2>&1; then
+        echo "$binary: already installed ($(command -v "$binary"))"
+        return 0
+    fi
+    if is_root; then
+        echo "$binary: installing Debian package(s) $* with apt-get"
+        apt_system_install "$@"
+        # A package may start a system service on hosts with an init system; the tests run their own.
+        systemctl disable --now "$binary" >/dev/null 2>&1 || true
+    else
+        echo "$binary: no root; unpacking Debian package(s) $* into $ci_debroot (apt-get download + dpkg -x)"
+        user_deb_install "$@" || true
+    fi
+    if command -v "$binary" >/dev/null 2>&1; then
+        echo "$binary: ready ($(command -v "$binary"))"
+        return 0
+    fi
+    skip_line "$group" "$binary" "install the Debian package '$1' (apt-get install $1), or put $binary on PATH"
+    return 1
+}
