@@ -82,6 +82,11 @@ def _build(config: Config) -> _Active:
         except Exception as exc:
             instrumentor.uninstrument()
             report(f"instrumenting {instrumentor.name}", exc)
+    from .providers.transport import install as install_transport_guard
+
+    guard = install_transport_guard(pipeline)
+    if guard is not None:
+        applied.append(guard)
     return _Active(config, pipeline, applied)
 
 

@@ -10,14 +10,24 @@ another team by sending ``tokentrace.team=...``. It is honoured only with
 ``trust_inbound_baggage=True``; without it, a local scope also replaces any ``tokentrace.*``
 baggage it finds, so a service never forwards attribution it did not itself set.
 
-To providers: attribution is internal; :func:`strip_attribution_baggage` removes it from the
-headers of a request to an LLM endpoint and :func:`without_attribution_baggage` from the context
-an LLM call runs in, leaving every other baggage member alone.
+To providers: attribution is internal and never reaches an LLM provider, whoever put it in the
+baggage (a local scope, or a calling service). HTTP instrumentations inject the ``baggage``
+header at their own layer, for every request, including the ones tokentrace does not trace
+(``GET /v1/models``, files, ``count_tokens``) and the ones a stream sends lazily on its first
+``next()``, outside the call's context. So the last word is at the wire: the transport patches
+(:mod:`tokentrace.providers.transport`) call :func:`strip_baggage_value` on every request whose
+origin :func:`is_provider_origin` recognises: the public LLM API hosts, and every origin an
+instrumented SDK client was seen sending to (:func:`register_provider_origin`, done by the
+adapters, so a local or compatible server is covered too). Requests to the app's own services
+keep their baggage. :func:`strip_attribution_baggage` (headers) and
+:func:`without_attribution_baggage` (the context an LLM call runs in) do the same earlier, where
+an adapter can.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, MutableMapping, Optional, Tuple
+import threading
+from typing import Any, Dict, Mapping, MutableMapping, Optional, Set, Tuple
 
 from opentelemetry import baggage as otel_baggage
 from opentelemetry import context as otel_context
@@ -91,6 +101,90 @@ def without_attribution_baggage(context: Optional[Context] = None) -> Context:
     return context
 
 
+def strip_baggage_value(value: str) -> Optional[str]:
+    """A ``baggage`` header value without its ``tokentrace.*`` members (``None``: nothing left).
+
+    Returns ``value`` itself when it has no such member, so callers can test identity.
+    """
+    if BAGGAGE_PREFIX not in value:
+        return value
+    members = [m for m in value.split(",") if m.strip()]
+    kept = [m.strip() for m in members if not m.split("=", 1)[0].strip().startswith(BAGGAGE_PREFIX)]
+    if len(kept) == len(members):
+        return value
+    return ",".join(kept) if kept else None
+
+
+#: Hosts of public LLM APIs (exact names and ``.suffix`` matches); others are learned from clients.
+_PROVIDER_HOSTS = frozenset(
+    {
+        "api.openai.com",
+        "api.anthropic.com",
+        "generativelanguage.googleapis.com",
+        "aiplatform.googleapis.com",
+        "openrouter.ai",
+        "api.mistral.ai",
+        "api.groq.com",
+        "api.together.xyz",
+        "api.deepseek.com",
+        "api.x.ai",
+        "api.fireworks.ai",
+        "api.cohere.com",
+        "api.perplexity.ai",
+    }
+)
+_PROVIDER_SUFFIXES = (
+    ".openai.azure.com",
+    ".cognitiveservices.azure.com",
+    ".services.ai.azure.com",
+    "-aiplatform.googleapis.com",
+)
+#: Origins of registered SDK clients; bounded (a process talks to a handful of base URLs).
+_MAX_ORIGINS = 1024
+_origins: Set[Tuple[str, Optional[int]]] = set()
+_origins_lock = threading.Lock()
+
+
+def _normal_host(host: Any) -> str:
+    if isinstance(host, (bytes, bytearray)):
+        host = bytes(host).decode("ascii", "replace")
+    return str(host or "").strip("[]").rstrip(".").lower()
+
+
+def register_provider_origin(host: Any, port: Optional[int]) -> None:
+    """Remember that an LLM SDK client sends to ``host:port`` (its requests lose attribution)."""
+    key = (_normal_host(host), port)
+    if not key[0] or key in _origins:
+        return
+    with _origins_lock:
+        if len(_origins) < _MAX_ORIGINS:
+            _origins.add(key)
+
+
+def register_provider_url(url: Any) -> None:
+    """:func:`register_provider_origin` for a URL (str or httpx-style URL object)."""
+    if isinstance(url, str):
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        host, port, scheme = parts.hostname, parts.port, parts.scheme
+    else:
+        host, port, scheme = getattr(url, "host", None), getattr(url, "port", None), getattr(url, "scheme", "https")
+    if port is None:
+        port = 80 if scheme == "http" else 443
+    register_provider_origin(host, port)
+
+
+def is_provider_origin(host: Any, port: Optional[int]) -> bool:
+    """True for a request towards an LLM provider: a known API host or a registered client origin."""
+    name = _normal_host(host)
+    if (name, port) in _origins or name in _PROVIDER_HOSTS:
+        return True
+    if name.startswith(("bedrock-runtime.", "bedrock-runtime-fips.")) and name.endswith(".amazonaws.com"):
+        return True
+    return name.endswith(_PROVIDER_SUFFIXES)
+
+
 def strip_attribution_baggage(headers: MutableMapping[str, str]) -> MutableMapping[str, str]:
     """Remove ``tokentrace.*`` members from a ``baggage`` header in place; drop the header if empty.
 
@@ -106,12 +200,12 @@ def strip_attribution_baggage(headers: MutableMapping[str, str]) -> MutableMappi
     else:
         names = [name for name in list(headers.keys()) if name.lower() == "baggage"]
     for name in names:
-        members = [m for m in str(headers[name]).split(",") if m.strip()]
-        kept = [m for m in members if not m.split("=", 1)[0].strip().startswith(BAGGAGE_PREFIX)]
-        if len(kept) == len(members):
+        value = str(headers[name])
+        kept = strip_baggage_value(value)
+        if kept is value:
             continue
         if kept:
-            headers[name] = ",".join(m.strip() for m in kept)
+            headers[name] = kept
         else:
             del headers[name]
     return headers

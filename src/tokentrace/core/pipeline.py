@@ -180,12 +180,12 @@ class Pipeline:
     def activate(self, call: Call) -> object:
         """Make the call's span current while the SDK sends the request (HTTP spans nest under it).
 
-        The context has tokentrace's attribution baggage removed, so an HTTP instrumentation that
-        injects baggage while the SDK sends never hands attribution to the LLM provider.
+        The context has every ``tokentrace.*`` baggage member removed (local attribution and
+        inbound baggage alike), so an HTTP instrumentation that injects baggage while the SDK sends
+        never hands attribution to the LLM provider; the transport guard
+        (:mod:`tokentrace.providers.transport`) covers the requests sent outside this context.
         """
-        context = trace.set_span_in_context(call.span)
-        if call.attribution.values:
-            context = self._without_attribution_baggage(context)
+        context = self._without_attribution_baggage(trace.set_span_in_context(call.span))
         return otel_context.attach(context)
 
     @staticmethod

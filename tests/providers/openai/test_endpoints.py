@@ -169,6 +169,7 @@ def test_compatible_host_span_carries_its_server_address(instrument, server):
 
 def test_other_endpoints_are_not_traced(instrument, server, client):
     telemetry = instrument()
+    assert [m.id for m in client.models.list()][:1] == ["gpt-4o-mini"]
     with pytest.raises(openai.NotFoundError):
-        client.models.list()
+        client.files.list()
     assert telemetry.llm_spans() == []

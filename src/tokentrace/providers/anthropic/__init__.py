@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextvars
 from typing import Any, Callable, List, Mapping, Optional, Tuple
 
+from ...attribution.propagation import register_provider_url
 from ...core.pipeline import Call, Pipeline
 from ...core.record import CallRecord
 from ...core.safety import report
@@ -32,7 +33,12 @@ _PROVIDER = "Anthropic"
 
 
 def _build(pipeline: Pipeline, instance: Any, args: Tuple[Any, ...], kwargs: Mapping[str, Any]) -> Optional[CallRecord]:
-    """The request half of the record; ``None`` for requests other than Messages calls."""
+    """The request half of the record; ``None`` for requests other than Messages calls.
+
+    Every request of the client (``count_tokens`` and the like too) registers its origin, so the
+    transport strips attribution baggage from it (:mod:`tokentrace.providers.transport`).
+    """
+    register_provider_url(getattr(instance, "base_url", None))
     options = args[1] if len(args) > 1 else kwargs.get("options")
     if not is_messages_call(options):
         return None

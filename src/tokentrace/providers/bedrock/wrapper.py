@@ -14,6 +14,7 @@ import io
 import weakref
 from typing import Any, Callable, Dict, Mapping, Tuple
 
+from ...attribution.propagation import register_provider_url
 from ...core.pipeline import Pipeline
 from ...core.safety import report
 from .. import flow
@@ -32,6 +33,10 @@ def make_api_call_wrapper(pipeline: Pipeline) -> Callable[..., Any]:
         if service != _SERVICE:
             return wrapped(*args, **kwargs)
         try:
+            _ensure_baggage_hook(instance)
+        except Exception as exc:
+            report("Bedrock baggage hook", exc)
+        try:
             operation, params = _arguments(args, kwargs)
         except Exception as exc:
             report("Bedrock request", exc)
@@ -43,7 +48,6 @@ def make_api_call_wrapper(pipeline: Pipeline) -> Callable[..., Any]:
             record = extract.request_record(operation, params, getattr(instance.meta, "endpoint_url", None))
             if pipeline.config.capture_any:
                 _capture_input(record, operation, params)
-            _ensure_baggage_hook(instance)
             return record
 
         call = flow.open_call(pipeline, build, _PROVIDER)
@@ -130,6 +134,7 @@ def _ensure_baggage_hook(client: Any) -> None:
     """
     if client in _hooked:
         return
+    register_provider_url(getattr(client.meta, "endpoint_url", None))
     client.meta.events.register(f"before-sign.{_SERVICE}", _strip_baggage, unique_id=_HOOK_ID)
     _hooked.add(client)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, Optional, Tuple
 
+from ...attribution.propagation import register_provider_url
 from ...core.pipeline import Call, Pipeline
 from ...core.record import CallRecord
 from ...core.safety import report
@@ -81,6 +82,27 @@ def async_wrapper(operation: str) -> Callable[[Pipeline], Any]:
     return factory
 
 
+class _LazyStreamProxy(SyncIteratorProxy):
+    """The sync stream's generator sends its request on the first ``next()``, after the wrapper
+    returned: that one ``next()`` runs with the call's span (and baggage-free context) current,
+    so the HTTP client span nests under the LLM span like every other request's."""
+
+    def __init__(self, stream: Any, state: StreamState) -> None:
+        super().__init__(stream, state)
+        self._self_started = False
+
+    def __next__(self) -> Any:
+        if self._self_started:
+            return super().__next__()
+        self._self_started = True
+        state = self._self_state
+        token = flow.activate(state.pipeline, state.call, _PROVIDER)
+        try:
+            return super().__next__()
+        finally:
+            flow.deactivate(token, _PROVIDER)
+
+
 def _proxy(pipeline: Pipeline, call: Call, stream: Any, proxy_class: type) -> Any:
     try:
         return proxy_class(stream, StreamState(call, pipeline))
@@ -102,7 +124,7 @@ def sync_stream_wrapper(pipeline: Pipeline) -> Any:
         except BaseException as exc:
             flow.fail(pipeline, call, exc, _PROVIDER)
             raise
-        return _proxy(pipeline, call, stream, SyncIteratorProxy)
+        return _proxy(pipeline, call, stream, _LazyStreamProxy)
 
     return wrapper
 
@@ -126,6 +148,8 @@ def build_request_wrapper(pipeline: Pipeline) -> Any:
     def wrapper(wrapped: Wrapped, instance: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
         request = wrapped(*args, **kwargs)
         try:
+            # Every request of the client, streams' lazy first one included, goes to Gemini/Vertex.
+            register_provider_url(getattr(request, "url", None))
             headers = getattr(request, "headers", None)
             if isinstance(headers, dict) and any(k.lower() == "baggage" for k in headers):
                 from ...attribution.propagation import strip_attribution_baggage

@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, List, Mapping, Optional, Set, Tuple
 
+from ...attribution.propagation import register_provider_origin
 from ...core.pipeline import Call, Pipeline
 from ...core.safety import report
 from .. import flow
@@ -78,7 +79,17 @@ def _prepare(pipeline: Pipeline, instance: Any, args: Tuple[Any, ...], kwargs: d
     return endpoint, record, args, kwargs, injected, target.address
 
 
+def _register_origin(instance: Any) -> None:
+    """Every request of this client (traced or not) goes to an LLM provider: no attribution there."""
+    try:
+        target = client_target(instance)
+        register_provider_origin(target.address, target.port)
+    except Exception as exc:
+        report("OpenAI client origin", exc)
+
+
 def _begin(pipeline: Pipeline, instance: Any, args: Tuple[Any, ...], kwargs: dict) -> Optional[_Plan]:
+    _register_origin(instance)
     try:
         prepared = _prepare(pipeline, instance, args, kwargs)
     except Exception as exc:

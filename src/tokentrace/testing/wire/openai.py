@@ -33,6 +33,13 @@ def register(server: ProviderServer) -> None:
         server.route("POST", prefix + r"/responses", responses)
         server.route("POST", prefix + r"/embeddings", embeddings)
         server.route("POST", prefix + r"/completions", completions)
+        server.route("GET", prefix + r"/models", list_models)
+
+
+def list_models(server: ProviderServer, request: ReceivedRequest, match: Dict[str, str], plan: ResponsePlan) -> Reply:
+    """``GET /v1/models`` (an endpoint tokentrace does not trace), as the API reference shows it."""
+    models = ("gpt-4o-mini", "gpt-4o", "text-embedding-3-small")
+    return Reply(200, {"object": "list", "data": [{"id": m, "object": "model", "created": 1715367049, "owned_by": "system"} for m in models]})
 
 
 # -- shared helpers ---------------------------------------------------------------------------------
