@@ -28,6 +28,9 @@ _LAZY = {
     "BudgetAlert": "tokentrace.budgets",
     "BudgetConfigError": "tokentrace.budgets",
     "BudgetStoreUnavailable": "tokentrace.budgets",
+    "ForecastAlert": "tokentrace.budgets",
+    "model_policy": "tokentrace.budgets",
+    "ModelNotAllowed": "tokentrace.budgets",
 }
 
 __all__ = [

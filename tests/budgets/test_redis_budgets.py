@@ -55,7 +55,10 @@ def test_two_processes_sharing_a_redis_budget_cannot_overspend(
     import redis
 
     client = redis.Redis.from_url(redis_url)
-    (key,) = [k for k in client.keys("tokentrace:budget:shared-daily:global=*") if not k.endswith(b":inflight")]
+    keys = client.keys("tokentrace:budget:shared-daily:global=*")
+    (key,) = [k for k in keys if not k.endswith(b":inflight") and b":claim:" not in k]
+    # Every key (counter, reservations, a forecast alert's claim) expires.
+    assert all(0 < client.ttl(k) <= 2 * 86_400 for k in keys if not k.endswith(b":inflight"))
     assert int(client.hget(key, "usd")) == sum(admitted) * 450_000  # nano-dollars
     assert 0 < client.ttl(key) <= 2 * 86_400
     client.close()

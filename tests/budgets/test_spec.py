@@ -65,7 +65,7 @@ def test_toml_file_loads_every_entry(tmp_path: Path) -> None:
         ({"name": "k", "usd": 1, "limit": 3}, "unknown setting(s) 'limit'"),
         ({"name": "none"}, "a budget needs a limit"),
         ({"name": "t", "usd": 1, "thresholds": [80]}, "looks like a percentage"),
-        ({"name": "e", "usd": 1, "on_exceed": "explode"}, "on_exceed must be 'raise', 'warn' or a function"),
+        ({"name": "e", "usd": 1, "on_exceed": "explode"}, "on_exceed must be 'raise', 'warn', 'downgrade' or a function"),
         ({"name": "f", "usd": 1, "on_store_error": "maybe"}, "on_store_error must be 'open' or 'closed'"),
         ({"name": "nan", "usd": "lots"}, "usd must be a number, got 'lots'"),
         ({"name": "inf", "usd": float("inf")}, "usd must be a finite number"),
@@ -130,7 +130,7 @@ def test_budget_in_code_scopes() -> None:
 def test_non_strict_setup_logs_and_keeps_the_good_entries(caplog: pytest.LogCaptureFixture) -> None:
     config = build_config({"budgets": [{"name": "good", "usd": 1}, {"name": "bad", "usd": -1}]}, environ={})
     with caplog.at_level(logging.ERROR, logger="tokentrace"):
-        (enforcer,) = setup(config)
+        enforcer = next(o for o in setup(config) if type(o).__name__ == "BudgetEnforcer")
     assert [s.name for s in enforcer.specs] == ["good"]  # type: ignore[attr-defined]
     assert "budget entry #2 ('bad')" in caplog.text and "usd must not be negative" in caplog.text
 
@@ -152,7 +152,7 @@ def test_budgets_from_environment_variable(tmp_path: Path) -> None:
     path = tmp_path / "env.toml"
     path.write_text(TOML)
     config = build_config({}, environ={"TOKENTRACE_BUDGETS": str(path), "TOKENTRACE_BUDGET_STORE": "memory"})
-    (enforcer,) = setup(config)
+    enforcer = next(o for o in setup(config) if type(o).__name__ == "BudgetEnforcer")
     assert [s.name for s in enforcer.specs] == ["team-daily", "search-monthly", "per-task"]  # type: ignore[attr-defined]
 
 

@@ -10,12 +10,15 @@ share budgets across processes and machines. See the README, "Budgets".
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any, List
 
 from ..core.pipeline import CallObserver
-from .alerts import METRIC_BUDGET_UTILIZATION, BudgetAlert
+from .alerts import METRIC_BUDGET_FORECAST_UTILIZATION, METRIC_BUDGET_UTILIZATION, BudgetAlert
 from .context import ActiveBudget, Budget, active_budgets, budget
-from .errors import BudgetConfigError, BudgetExceeded, BudgetStoreUnavailable
+from .errors import BudgetConfigError, BudgetExceeded, BudgetStoreUnavailable, ModelNotAllowed
+from .forecast import ForecastAlert
+from .policy import ModelPolicy, load_policies, model_policy
 from .spec import SCOPES, BudgetSpec, load_specs
 from .store import BudgetStore, MemoryStore, open_store
 from .windows import WINDOWS
@@ -31,12 +34,17 @@ __all__ = [
     "BudgetSpec",
     "BudgetStore",
     "BudgetStoreUnavailable",
+    "ForecastAlert",
     "MemoryStore",
+    "METRIC_BUDGET_FORECAST_UTILIZATION",
     "METRIC_BUDGET_UTILIZATION",
+    "ModelNotAllowed",
+    "ModelPolicy",
     "SCOPES",
     "WINDOWS",
     "active_budgets",
     "budget",
+    "model_policy",
     "setup",
 ]
 
@@ -50,22 +58,35 @@ def setup(config: Any) -> List[CallObserver]:
     """
     from .alerts import Alerter
     from .enforcer import BudgetEnforcer
+    from .policy import PolicyEnforcer
+    from .vendor_limits import VendorLimitObserver
 
     strict = bool(getattr(config, "strict", False))
     specs = []
+    policies: List[ModelPolicy] = []
     if getattr(config, "budgets", None) is not None:
         specs = _guard(lambda: load_specs(config.budgets, None if strict else _log_error), [], strict)
+        if isinstance(config.budgets, (str, os.PathLike)):
+            policies += _guard(lambda: load_policies(config.budgets, None if strict else _log_error), [], strict)
+    if getattr(config, "model_policies", None) is not None:
+        policies += _guard(lambda: load_policies(config.model_policies, None if strict else _log_error), [], strict)
     store = _guard(lambda: open_store(getattr(config, "budget_store", None)), None, strict) or MemoryStore()
     alerter = Alerter(
         getattr(config, "meter_provider", None),
         getattr(config, "metric_attributes", ()),
         getattr(config, "metric_value_limit", 100),
     )
-    return [BudgetEnforcer(specs, store, alerter)]
+    meter_provider = getattr(config, "meter_provider", None)
+    metric_keys = getattr(config, "metric_attributes", ())
+    return [
+        PolicyEnforcer(policies, meter_provider, metric_keys),
+        BudgetEnforcer(specs, store, alerter),
+        VendorLimitObserver(meter_provider, metric_keys),
+    ]
 
 
 def _log_error(exc: BudgetConfigError) -> None:
-    logger.error("%s (this budget is left out; strict=True makes this an error)", exc)
+    logger.error("%s (this entry is left out; strict=True makes this an error)", exc)
 
 
 def _guard(build: Any, fallback: Any, strict: bool) -> Any:

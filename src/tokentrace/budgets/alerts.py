@@ -24,10 +24,12 @@ from .store import Amount, Limit, utilization
 logger = logging.getLogger("tokentrace")
 
 METRIC_BUDGET_UTILIZATION = "tokentrace.budget.utilization"
+METRIC_BUDGET_FORECAST_UTILIZATION = "tokentrace.budget.forecast_utilization"
 EVENT_THRESHOLD = "tokentrace.budget.threshold"
 EVENT_EXCEEDED = "tokentrace.budget.exceeded"
 EVENT_UNCHECKED = "tokentrace.budget.unchecked"
 EVENT_UNPRICED = "tokentrace.budget.unpriced"
+EVENT_DOWNGRADED = "tokentrace.budget.downgraded"
 ATTR_NAME = "tokentrace.budget.name"
 ATTR_SCOPE = "tokentrace.budget.scope"
 ATTR_SCOPE_VALUE = "tokentrace.budget.scope_value"
@@ -54,6 +56,12 @@ class BudgetAlert:
     limit_tokens: Optional[int]
     exceeded_since: Optional[datetime]
     hard: bool
+    #: A downgrade budget: past the limit, calls go to the cheaper model instead of being blocked.
+    downgrades: bool = False
+
+    #: ``threshold`` for a crossing; a :class:`~tokentrace.budgets.forecast.ForecastAlert` says ``forecast``.
+    kind = "threshold"
+    event_name = EVENT_THRESHOLD
 
     def message(self) -> str:
         scope = "this block" if self.scope == ENTRY_SCOPE else f"{self.scope}={self.scope_value}"
@@ -64,7 +72,11 @@ class BudgetAlert:
             limits.append(f"{format_usd(self.spent_usd)} of {format_usd(self.limit_usd)}")
         if self.limit_tokens is not None:
             limits.append(f"{self.spent_tokens:,} of {self.limit_tokens:,} tokens")
-        then = "further calls are blocked" if self.hard and self.threshold >= 1.0 else "calls continue"
+        then = "calls continue"
+        if self.threshold >= 1.0 and self.hard:
+            then = "further calls are blocked"
+        elif self.threshold >= 1.0 and self.downgrades:
+            then = "further calls are sent to the cheaper model"
         return (
             f"tokentrace budget {self.budget!r} ({scope}) reached {self.threshold:.0%} "
             f"({self.utilization:.1%} used: {'; '.join(limits)}); {then}."
@@ -109,6 +121,7 @@ def make_alert(
         limit_tokens=spec.tokens,
         exceeded_since=utc_from_timestamp(exceeded_at),
         hard=spec.hard,
+        downgrades=spec.downgrades,
     )
 
 
@@ -122,15 +135,29 @@ class Alerter:
             unit="1",
             description="Fraction of a budget's limit spent in its current window (1.0 = used up).",
         )
+        self._forecast_gauge = meter.create_gauge(
+            METRIC_BUDGET_FORECAST_UTILIZATION,
+            unit="1",
+            description=(
+                "Projected spend at the end of a budget's window, at the current burn rate, as a fraction "
+                "of its limit (above 1.0: it will run out before the window ends)."
+            ),
+        )
         self._metric_keys = frozenset(metric_keys)
         self._value_limit = value_limit
         self._values: Dict[str, Set[str]] = {}
 
     def record(self, spec: BudgetSpec, scope_value: Optional[str], spent: Amount) -> None:
+        self._gauge.set(utilization(spent, limit_of(spec)), self._attributes(spec, scope_value))
+
+    def record_forecast(self, spec: BudgetSpec, scope_value: Optional[str], forecast_utilization: float) -> None:
+        self._forecast_gauge.set(forecast_utilization, self._attributes(spec, scope_value))
+
+    def _attributes(self, spec: BudgetSpec, scope_value: Optional[str]) -> Dict[str, Any]:
         attributes = {ATTR_NAME: spec.name, ATTR_SCOPE: spec.scope, ATTR_WINDOW: spec.window}
         if scope_value is not None and spec.scope in self._metric_keys:
             attributes[ATTR_SCOPE_VALUE] = self._bounded(spec.name, scope_value)
-        self._gauge.set(utilization(spent, limit_of(spec)), attributes)
+        return attributes
 
     def _bounded(self, name: str, value: str) -> str:
         """Keep at most ``metric_value_limit`` distinct scope values per budget on the metric."""
@@ -145,7 +172,7 @@ class Alerter:
     @staticmethod
     def announce(span: Any, spec: BudgetSpec, alert: BudgetAlert) -> None:
         try:
-            span.add_event(EVENT_THRESHOLD, alert.event_attributes())
+            span.add_event(alert.event_name, alert.event_attributes())
         except Exception as exc:
             report("budget span event", exc)
         logger.warning("%s", alert.message())

@@ -20,7 +20,7 @@ import itertools
 import logging
 from typing import Any, Callable, Mapping, Optional, Sequence, Tuple, TypeVar
 
-from .spec import DEFAULT_THRESHOLDS, ENTRY_SCOPE, BudgetSpec, OnExceed, build_spec
+from .spec import DEFAULT_THRESHOLDS, ENTRY_SCOPE, BudgetSpec, Downgrade, OnExceed, build_spec
 from .store import Amount, MemoryStore
 
 logger = logging.getLogger("tokentrace")
@@ -130,6 +130,9 @@ def budget(
     thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
     project: bool = False,
     on_store_error: str = "open",
+    downgrade: Optional[Downgrade] = None,
+    forecast: bool = True,
+    forecast_over: Optional[Any] = None,
 ) -> Budget:
     """A budget for the LLM calls made inside a ``with`` block or a decorated function.
 
@@ -142,6 +145,10 @@ def budget(
     blocks a call whose projected cost (prompt counted locally + ``max_tokens`` at the output
     price) would take the budget over. ``on_store_error``: ``"open"`` (default: let calls
     through unchecked when the store is unreachable) or ``"closed"`` (block them).
+    ``on_exceed="downgrade"`` with ``downgrade={"gpt-5": "gpt-5-mini"}`` (or a function from the
+    requested model to the cheaper one) sends calls past the limit to the cheaper model instead
+    of blocking them. Windowed budgets forecast their window's spend from the burn rate over
+    ``forecast_over`` (``"15m"``, ``"3h"`` ...; ``forecast=False`` turns it off).
 
     Raises :class:`BudgetConfigError` (a ``ValueError``) at once for bad arguments.
     """
@@ -156,6 +163,9 @@ def budget(
         "thresholds": thresholds,
         "project": project,
         "on_store_error": on_store_error,
+        "downgrade": downgrade,
+        "forecast": forecast,
+        "forecast_over": forecast_over,
     }
     return Budget(build_spec(entry, "tokentrace.budget()", allow_entry_scope=True))
 

@@ -10,12 +10,20 @@ Calls whose price is unknown (``call.cost.usd is None``) add their tokens to tok
 nothing to USD limits; each such budget logs one warning per model and marks the span with a
 ``tokentrace.budget.unpriced`` event, so the gap is visible, never a silent 0. Failed calls
 (no usage) count nothing.
+
+A *downgrade* budget (``on_exceed="downgrade"``) is admitted like a hard one; where a hard budget
+would block, it names the cheaper model instead (``record.policy_model``: the adapter sends that
+model, the span says ``tokentrace.model.policy`` and carries a ``tokentrace.budget.downgraded``
+event, and one warning per budget and model pair is logged), and blocks only a call whose model
+it has no cheaper one for. After each settlement of a windowed budget the burn-rate forecast
+(:mod:`.forecast`) is updated and, once a window, announced when the window will run out early.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 import uuid
 from typing import Any, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
 
@@ -26,6 +34,7 @@ from ..core.safety import report
 from .alerts import (
     ATTR_NAME,
     ATTR_SCOPE,
+    EVENT_DOWNGRADED,
     EVENT_EXCEEDED,
     EVENT_UNCHECKED,
     EVENT_UNPRICED,
@@ -33,8 +42,10 @@ from .alerts import (
     limit_of,
     make_alert,
 )
+from .store import utilization as spent_fraction_of
 from .context import ActiveBudget, active_budgets
 from .errors import BudgetExceeded, BudgetStoreUnavailable, utc_from_timestamp
+from .forecast import Forecaster, make_forecast_alert
 from .spec import ENTRY_SCOPE, NANO, BudgetSpec
 from .store import Admission, Amount, BudgetStore, StoreUnavailable
 from .windows import Period, period, utc_now
@@ -63,6 +74,8 @@ class BudgetEnforcer:
         self.store = store
         self.alerter = alerter
         self._unpriced_warned: Set[Tuple[str, Optional[str]]] = set()
+        self._downgrade_warned: Set[Tuple[str, str, str]] = set()
+        self.forecaster = Forecaster()
 
     # -- before the call --------------------------------------------------------------------------
 
@@ -74,13 +87,15 @@ class BudgetEnforcer:
         if not applied:
             return
         reservation = uuid.uuid4().hex
-        hard = [a for a in applied if a.spec.hard]
-        projection = self._project(call) if any(a.spec.project for a in hard) else Amount()
+        admitting = [a for a in applied if a.spec.admits]
+        projection = self._project(call) if any(a.spec.project for a in admitting) else Amount()
         reserved: List[Applied] = []
         try:
-            for item in hard:
+            for item in admitting:
                 admission = self._reserve(call, item, projection, reservation)
                 if admission is not None and not admission.admitted:
+                    if item.spec.downgrades and self._downgrade(call, item, admission):
+                        continue
                     raise self._exceeded(call, item, admission, projection)
                 reserved.append(item)
         except BudgetExceeded as blocked:
@@ -91,6 +106,43 @@ class BudgetEnforcer:
             self._release(reserved, reservation)  # then the pipeline reports it; the call goes on
             raise
         call.observer_state[STATE_KEY] = (reservation, applied)
+
+    def _downgrade(self, call: Any, item: Applied, admission: Admission) -> bool:
+        """Send the call to the budget's cheaper model; False when it names none for this model."""
+        record = call.record
+        asked = record.sent_model
+        try:
+            cheaper = item.spec.cheaper_model(asked)
+        except Exception as exc:
+            report(f"budget {item.spec.name!r} downgrade function", exc)
+            cheaper = None
+        if not cheaper:
+            return False
+        record.policy_model = cheaper
+        _span_event(
+            call,
+            EVENT_DOWNGRADED,
+            {
+                ATTR_NAME: item.spec.name,
+                ATTR_SCOPE: item.spec.scope,
+                "tokentrace.budget.reason": admission.reason or "spent",
+                "tokentrace.budget.unit": admission.unit or "usd",
+                "tokentrace.model.requested": asked or "",
+                sc.TT_MODEL_POLICY: cheaper,
+            },
+        )
+        key = (item.spec.name, asked or "", cheaper)
+        if key not in self._downgrade_warned:
+            self._downgrade_warned.add(key)
+            logger.warning(
+                "tokentrace: budget %r (%s) is used up; calls for model %r are sent to %r instead "
+                "(on_exceed='downgrade'; the span records tokentrace.model.policy).",
+                item.spec.name,
+                item.spec.describe_scope(item.scope_value),
+                asked,
+                cheaper,
+            )
+        return True
 
     def _reserve(self, call: Any, item: Applied, projection: Amount, reservation: str) -> Optional[Admission]:
         """The store's decision, or ``None`` when the store is down and the budget fails open."""
@@ -154,7 +206,10 @@ class BudgetEnforcer:
             pipeline = active_pipeline()
             if pipeline is not None:
                 hypothetical = dataclasses.replace(
-                    record, usage=Usage(input_tokens=prompt, output_tokens=output), response_model=None, provider_cost_usd=None
+                    record,
+                    usage=Usage(input_tokens=prompt, output_tokens=output),
+                    response_model=None,
+                    provider_cost_usd=None,
                 )
                 cost = pipeline.prices.cost(hypothetical, call.start_time)
                 if cost.usd is not None:
@@ -239,6 +294,36 @@ class BudgetEnforcer:
                     item.spec, item.scope_value, item.period.start, threshold, settled.spent, settled.exceeded_at
                 )
                 self.alerter.announce(call.span, item.spec, alert)
+            try:
+                self._forecast(call, item, settled.spent)
+            except Exception as exc:
+                report("budget forecast", exc)
+
+    def _forecast(self, call: Any, item: Applied, spent: Amount) -> None:
+        spec, current = item.spec, item.period
+        if current.start is None or current.end is None:
+            return
+        forecast = self.forecaster.observe(spec, item.key, current.start, current.end, spent, time.time())
+        if forecast is None:
+            return
+        self.alerter.record_forecast(spec, item.scope_value, forecast.utilization)
+        if forecast.utilization < 1.0 or forecast.exhausted_at is None or spent_fraction(spent, spec) >= 1.0:
+            return
+        if not self._claim(item, "forecast"):
+            return
+        base = make_alert(spec, item.scope_value, current.start, 1.0, spent, None)
+        self.alerter.announce(call.span, spec, make_forecast_alert(base, forecast))
+
+    @staticmethod
+    def _claim(item: Applied, what: str) -> bool:
+        """Once per window and counter: across processes when the store can tell, else in this one."""
+        claim = getattr(item.store, "claim", None)
+        if claim is None:
+            return False
+        try:
+            return bool(claim(item.key, what, item.ttl_s))
+        except StoreUnavailable:
+            return False
 
     def _warn_unpriced(self, call: Any, spec: BudgetSpec) -> None:
         model = call.record.model
@@ -259,6 +344,10 @@ class BudgetEnforcer:
             self.store.close()
         except Exception as exc:
             report("closing the budget store", exc)
+
+
+def spent_fraction(spent: Amount, spec: BudgetSpec) -> float:
+    return spent_fraction_of(spent, limit_of(spec))
 
 
 def _span_event(call: Any, name: str, attributes: Any) -> None:

@@ -9,7 +9,7 @@ and since when.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Optional, Union
+from typing import Optional, Tuple, Union
 
 from ..core.config import ConfigError
 from ..core.safety import InstrumentationIntent
@@ -144,3 +144,28 @@ class BudgetStoreUnavailable(BudgetExceeded):
 
 def utc_from_timestamp(value: Optional[float]) -> Optional[datetime]:
     return datetime.fromtimestamp(value, tz=timezone.utc) if value else None
+
+
+class ModelNotAllowed(InstrumentationIntent):
+    """A model policy refused a call before it was sent; the provider never received it.
+
+    ``policy`` (name), ``scope`` (which calls the policy covers), ``model`` (the model the call
+    asked for), ``allowed`` and ``denied`` (the policy's lists) say why.
+    """
+
+    def __init__(
+        self, *, policy: str, scope: str, model: str, allowed: Tuple[str, ...] = (), denied: Tuple[str, ...] = ()
+    ) -> None:
+        self.policy = policy
+        self.scope = scope
+        self.model = model
+        self.allowed = tuple(allowed)
+        self.denied = tuple(denied)
+        if allowed:
+            rule = f"allowed models: {', '.join(allowed)}"
+        else:
+            rule = f"refused models: {', '.join(denied)}"
+        super().__init__(
+            f"tokentrace {scope} does not allow model {model!r} ({rule}); the call was not sent. "
+            "Call an allowed model, or change the policy's action to 'warn' or 'rewrite'."
+        )

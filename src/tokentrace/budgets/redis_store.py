@@ -236,6 +236,14 @@ class RedisStore:
             raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from None
         return Amount(int(usd or 0), int(tokens or 0))
 
+    def claim(self, key: str, what: str, ttl_s: Optional[int]) -> bool:
+        """True for the first process to claim ``what`` on counter ``key`` (SET NX, with a TTL)."""
+        try:
+            return bool(self._client.set(f"{self.prefix}{key}:claim:{what}", "1", nx=True, ex=ttl_s or 86_400))
+        except self._errors as exc:
+            self._mark_down(exc)
+            raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from None
+
     def close(self) -> None:
         try:
             self._client.close()

@@ -20,14 +20,33 @@ SCOPES = ("global", "team", "feature", "workflow", "agent_step", "task", "tenant
 #: Scope of a ``tokentrace.budget()`` block without ``scope=``/``window=``: that block alone.
 ENTRY_SCOPE = "entry"
 DEFAULT_THRESHOLDS = (0.5, 0.8, 1.0)
-ON_EXCEED = ("raise", "warn")
+ON_EXCEED = ("raise", "warn", "downgrade")
 ON_STORE_ERROR = ("open", "closed")
 NANO = 1_000_000_000
 
 Alert = Callable[[Any], None]
 OnExceed = Union[str, Alert]
+#: A downgrade: a map of requested model -> cheaper model, or a function (model -> model or None).
+Downgrade = Union[Mapping[str, str], Callable[[str], Optional[str]]]
 
-_KEYS = ("name", "usd", "tokens", "window", "scope", "match", "on_exceed", "thresholds", "project", "on_store_error")
+_KEYS = (
+    "name",
+    "usd",
+    "tokens",
+    "window",
+    "scope",
+    "match",
+    "on_exceed",
+    "downgrade",
+    "thresholds",
+    "project",
+    "on_store_error",
+    "forecast",
+    "forecast_over",
+)
+#: Trailing period of the burn-rate forecast, by window, when ``forecast_over`` is not given.
+DEFAULT_FORECAST_OVER_S = {"hour": 15 * 60, "day": 3 * 3600, "month": 3 * 86400}
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 @dataclass(frozen=True)
@@ -35,7 +54,10 @@ class BudgetSpec:
     """One budget: its limits, the calls it covers, and what happens at the limit.
 
     ``on_exceed="raise"`` makes it *hard* (calls are blocked once it is used up); ``"warn"`` or a
-    callable makes it *soft* (alerts only). Limits are kept in nano-dollars and tokens, integers,
+    callable makes it *soft* (alerts only); ``"downgrade"`` sends calls past the limit to the
+    cheaper model ``downgrade`` names (and blocks a call whose model it has no cheaper one for).
+    Windowed budgets forecast their window's spend from the burn rate over ``forecast_over``
+    seconds (see :mod:`.forecast`). Limits are kept in nano-dollars and tokens, integers,
     so that the boundary (``spent >= limit`` blocks) is exact, in memory and in Redis alike.
     """
 
@@ -49,10 +71,41 @@ class BudgetSpec:
     thresholds: Tuple[float, ...] = DEFAULT_THRESHOLDS
     project: bool = False
     on_store_error: str = "open"
+    downgrade: Optional[Downgrade] = None
+    forecast: bool = True
+    #: Trailing period (seconds) of the burn rate; ``None`` for ``total`` budgets (no forecast).
+    forecast_over: Optional[float] = None
 
     @property
     def hard(self) -> bool:
         return self.on_exceed == "raise"
+
+    @property
+    def downgrades(self) -> bool:
+        return self.on_exceed == "downgrade"
+
+    @property
+    def admits(self) -> bool:
+        """True when the store must admit each call (hard and downgrade budgets)."""
+        return self.on_exceed in ("raise", "downgrade")
+
+    def cheaper_model(self, model: Optional[str]) -> Optional[str]:
+        """The model a downgrade sends instead of ``model``, or ``None`` when it names none."""
+        if not model or self.downgrade is None:
+            return None
+        if callable(self.downgrade):
+            chosen = self.downgrade(model)
+            return chosen if isinstance(chosen, str) and chosen and chosen != model else None
+        chosen = self.downgrade.get(model)
+        if chosen is None:
+            from ..core.rerouting import canonical_model
+
+            family = canonical_model(model)
+            for source, target in self.downgrade.items():
+                if canonical_model(source) == family:
+                    chosen = target
+                    break
+        return chosen if chosen and chosen != model else None
 
     @property
     def limit_nano_usd(self) -> Optional[int]:
@@ -128,10 +181,31 @@ def _build(entry: Mapping[str, Any], allow_entry_scope: bool) -> BudgetSpec:
             raise ValueError(f"unknown scope key {key!r} in match; expected one of {', '.join(SCOPES[1:])}")
     on_exceed = entry.get("on_exceed", "raise")
     if not callable(on_exceed) and on_exceed not in ON_EXCEED:
-        raise ValueError(f"on_exceed must be 'raise', 'warn' or a function, got {on_exceed!r}")
+        raise ValueError(f"on_exceed must be 'raise', 'warn', 'downgrade' or a function, got {on_exceed!r}")
     on_store_error = entry.get("on_store_error", "open")
     if on_store_error not in ON_STORE_ERROR:
         raise ValueError(f"on_store_error must be 'open' or 'closed', got {on_store_error!r}")
+    downgrade = entry.get("downgrade")
+    if on_exceed == "downgrade":
+        if downgrade is None:
+            raise ValueError(
+                "on_exceed='downgrade' needs downgrade= a map of models such as "
+                "{\"gpt-5\": \"gpt-5-mini\"} or a function that returns the cheaper model"
+            )
+    elif downgrade is not None:
+        raise ValueError("downgrade= only applies with on_exceed='downgrade'")
+    if downgrade is not None and not callable(downgrade):
+        if not isinstance(downgrade, Mapping) or not downgrade:
+            raise ValueError(f"downgrade must be a map of model names such as {{\"gpt-5\": \"gpt-5-mini\"}}, got {downgrade!r}")
+        for source, target in downgrade.items():
+            if not isinstance(source, str) or not isinstance(target, str) or not source.strip() or not target.strip():
+                raise ValueError(f"downgrade maps model names to model names, got {source!r} -> {target!r}")
+            if source == target:
+                raise ValueError(f"downgrade maps {source!r} to itself; name a cheaper model")
+        downgrade = {str(k).strip(): str(v).strip() for k, v in downgrade.items()}
+    forecast = entry.get("forecast", True)
+    if not isinstance(forecast, bool):
+        raise ValueError(f"forecast must be true or false, got {forecast!r}")
     project = entry.get("project", False)
     if not isinstance(project, bool):
         raise ValueError(f"project must be true or false, got {project!r}")
@@ -149,7 +223,37 @@ def _build(entry: Mapping[str, Any], allow_entry_scope: bool) -> BudgetSpec:
         thresholds=_thresholds(entry.get("thresholds", DEFAULT_THRESHOLDS)),
         project=project,
         on_store_error=on_store_error,
+        downgrade=downgrade,
+        forecast=forecast and window in DEFAULT_FORECAST_OVER_S,
+        forecast_over=_forecast_over(entry.get("forecast_over"), window),
     )
+
+
+def parse_duration(raw: Any, what: str) -> float:
+    """Seconds from a number or text such as ``"90s"``, ``"15m"``, ``"6h"``, ``"3d"``."""
+    if isinstance(raw, str):
+        text = raw.strip().lower()
+        unit = _DURATION_UNITS.get(text[-1:]) if text else None
+        number_text = text[:-1] if unit else text
+        try:
+            value = float(number_text) * (unit or 1)
+        except ValueError:
+            raise ValueError(f"{what} must be a duration such as '15m', '6h' or '3d', got {raw!r}") from None
+    else:
+        value = _number(raw, what)
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{what} must be a positive duration such as '15m', '6h' or '3d', got {raw!r}")
+    return value
+
+
+def _forecast_over(raw: Any, window: str) -> Optional[float]:
+    if window not in DEFAULT_FORECAST_OVER_S:
+        if raw is not None:
+            raise ValueError(f"forecast_over only applies to hour, day and month windows, not {window!r}")
+        return None
+    if raw is None:
+        return float(DEFAULT_FORECAST_OVER_S[window])
+    return parse_duration(raw, "forecast_over")
 
 
 def _default_name(scope: str, window: str, match: Mapping[str, Any]) -> str:
@@ -190,16 +294,7 @@ def load_specs(source: Any, on_error: Optional[Callable[[BudgetConfigError], Non
 def _entries(source: Any) -> Tuple[str, List[Any]]:
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
-        try:
-            import tomllib
-
-            with open(path, "rb") as handle:
-                document = tomllib.load(handle)
-        except OSError as exc:
-            raise BudgetConfigError(f"budgets file {path!r} cannot be read: {exc.strerror or exc}") from None
-        except ValueError as exc:
-            raise BudgetConfigError(f"budgets file {path!r} is not valid TOML: {exc}") from None
-        return path, _table_list(document, path)
+        return path, _table_list(read_toml(path, "budgets file"), path)
     if isinstance(source, Mapping):
         return "the budgets option", _table_list(source, "the budgets option")
     if isinstance(source, Sequence):
@@ -209,11 +304,27 @@ def _entries(source: Any) -> Tuple[str, List[Any]]:
     )
 
 
+def read_toml(path: str, what: str) -> Dict[str, Any]:
+    """A TOML file as a dict, or a :class:`BudgetConfigError` that says what is wrong with it."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except OSError as exc:
+        raise BudgetConfigError(f"{what} {path!r} cannot be read: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise BudgetConfigError(f"{what} {path!r} is not valid TOML: {exc}") from None
+
+
 def _table_list(document: Mapping[str, Any], where: str) -> List[Any]:
-    unknown = sorted(set(document) - {"budget", "budgets"})
+    unknown = sorted(set(document) - {"budget", "budgets", "policy", "policies"})
     if unknown:
         raise BudgetConfigError(
-            f"{where}: unknown top-level key(s) {', '.join(map(repr, unknown))}; declare budgets as [[budget]] tables"
+            f"{where}: unknown top-level key(s) {', '.join(map(repr, unknown))}; declare budgets as [[budget]] "
+            "tables and model policies as [[policy]] tables"
         )
     tables = document.get("budget", document.get("budgets", []))
     if not isinstance(tables, list):

@@ -100,12 +100,13 @@ def utilization(spent: Amount, limit: Limit) -> float:
 
 
 class _Counter:
-    __slots__ = ("spent", "in_flight", "fired", "exceeded_at", "expires")
+    __slots__ = ("spent", "in_flight", "fired", "claims", "exceeded_at", "expires")
 
     def __init__(self) -> None:
         self.spent = Amount()
         self.in_flight: Dict[str, Tuple[Amount, float]] = {}
         self.fired: set = set()
+        self.claims: set = set()
         self.exceeded_at: Optional[float] = None
         self.expires: Optional[float] = None
 
@@ -172,6 +173,15 @@ class MemoryStore:
         with self._lock:
             counter = self._counters.get(key)
             return counter.spent if counter is not None else Amount()
+
+    def claim(self, key: str, what: str, ttl_s: Optional[int]) -> bool:
+        """True the first time ``what`` is claimed on counter ``key`` (a forecast alert, once a window)."""
+        with self._lock:
+            counter = self._counter(key, ttl_s, time.time())
+            if what in counter.claims:
+                return False
+            counter.claims.add(what)
+            return True
 
     def close(self) -> None:
         with self._lock:

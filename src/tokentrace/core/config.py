@@ -113,6 +113,7 @@ class Config:
     user_hash_key: Optional[str] = _opt("TOKENTRACE_USER_HASH_KEY", str, None)
     budgets: Any = _opt("TOKENTRACE_BUDGETS", _identity, None)
     budget_store: Any = _opt("TOKENTRACE_BUDGET_STORE", _identity, None)
+    model_policies: Any = _opt("TOKENTRACE_MODEL_POLICIES", _identity, None)
     #: Name of the price source/snapshot, filled by the pricing package.
     extra: Dict[str, Any] = field(default_factory=dict)
 

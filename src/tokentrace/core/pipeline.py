@@ -239,7 +239,7 @@ class Pipeline:
         span = call.span
         try:
             record = call.record
-            call.rerouted = is_rerouted(record.request_model, record.response_model, self.config.azure_deployments)
+            call.rerouted = is_rerouted(record.sent_model, record.response_model, self.config.azure_deployments)
             call.cost = self._price(call)
             span.set_attributes(self._end_attributes(call))
             if call.error is not None:
@@ -333,6 +333,8 @@ class Pipeline:
                 attributes[sc.TT_COST_MODEL] = cost.model
         if call.rerouted is not None:
             attributes[sc.TT_MODEL_REROUTED] = call.rerouted
+        if record.policy_model:
+            attributes[sc.TT_MODEL_POLICY] = record.policy_model
         if record.response_attributes:
             attributes.update(record.response_attributes)
         return attributes

@@ -79,6 +79,10 @@ class CallRecord:
     batch: bool = False
     #: Builds the prompt's text on demand (budget projections); never called on the hot path.
     prompt_text: Optional[Callable[[], str]] = None
+    #: The model a tokentrace policy chose instead of ``request_model`` (a budget's downgrade, a
+    #: model policy's rewrite). Set by observers before the request is sent; adapters send this
+    #: model, and the span keeps ``request_model`` as what the application asked for.
+    policy_model: Optional[str] = None
 
     response_model: Optional[str] = None
     response_id: Optional[str] = None
@@ -103,4 +107,9 @@ class CallRecord:
     @property
     def model(self) -> Optional[str]:
         """The model to price and report: the one that answered, else the one requested."""
-        return self.response_model or self.request_model
+        return self.response_model or self.policy_model or self.request_model
+
+    @property
+    def sent_model(self) -> Optional[str]:
+        """The model the request actually named: the policy's choice, else the application's."""
+        return self.policy_model or self.request_model

@@ -63,6 +63,8 @@ TT_COST_MODEL = "tokentrace.cost.model"
 TT_USAGE_SOURCE = "tokentrace.usage.source"
 TT_USAGE_ESTIMATOR = "tokentrace.usage.estimator"
 TT_MODEL_REROUTED = "tokentrace.model.rerouted"
+#: The model a tokentrace policy sent instead of the requested one (downgrade, rewrite).
+TT_MODEL_POLICY = "tokentrace.model.policy"
 TT_SERVICE_TIER = "tokentrace.service_tier"
 
 # Metric names.

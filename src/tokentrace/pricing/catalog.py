@@ -57,7 +57,7 @@ class Catalog:
         self._discounts = list(discounts)
         self._azure = {k.strip(): v for k, v in (azure_deployments or {}).items()}
         self._azure_lower = {k.lower(): v for k, v in self._azure.items()}
-        self._cache: Dict[Tuple[Optional[str], Optional[str], Optional[str]], Optional[Resolved]] = {}
+        self._cache: Dict[Tuple[Optional[str], ...], Optional[Resolved]] = {}
         self._warned: set = set()
         self._lock = threading.Lock()
 
@@ -66,7 +66,7 @@ class Catalog:
     def cost(self, record: CallRecord, at: Optional[float] = None) -> CostResult:
         """Price one call; ``at`` is the call's Unix time (prices change over time)."""
         reported = record.provider_cost_usd
-        key = (record.provider, record.response_model, record.request_model)
+        key = (record.provider, record.response_model, record.policy_model, record.request_model)
         resolved = self._cache.get(key, _MISSING)
         if resolved is _MISSING:
             resolved = self._resolve_call(record)
@@ -94,9 +94,9 @@ class Catalog:
     # -- resolution (once per distinct provider/model pair) ----------------------------------------
 
     def _resolve_call(self, record: CallRecord) -> Optional[Resolved]:
-        key = (record.provider, record.response_model, record.request_model)
+        key = (record.provider, record.response_model, record.policy_model, record.request_model)
         resolved = None
-        for model in (record.response_model, record.request_model):
+        for model in (record.response_model, record.policy_model, record.request_model):
             if model:
                 resolved = self.resolve(record.provider, model)
                 if resolved is not None:

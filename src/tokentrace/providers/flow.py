@@ -10,13 +10,25 @@ exception through untouched. Only a budget's deliberate block
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Optional
+from typing import Any, Awaitable, Callable, Dict, Mapping, Optional, Tuple
 
 from ..core.pipeline import Call, Pipeline
 from ..core.record import CallRecord
 from ..core.safety import InstrumentationIntent, report
 
-__all__ = ["open_call", "activate", "deactivate", "fail", "finish", "run_sync", "run_async"]
+__all__ = [
+    "open_call",
+    "activate",
+    "deactivate",
+    "fail",
+    "finish",
+    "run_sync",
+    "run_async",
+    "apply_policy_model",
+    "options_with_model",
+]
+
+Arguments = Tuple[Tuple[Any, ...], Dict[str, Any]]
 
 
 def open_call(pipeline: Pipeline, build: Callable[[], Optional[CallRecord]], provider: str) -> Optional[Call]:
@@ -95,3 +107,41 @@ async def run_async(pipeline: Pipeline, call: Call, provider: str, send: Callabl
         raise
     finally:
         deactivate(token, provider)
+
+
+def apply_policy_model(
+    call: Call,
+    args: Tuple[Any, ...],
+    kwargs: Dict[str, Any],
+    rewrite: Callable[[str, Tuple[Any, ...], Dict[str, Any]], Arguments],
+    provider: str,
+) -> Arguments:
+    """The SDK arguments naming the model a tokentrace policy chose (``record.policy_model``).
+
+    A budget's downgrade or a model policy's rewrite decides the model in ``before_call``; the
+    adapter's ``rewrite`` puts it into its SDK's request. If that fails, the request goes out as
+    the application wrote it and the span says so (no ``tokentrace.model.policy``): a policy is
+    never claimed that was not applied.
+    """
+    model = call.record.policy_model
+    if not model:
+        return args, kwargs
+    try:
+        return rewrite(model, args, kwargs)
+    except Exception as exc:
+        report(f"{provider} model policy", exc)
+        call.record.policy_model = None
+        return args, kwargs
+
+
+def options_with_model(model: str, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Arguments:
+    """For SDKs built on Stainless' ``request(cast_to, options, ...)`` (openai, anthropic)."""
+    options = args[1] if len(args) > 1 else kwargs["options"]
+    body = options.json_data
+    if not isinstance(body, Mapping):
+        raise TypeError("the request has no JSON body to put the model in")
+    new_options = options.model_copy()
+    new_options.json_data = {**body, "model": model}
+    if len(args) > 1:
+        return (args[0], new_options, *args[2:]), kwargs
+    return args, {**kwargs, "options": new_options}

@@ -72,6 +72,7 @@ def _sync_request(pipeline: Pipeline) -> Callable[..., Any]:
         call = flow.open_call(pipeline, lambda: _build(pipeline, instance, args, kwargs), _PROVIDER)
         if call is None:
             return wrapped(*args, **kwargs)
+        args, kwargs = flow.apply_policy_model(call, args, kwargs, flow.options_with_model, _PROVIDER)
 
         def send() -> Any:
             marker = _mark_native(call)
@@ -108,6 +109,7 @@ def _async_request(pipeline: Pipeline) -> Callable[..., Any]:
         call = flow.open_call(pipeline, lambda: _build(pipeline, instance, args, kwargs), _PROVIDER)
         if call is None:
             return await wrapped(*args, **kwargs)
+        args, kwargs = flow.apply_policy_model(call, args, kwargs, flow.options_with_model, _PROVIDER)
 
         async def send() -> Any:
             marker = _mark_native(call)

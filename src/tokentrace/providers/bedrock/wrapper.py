@@ -53,10 +53,18 @@ def make_api_call_wrapper(pipeline: Pipeline) -> Callable[..., Any]:
         call = flow.open_call(pipeline, build, _PROVIDER)
         if call is None:
             return wrapped(*args, **kwargs)
+        args, kwargs = flow.apply_policy_model(call, args, kwargs, _with_model_id, _PROVIDER)
         result = flow.run_sync(pipeline, call, _PROVIDER, lambda: wrapped(*args, **kwargs))
         return _handle(pipeline, call, operation, result)
 
     return wrapper
+
+
+def _with_model_id(model: str, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Tuple[Tuple[Any, ...], Dict[str, Any]]:
+    """``_make_api_call(operation_name, api_params)``: every runtime operation names ``modelId``."""
+    if len(args) > 1:
+        return (args[0], {**args[1], "modelId": model}, *args[2:]), kwargs
+    return args, {**kwargs, "api_params": {**kwargs["api_params"], "modelId": model}}
 
 
 def _arguments(args: Tuple[Any, ...], kwargs: Mapping[str, Any]) -> Tuple[str, Mapping[str, Any]]:

@@ -26,6 +26,17 @@ from .streams import StreamState
 Wrapped = Callable[..., Any]
 
 
+def _with_model(model: str, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Tuple[Tuple[Any, ...], Dict[str, Any]]:
+    """The per-request methods take ``model`` as a keyword."""
+    if "model" not in kwargs:
+        raise TypeError("the request names no model keyword")
+    return args, {**kwargs, "model": model}
+
+
+def _policy(call: Call, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Tuple[Tuple[Any, ...], Dict[str, Any]]:
+    return flow.apply_policy_model(call, args, kwargs, _with_model, _PROVIDER)
+
+
 _PROVIDER = "Gemini"
 
 
@@ -58,6 +69,7 @@ def sync_wrapper(operation: str) -> Callable[[Pipeline], Any]:
             call = _begin(pipeline, instance, kwargs, operation, stream=False)
             if call is None:
                 return wrapped(*args, **kwargs)
+            args, kwargs = _policy(call, args, kwargs)
             result = flow.run_sync(pipeline, call, _PROVIDER, lambda: wrapped(*args, **kwargs))
             _complete(pipeline, call, result, operation)
             return result
@@ -73,6 +85,7 @@ def async_wrapper(operation: str) -> Callable[[Pipeline], Any]:
             call = _begin(pipeline, instance, kwargs, operation, stream=False)
             if call is None:
                 return await wrapped(*args, **kwargs)
+            args, kwargs = _policy(call, args, kwargs)
             result = await flow.run_async(pipeline, call, _PROVIDER, lambda: wrapped(*args, **kwargs))
             _complete(pipeline, call, result, operation)
             return result
@@ -119,6 +132,7 @@ def sync_stream_wrapper(pipeline: Pipeline) -> Any:
         call = _begin(pipeline, instance, kwargs, GENERATE, stream=True)
         if call is None:
             return wrapped(*args, **kwargs)
+        args, kwargs = _policy(call, args, kwargs)
         try:
             stream = wrapped(*args, **kwargs)
         except BaseException as exc:
@@ -136,6 +150,7 @@ def async_stream_wrapper(pipeline: Pipeline) -> Any:
         call = _begin(pipeline, instance, kwargs, GENERATE, stream=True)
         if call is None:
             return await wrapped(*args, **kwargs)
+        args, kwargs = _policy(call, args, kwargs)
         stream = await flow.run_async(pipeline, call, _PROVIDER, lambda: wrapped(*args, **kwargs))
         return _proxy(pipeline, call, stream, AsyncGeneratorProxy)
 

@@ -101,6 +101,7 @@ def _begin(pipeline: Pipeline, instance: Any, args: Tuple[Any, ...], kwargs: dic
     call = flow.open_call(pipeline, lambda: record, _PROVIDER)
     if call is None:
         return None
+    new_args, new_kwargs = flow.apply_policy_model(call, new_args, new_kwargs, flow.options_with_model, _PROVIDER)
     return _Plan(endpoint, call, new_args, new_kwargs, injected, host)
 
 
@@ -141,6 +142,7 @@ def _sync_request(pipeline: Pipeline) -> Callable[..., Any]:
                     flow.fail(pipeline, plan.call, exc, _PROVIDER)
                     raise
                 plan.injected = False
+                args, kwargs = flow.apply_policy_model(plan.call, args, kwargs, flow.options_with_model, _PROVIDER)
                 try:
                     result = wrapped(*args, **kwargs)
                 except BaseException as retry_exc:
@@ -167,6 +169,7 @@ def _async_request(pipeline: Pipeline) -> Callable[..., Any]:
                     flow.fail(pipeline, plan.call, exc, _PROVIDER)
                     raise
                 plan.injected = False
+                args, kwargs = flow.apply_policy_model(plan.call, args, kwargs, flow.options_with_model, _PROVIDER)
                 try:
                     result = await wrapped(*args, **kwargs)
                 except BaseException as retry_exc:
