@@ -94,6 +94,21 @@ class Telemetry:
         )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_data_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """``tokentrace run`` / ``demo`` write their default ledger under $XDG_DATA_HOME: never the user's."""
+    import os
+
+    saved = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("xdg-data"))
+    os.environ.pop("TOKENTRACE_LEDGER", None)
+    yield
+    if saved is None:
+        os.environ.pop("XDG_DATA_HOME", None)
+    else:
+        os.environ["XDG_DATA_HOME"] = saved
+
+
 @pytest.fixture
 def telemetry() -> Telemetry:
     return Telemetry()

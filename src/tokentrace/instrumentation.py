@@ -60,7 +60,7 @@ def instrument(**options: Any) -> None:
 
 
 def _build(config: Config) -> _Active:
-    from . import attribution, budgets, pricing
+    from . import attribution, budgets, ledger, pricing
 
     if config.configure_sdk and config.tracer_provider is None and config.meter_provider is None:
         try:
@@ -70,7 +70,7 @@ def _build(config: Config) -> _Active:
     instruments = create_instruments(config.tracer_provider, config.meter_provider)
     prices = pricing.load_catalog(config)
     capture, attribution_observers = attribution.setup(config)
-    observers = [*attribution_observers, *budgets.setup(config)]
+    observers = [*attribution_observers, *budgets.setup(config), *ledger.setup(config, prices)]
     pipeline = Pipeline(config, instruments, prices, capture, observers)
     instrumentors = load_instrumentors(config.providers)
     applied: List[ProviderInstrumentor] = []

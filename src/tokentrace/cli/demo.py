@@ -107,12 +107,14 @@ def _progress(index: int, total: int, label: str) -> None:
 def main(args: Any) -> int:
     from opentelemetry.sdk.trace import TracerProvider
 
+    from .ledger_path import chosen_ledger
     from .setup import summary_tracer_provider
 
     tracer_provider: TracerProvider
     tracer_provider, summary = summary_tracer_provider()
+    ledger = chosen_ledger(getattr(args, "ledger", None))
     tokentrace.uninstrument()
-    tokentrace.instrument(tracer_provider=tracer_provider)
+    tokentrace.instrument(tracer_provider=tracer_provider, ledger=ledger or "off")
     print("tokentrace demo: running a small multi-team LLM app against the local provider server (127.0.0.1)", file=sys.stderr)
     with ProviderServer() as server:
         run_workload(server, _progress)
@@ -120,6 +122,8 @@ def main(args: Any) -> int:
     from .summary import print_summary
 
     print_summary(summary, sys.stdout, title="tokentrace demo summary")
-    tokentrace.uninstrument()
+    tokentrace.uninstrument()  # writes the ledger's last rows
+    if ledger:
+        print(f"tokentrace demo: spend ledger written to {ledger}; next: `tokentrace report` and `tokentrace focus`", file=sys.stderr)
     tracer_provider.shutdown()
     return 0

@@ -16,9 +16,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command_name", metavar="COMMAND")
 
     demo = commands.add_parser("demo", help="run a small multi-team LLM app against a local provider server and print its spend")
+    demo.add_argument("--ledger", metavar="FILE", help="spend ledger to write (default: $TOKENTRACE_LEDGER or ~/.local/share/tokentrace/ledger.sqlite; 'off' for none)")
     demo.set_defaults(handler="demo")
 
     run = commands.add_parser("run", help="instrument an unmodified program: tokentrace run -- python app.py")
+    run.add_argument("--ledger", metavar="FILE", help="spend ledger to write (default: $TOKENTRACE_LEDGER or ~/.local/share/tokentrace/ledger.sqlite; 'off' for none)")
     run.add_argument("command", nargs=argparse.REMAINDER, help="the program and its arguments, after --")
     run.set_defaults(handler="run")
 

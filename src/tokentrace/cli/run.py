@@ -28,8 +28,11 @@ def main(args: Any) -> int:
     if not command:
         print("tokentrace run: give the program to run, e.g. `tokentrace run -- python app.py`", file=sys.stderr)
         return 2
+    from .ledger_path import chosen_ledger
+
     env = dict(os.environ)
     env["TOKENTRACE_RUN_BOOTSTRAP"] = "1"
+    env["TOKENTRACE_LEDGER"] = chosen_ledger(getattr(args, "ledger", None)) or "off"
     env["PYTHONPATH"] = os.pathsep.join([str(BOOTSTRAP_DIR), *filter(None, [env.get("PYTHONPATH")])])
     try:
         return subprocess.call(child_command(command), env=env)
@@ -43,6 +46,8 @@ def start_in_child() -> None:
     import tokentrace
 
     from ..core import estimate
+    from ..core.config import parse_ledger
+    from ..core.lifecycle import run_flush_hooks
     from .setup import otlp_meter_provider, summary_tracer_provider
     from .summary import print_summary
 
@@ -52,8 +57,12 @@ def start_in_child() -> None:
     def finish() -> None:
         estimate.worker.flush(5)
         tracer_provider.force_flush()
+        run_flush_hooks(5)
         if summary.overall.calls:
             print_summary(summary, sys.stderr, title="tokentrace run summary")
+            ledger = parse_ledger(os.environ.get("TOKENTRACE_LEDGER", "off"))
+            if ledger:
+                print(f"tokentrace run: spend ledger written to {ledger} (read it with `tokentrace report` or `tokentrace focus`)", file=sys.stderr)
         else:
             print("tokentrace run: the program made no LLM calls tokentrace could see.", file=sys.stderr)
         tracer_provider.shutdown()

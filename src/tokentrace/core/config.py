@@ -80,6 +80,17 @@ def parse_positive_int(raw: Any) -> int:
     return value
 
 
+def parse_ledger(raw: Any) -> Optional[str]:
+    """A file path for the spend ledger, or off (``false``, ``off``, ``0``, ``none``)."""
+    if raw is False:
+        return None
+    text = os.fspath(raw) if isinstance(raw, os.PathLike) else str(raw)
+    text = text.strip()
+    if text.lower() in ("", "0", "false", "off", "no", "none"):
+        return None
+    return os.path.expanduser(text)
+
+
 def _identity(raw: Any) -> Any:
     return raw
 
@@ -114,6 +125,8 @@ class Config:
     budgets: Any = _opt("TOKENTRACE_BUDGETS", _identity, None)
     budget_store: Any = _opt("TOKENTRACE_BUDGET_STORE", _identity, None)
     model_policies: Any = _opt("TOKENTRACE_MODEL_POLICIES", _identity, None)
+    ledger: Optional[str] = _opt("TOKENTRACE_LEDGER", parse_ledger, None)
+    ledger_bucket: int = _opt("TOKENTRACE_LEDGER_BUCKET", parse_positive_int, 60)
     #: Name of the price source/snapshot, filled by the pricing package.
     extra: Dict[str, Any] = field(default_factory=dict)
 

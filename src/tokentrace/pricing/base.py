@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple, Optional, Protocol
+from typing import NamedTuple, Optional, Protocol, Tuple
 
 from ..core.record import CallRecord
 
@@ -16,6 +16,21 @@ class CostResult(NamedTuple):
     model: Optional[str] = None
     #: ``local`` (computed from the catalog) or ``provider`` (reported by the API or gateway).
     source: Optional[str] = None
+
+
+class CostParts(NamedTuple):
+    """USD of one call per billed token type, in the order of :data:`PART_TOKEN_TYPES`.
+
+    ``list`` is the public (built-in catalog) price, ``effective`` the price after the user's
+    overrides and discounts: what ``CostResult.usd`` charges, split by token type.
+    """
+
+    list: Tuple[float, float, float, float, float]
+    effective: Tuple[float, float, float, float, float]
+
+
+#: Token types of :class:`CostParts` (the spend ledger's billed token types).
+PART_TOKEN_TYPES: Tuple[str, ...] = ("input", "cache_read", "cache_write_5m", "cache_write_1h", "output")
 
 
 class PriceLookup(Protocol):

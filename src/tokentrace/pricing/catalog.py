@@ -19,8 +19,8 @@ from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tu
 from ..core import semconv as sc
 from ..core.config import ConfigError
 from ..core.record import CallRecord
-from .base import CostResult
-from .rates import BATCH, SERVICE_TIER_VARIANT, STANDARD, PriceHistory
+from .base import CostParts, CostResult
+from .rates import BATCH, SERVICE_TIER_VARIANT, STANDARD, PriceHistory, RateCard
 from .resolve import PROVIDER_NAMESPACES, candidates, clean
 from .schema import GLOB_CHARS, Discount, ModelEntry, PriceFile, read_file, read_text
 
@@ -40,6 +40,8 @@ class Resolved(NamedTuple):
     history: PriceHistory
     regional: bool
     discount: float
+    #: True when the user's prices (not the built-in catalog) gave this entry.
+    override: bool = False
 
 
 class Catalog:
@@ -58,6 +60,7 @@ class Catalog:
         self._azure = {k.strip(): v for k, v in (azure_deployments or {}).items()}
         self._azure_lower = {k.lower(): v for k, v in self._azure.items()}
         self._cache: Dict[Tuple[Optional[str], ...], Optional[Resolved]] = {}
+        self._list_cache: Dict[Tuple[Optional[str], ...], Optional[Resolved]] = {}
         self._warned: set = set()
         self._lock = threading.Lock()
 
@@ -77,6 +80,16 @@ class Catalog:
             return CostResult(None, sc.COST_NO_USAGE, resolved.name if resolved else None)
         if resolved is None:
             return CostResult(None, sc.COST_UNKNOWN_MODEL, None)
+        card, premium = self._card(resolved, record, at)
+        usd = card.cost(usage)
+        if premium != 1.0:
+            usd *= premium
+        if resolved.discount != 1.0:
+            usd *= resolved.discount
+        return CostResult(usd, sc.COST_PRICED, resolved.name, SOURCE_LOCAL)
+
+    def _card(self, resolved: Resolved, record: CallRecord, at: Optional[float]) -> Tuple[RateCard, float]:
+        """The rate card that applies to ``record`` and the regional premium factor on top of it."""
         point = resolved.history.at(at)
         variant = BATCH if record.batch else SERVICE_TIER_VARIANT.get((record.service_tier or "").lower(), STANDARD)
         card = point.cards.get(variant)
@@ -84,12 +97,60 @@ class Catalog:
             card = point.cards[STANDARD]
             if variant != STANDARD:
                 self._warn_once(("variant", resolved.name, variant), "tokentrace: no %s price for model %r in the catalog; priced at standard rates.", variant, resolved.name)
-        usd = card.cost(usage)
-        if resolved.regional and point.regional_factor != 1.0:
-            usd *= point.regional_factor
-        if resolved.discount != 1.0:
-            usd *= resolved.discount
-        return CostResult(usd, sc.COST_PRICED, resolved.name, SOURCE_LOCAL)
+        premium = point.regional_factor if resolved.regional else 1.0
+        return card, premium
+
+    # -- per token type (the spend ledger, off the app's thread) -----------------------------------
+
+    def cost_parts(self, record: CallRecord, at: Optional[float] = None) -> Optional[CostParts]:
+        """List and effective USD per billed token type, or ``None`` when the model is not priced.
+
+        *Effective* is what :meth:`cost` charges (user price overrides and discounts applied);
+        *list* is the built-in catalog's public price for the same usage (regional premium
+        included, no override, no discount). A model only the user's prices know has no public
+        price: its list is its own price before discounts.
+        """
+        usage = record.usage
+        if usage is None:
+            return None
+        resolved = self._cache.get((record.provider, record.response_model, record.policy_model, record.request_model), _MISSING)
+        if resolved is _MISSING:
+            resolved = self._resolve_call(record)
+        if resolved is None:
+            return None
+        card, premium = self._card(resolved, record, at)
+        factor = premium * resolved.discount
+        effective = tuple(part * factor for part in card.parts(usage))
+        listed_at = self._builtin_resolve(record) if resolved.override else resolved
+        if listed_at is None:
+            list_card, list_premium = card, premium
+        else:
+            list_card, list_premium = self._card(listed_at, record, at)
+        listed = tuple(part * list_premium for part in list_card.parts(usage))
+        return CostParts(listed, effective)  # type: ignore[arg-type]
+
+    def _builtin_resolve(self, record: CallRecord) -> Optional[Resolved]:
+        key = (record.provider, record.response_model, record.policy_model, record.request_model)
+        cached = self._list_cache.get(key, _MISSING)
+        if cached is not _MISSING:
+            return cached  # type: ignore[return-value]
+        found = self._find_builtin(record)
+        with self._lock:
+            if len(self._list_cache) >= _MAX_CACHED:
+                self._list_cache.clear()
+            self._list_cache[key] = found
+        return found
+
+    def _find_builtin(self, record: CallRecord) -> Optional[Resolved]:
+        for model in (record.response_model, record.policy_model, record.request_model):
+            if not model:
+                continue
+            provider_key = (record.provider or "").strip().lower()
+            for candidate in candidates(provider_key, model):
+                history = self._index.get(candidate.namespace, {}).get(candidate.name)
+                if history is not None:
+                    return Resolved(history.name, history, candidate.regional, 1.0)
+        return None
 
     # -- resolution (once per distinct provider/model pair) ----------------------------------------
 
@@ -127,7 +188,7 @@ class Catalog:
         override = self._match_override(provider_key, namespaces, names)
         if override is not None:
             name, history = override
-            return Resolved(name, history, True, self._discount_for(provider_key, namespaces, name, names))
+            return Resolved(name, history, True, self._discount_for(provider_key, namespaces, name, names), True)
         for candidate in found:
             history = self._index.get(candidate.namespace, {}).get(candidate.name)
             if history is not None:

@@ -115,6 +115,30 @@ class RateCard:
             micro += audio_in * card.input_audio + image_in * card.input_image + audio_out * card.output_audio
         return micro / 1_000_000
 
+    def parts(self, usage: Usage) -> Tuple[float, float, float, float, float]:
+        """USD per billed token type: (uncached input, cache read, cache write 5 m, cache write 1 h, output).
+
+        The same arithmetic as :meth:`cost`, kept apart so the per-call path stays one sum; audio
+        and image input count as input, audio output as output. The parts add up to ``cost``
+        (to float rounding).
+        """
+        card = self.for_input(usage.input_tokens) if self.tiers else self
+        cache_read = usage.cache_read_tokens
+        writes = usage.cache_write_tokens
+        long_writes = usage.cache_write_long_tokens
+        audio_in = usage.input_audio_tokens
+        image_in = usage.input_image_tokens
+        audio_out = usage.output_audio_tokens
+        plain_in = max(0, usage.input_tokens - cache_read - writes - audio_in - image_in)
+        plain_out = max(0, usage.output_tokens - audio_out)
+        return (
+            (plain_in * card.input + audio_in * card.input_audio + image_in * card.input_image) / 1_000_000,
+            cache_read * card.cached_input / 1_000_000,
+            (writes - long_writes) * card.cache_write / 1_000_000,
+            long_writes * card.cache_write_long / 1_000_000,
+            (plain_out * card.output + audio_out * card.output_audio) / 1_000_000,
+        )
+
 
 class PricePoint:
     """One dated price of a model: the standard card and its batch / service-tier variants."""
