@@ -19,6 +19,8 @@ import openai
 from botocore.config import Config as BotoConfig
 from google import genai
 from google.genai import types as genai_types
+from mistralai.client import Mistral
+from mistralai.client import errors as mistral_errors
 
 from tokentrace.testing import ProviderServer
 
@@ -28,9 +30,10 @@ ANTHROPIC_KEY = "sk-ant-api03-HARDENING-anthropic-secret-0123456789"
 GOOGLE_KEY = "AIzaSyHARDENING-google-secret-key-0123"
 AWS_ACCESS_KEY = "AKIAHARDENINGEXAMPLE"
 AWS_SECRET_KEY = "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"
-SECRETS = (OPENAI_KEY, ANTHROPIC_KEY, GOOGLE_KEY, AWS_ACCESS_KEY, AWS_SECRET_KEY)
+MISTRAL_KEY = "HARDENINGmistral0secret0key0123456789"
+SECRETS = (OPENAI_KEY, ANTHROPIC_KEY, GOOGLE_KEY, AWS_ACCESS_KEY, AWS_SECRET_KEY, MISTRAL_KEY)
 
-PROVIDERS = ("openai", "anthropic", "google", "bedrock")
+PROVIDERS = ("openai", "anthropic", "google", "bedrock", "mistral")
 BEDROCK_MODEL = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 
 
@@ -61,6 +64,10 @@ def bedrock_client(server: ProviderServer) -> Any:
         aws_access_key_id=AWS_ACCESS_KEY, aws_secret_access_key=AWS_SECRET_KEY,
         config=BotoConfig(retries={"total_max_attempts": 1}),
     )
+
+
+def mistral_client(server: ProviderServer) -> Mistral:
+    return Mistral(api_key=MISTRAL_KEY, server_url=server.mistral_url)
 
 
 # -- what the app sees, per provider ----------------------------------------------------------------
@@ -114,6 +121,19 @@ def _bedrock_stream(server: ProviderServer) -> Any:
     return [{k: v for k, v in event.items() if k != "metadata"} | ({"usage": event["metadata"]["usage"]} if "metadata" in event else {}) for event in stream]
 
 
+MISTRAL_REQUEST: Dict[str, Any] = dict(model="mistral-small-2603", messages=[{"role": "user", "content": "Is the invoice late?"}])
+
+
+def _mistral_call(server: ProviderServer) -> Any:
+    r = mistral_client(server).chat.complete(**MISTRAL_REQUEST)
+    return (r.model, [c.model_dump() for c in r.choices], r.usage.model_dump() if r.usage else None, r.model_fields_set)
+
+
+def _mistral_stream(server: ProviderServer) -> Any:
+    with mistral_client(server).chat.stream(**MISTRAL_REQUEST) as events:
+        return [(e.data.model, [c.model_dump() for c in e.data.choices], e.data.usage, e.data.model_fields_set) for e in events]
+
+
 #: Request ids differ between two identical calls.
 _IDS = re.compile(r"req_\w+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -163,6 +183,7 @@ SCENARIOS: Dict[str, Scenario] = {
     "anthropic": Scenario("anthropic", _anthropic_call, _anthropic_stream, _error((anthropic.RateLimitError,))(_anthropic_call)),
     "google": Scenario("google", _google_call, _google_stream, _error((genai.errors.APIError,))(_google_call)),
     "bedrock": Scenario("bedrock", _bedrock_call, _bedrock_stream, _error(_botocore_error())(_bedrock_call)),
+    "mistral": Scenario("mistral", _mistral_call, _mistral_stream, _error((mistral_errors.SDKError,))(_mistral_call)),
 }
 
 

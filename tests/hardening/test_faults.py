@@ -32,6 +32,8 @@ ADAPTER_MODULES = {
     "anthropic": ("tokentrace.providers.anthropic.streams", "tokentrace.providers.anthropic.extract", "tokentrace.providers.anthropic.request"),
     "google": ("tokentrace.providers.google_genai.streams", "tokentrace.providers.google_genai.extract"),
     "bedrock": ("tokentrace.providers.bedrock.streams", "tokentrace.providers.bedrock.extract"),
+    "mistral": ("tokentrace.providers.mistral.streams", "tokentrace.providers.mistral.extract", "tokentrace.providers.chunks",
+                "tokentrace.providers.chatlike"),
 }
 
 #: The proxies themselves are what the app holds; faulting their own dunder methods would be

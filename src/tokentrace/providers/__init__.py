@@ -18,6 +18,7 @@ REGISTRY = [
     ("anthropic", "tokentrace.providers.anthropic:AnthropicInstrumentor"),
     ("google_genai", "tokentrace.providers.google_genai:GoogleGenAIInstrumentor"),
     ("bedrock", "tokentrace.providers.bedrock:BedrockInstrumentor"),
+    ("mistral", "tokentrace.providers.mistral:MistralInstrumentor"),
 ]
 
 

@@ -184,6 +184,21 @@ class ProviderServer:
     def openai_url(self) -> str:
         return self.url + "/v1"
 
+    @property
+    def mistral_url(self) -> str:
+        """``server_url`` for ``mistralai.Mistral`` (Mistral's routes live under ``/mistral``)."""
+        return self.url + "/mistral"
+
+    @property
+    def groq_url(self) -> str:
+        """``base_url`` for ``groq.Groq`` (Groq's routes live under ``/groq/openai/v1``)."""
+        return self.url + "/groq"
+
+    @property
+    def azure_inference_url(self) -> str:
+        """``endpoint`` for the ``azure.ai.inference`` clients (an Azure AI Foundry ``/models`` endpoint)."""
+        return self.url + "/azure/models"
+
     def start(self) -> "ProviderServer":
         server = self
 

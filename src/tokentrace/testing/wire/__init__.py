@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-MODULES = ("openai", "anthropic", "google", "bedrock")
+MODULES = ("openai", "anthropic", "google", "bedrock", "mistral", "cohere", "groq", "ollama", "azure_inference")
 
 
 def register_all(server: Any) -> None:
