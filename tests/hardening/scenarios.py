@@ -15,6 +15,7 @@ from typing import Any, Callable, Dict, List, Tuple
 
 import anthropic
 import boto3
+import cohere
 import openai
 from botocore.config import Config as BotoConfig
 from google import genai
@@ -31,9 +32,10 @@ GOOGLE_KEY = "AIzaSyHARDENING-google-secret-key-0123"
 AWS_ACCESS_KEY = "AKIAHARDENINGEXAMPLE"
 AWS_SECRET_KEY = "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"
 MISTRAL_KEY = "HARDENINGmistral0secret0key0123456789"
-SECRETS = (OPENAI_KEY, ANTHROPIC_KEY, GOOGLE_KEY, AWS_ACCESS_KEY, AWS_SECRET_KEY, MISTRAL_KEY)
+COHERE_KEY = "HARDENINGcohere0secret0key0123456789ab"
+SECRETS = (OPENAI_KEY, ANTHROPIC_KEY, GOOGLE_KEY, AWS_ACCESS_KEY, AWS_SECRET_KEY, MISTRAL_KEY, COHERE_KEY)
 
-PROVIDERS = ("openai", "anthropic", "google", "bedrock", "mistral")
+PROVIDERS = ("openai", "anthropic", "google", "bedrock", "mistral", "cohere")
 BEDROCK_MODEL = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 
 
@@ -68,6 +70,10 @@ def bedrock_client(server: ProviderServer) -> Any:
 
 def mistral_client(server: ProviderServer) -> Mistral:
     return Mistral(api_key=MISTRAL_KEY, server_url=server.mistral_url)
+
+
+def cohere_client(server: ProviderServer) -> cohere.ClientV2:
+    return cohere.ClientV2(api_key=COHERE_KEY, base_url=server.url, max_retries=0)
 
 
 # -- what the app sees, per provider ----------------------------------------------------------------
@@ -134,6 +140,26 @@ def _mistral_stream(server: ProviderServer) -> Any:
         return [(e.data.model, [c.model_dump() for c in e.data.choices], e.data.usage, e.data.model_fields_set) for e in events]
 
 
+COHERE_REQUEST: Dict[str, Any] = dict(model="command-a-03-2025", messages=[{"role": "user", "content": "Is the invoice late?"}])
+
+
+def _cohere_call(server: ProviderServer) -> Any:
+    r = cohere_client(server).chat(**COHERE_REQUEST)
+    return (r.message.model_dump() if r.message else None, r.finish_reason, r.usage.model_dump() if r.usage else None, r.model_fields_set)
+
+
+def _cohere_stream(server: ProviderServer) -> Any:
+    return [e.model_dump(exclude={"id"}) for e in cohere_client(server).chat_stream(**COHERE_REQUEST)]
+
+
+def _cohere_error(server: ProviderServer) -> Any:
+    try:
+        _cohere_call(server)
+    except cohere.core.api_error.ApiError as exc:  # its str() carries the response headers (Date ...)
+        return (type(exc), exc.status_code, _IDS.sub("<id>", str(exc.body)))
+    raise AssertionError("the provider error did not reach the application")
+
+
 #: Request ids differ between two identical calls.
 _IDS = re.compile(r"req_\w+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -184,6 +210,7 @@ SCENARIOS: Dict[str, Scenario] = {
     "google": Scenario("google", _google_call, _google_stream, _error((genai.errors.APIError,))(_google_call)),
     "bedrock": Scenario("bedrock", _bedrock_call, _bedrock_stream, _error(_botocore_error())(_bedrock_call)),
     "mistral": Scenario("mistral", _mistral_call, _mistral_stream, _error((mistral_errors.SDKError,))(_mistral_call)),
+    "cohere": Scenario("cohere", _cohere_call, _cohere_stream, _cohere_error),
 }
 
 

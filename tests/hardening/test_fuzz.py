@@ -28,6 +28,7 @@ USAGE_KEYS: Dict[str, Any] = {
     "google": ("usageMetadata", ["promptTokenCount", "candidatesTokenCount", "totalTokenCount", "cachedContentTokenCount", "thoughtsTokenCount"]),
     "bedrock": ("usage", ["inputTokens", "outputTokens", "totalTokens", "cacheReadInputTokens", "cacheWriteInputTokens"]),
     "mistral": ("usage", ["prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details", "service_tier"]),
+    "cohere": ("usage", ["billed_units", "tokens", "cached_tokens"]),
 }
 
 BODIES: Dict[str, Callable[[], Dict[str, Any]]] = {
@@ -43,6 +44,8 @@ BODIES: Dict[str, Callable[[], Dict[str, Any]]] = {
     "mistral": lambda: {"id": "cf79f7daaee244b1a0ae5c7b1444424a", "object": "chat.completion", "created": 1741570283,
                         "model": "mistral-small-2603",
                         "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}]},
+    "cohere": lambda: {"id": "c14c80c3-18eb-4519-9460-6c92edd8cfb4", "finish_reason": "COMPLETE",
+                       "message": {"role": "assistant", "content": [{"type": "text", "text": "ok"}]}},
 }
 
 

@@ -19,6 +19,7 @@ REGISTRY = [
     ("google_genai", "tokentrace.providers.google_genai:GoogleGenAIInstrumentor"),
     ("bedrock", "tokentrace.providers.bedrock:BedrockInstrumentor"),
     ("mistral", "tokentrace.providers.mistral:MistralInstrumentor"),
+    ("cohere", "tokentrace.providers.cohere:CohereInstrumentor"),
 ]
 
 
