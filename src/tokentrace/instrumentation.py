@@ -82,12 +82,34 @@ def _build(config: Config) -> _Active:
         except Exception as exc:
             instrumentor.uninstrument()
             report(f"instrumenting {instrumentor.name}", exc)
+    if not applied:
+        _say_nothing_instrumented(config)
     from .providers.transport import install as install_transport_guard
 
     guard = install_transport_guard(pipeline)
     if guard is not None:
         applied.append(guard)
     return _Active(config, pipeline, applied)
+
+
+_said_nothing = False
+
+
+def _say_nothing_instrumented(config: Config) -> None:
+    """Once per process: spans will never come, and the user should know why."""
+    global _said_nothing
+    if _said_nothing:
+        return
+    _said_nothing = True
+    from .providers import REGISTRY
+
+    selected = ", ".join(config.providers) if config.providers is not None else "every supported SDK"
+    logger.warning(
+        "tokentrace: instrument() found nothing to instrument (providers: %s); no LLM call will be "
+        "traced. Install a supported SDK (%s) or check providers= / TOKENTRACE_PROVIDERS.",
+        selected,
+        ", ".join(name for name, _ in REGISTRY),
+    )
 
 
 def _warn_foreign(instrumentor: ProviderInstrumentor) -> None:

@@ -68,12 +68,15 @@ def _clean_value(key: str, value: Any, strict: bool) -> "str | None":
         )
         return None
     if not isinstance(value, str):
+        # A user id is never written in clear, not even in a warning or an exception.
+        shown = "" if key == "user" else f" ({value!r})"
+        recorded = "it is hashed as a string" if key == "user" else f"it is recorded as the string {str(value)!r}"
         _problem(
             strict,
             key,
             "number",
-            f"attribution {key}= is a {type(value).__name__} ({value!r}), not a string",
-            f"it is recorded as the string {str(value)!r}",
+            f"attribution {key}= is a {type(value).__name__}{shown}, not a string",
+            recorded,
         )
         value = str(value)
     if _CONTROL.search(value):

@@ -57,6 +57,69 @@ def parse_str_list(raw: Any) -> Tuple[str, ...]:
     return tuple(item for item in items if item)
 
 
+#: The ``providers=`` names, as the provider registry knows them (kept equal by a test).
+PROVIDER_NAMES = ("openai", "anthropic", "google_genai", "bedrock")
+#: Other spellings people use for the same adapters (package, SDK or product names).
+PROVIDER_ALIASES = {
+    "google-genai": "google_genai",
+    "google.genai": "google_genai",
+    "genai": "google_genai",
+    "gemini": "google_genai",
+    "google": "google_genai",
+    "vertexai": "google_genai",
+    "vertex_ai": "google_genai",
+    "boto3": "bedrock",
+    "botocore": "bedrock",
+    "aws": "bedrock",
+    "aws_bedrock": "bedrock",
+    "aws.bedrock": "bedrock",
+    "bedrock-runtime": "bedrock",
+    "bedrock_runtime": "bedrock",
+    "azure": "openai",
+    "azure_openai": "openai",
+}
+
+
+class PartialValue(ValueError):
+    """A value with a bad part: ``usable`` is what can still be used (None: use the default)."""
+
+    def __init__(self, message: str, usable: Any, consequence: Optional[str]) -> None:
+        super().__init__(message)
+        self.usable = usable
+        self.consequence = consequence
+
+
+def parse_providers(raw: Any) -> Tuple[str, ...]:
+    """Provider names, case-insensitive, aliases accepted; an unknown one says what was meant.
+
+    The error names every unknown entry with a did-you-mean suggestion, so ``opneai`` or
+    ``bogus`` is not silently an empty selection.
+    """
+    import difflib
+
+    names = parse_str_list(raw)
+    known: List[str] = []
+    unknown: List[str] = []
+    for name in names:
+        key = name.strip().lower().replace(" ", "_")
+        canonical = key if key in PROVIDER_NAMES else PROVIDER_ALIASES.get(key)
+        if canonical is None:
+            close = difflib.get_close_matches(key, [*PROVIDER_NAMES, *PROVIDER_ALIASES], n=1, cutoff=0.6)
+            hint = f" (did you mean {PROVIDER_ALIASES.get(close[0], close[0])!r}?)" if close else ""
+            unknown.append(f"{name!r}{hint}")
+        elif canonical not in known:
+            known.append(canonical)
+    if unknown:
+        raise PartialValue(
+            f"unknown provider name(s) {', '.join(unknown)}; known providers are {', '.join(PROVIDER_NAMES)}",
+            tuple(known) or None,
+            f"instrumenting only {', '.join(known)}" if known else None,
+        )
+    if not known:
+        raise ValueError(f"no provider named; known providers are {', '.join(PROVIDER_NAMES)}")
+    return tuple(known)
+
+
 def parse_mapping(raw: Any) -> Dict[str, str]:
     """``a=b,c=d`` from the environment, or a mapping from code."""
     if isinstance(raw, Mapping):
@@ -111,7 +174,7 @@ class Config:
     capture_content: str = _opt("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", parse_content_mode, "NO_CONTENT")
     stream_usage: bool = _opt("TOKENTRACE_STREAM_USAGE", parse_bool, True)
     estimate_usage: bool = _opt("TOKENTRACE_ESTIMATE_USAGE", parse_bool, True)
-    providers: Optional[Tuple[str, ...]] = _opt("TOKENTRACE_PROVIDERS", parse_str_list, None)
+    providers: Optional[Tuple[str, ...]] = _opt("TOKENTRACE_PROVIDERS", parse_providers, None)
     azure_deployments: Dict[str, str] = _opt("TOKENTRACE_AZURE_DEPLOYMENTS", parse_mapping, default_factory=dict)
     prices: Any = _opt("TOKENTRACE_PRICES", _identity, None)
     strict: bool = _opt("TOKENTRACE_STRICT", parse_bool, False)
@@ -171,6 +234,10 @@ def build_config(options: Mapping[str, Any], environ: Optional[Mapping[str, str]
             continue
         try:
             values[f.name] = parser(raw)
+        except PartialValue as exc:
+            if exc.usable is not None:
+                values[f.name] = exc.usable
+            problems.append(f"{origin}: {exc}; {exc.consequence or 'using the default instead'}")
         except (TypeError, ValueError) as exc:
             problems.append(f"{origin}: {exc}; using the default instead")
     if problems:

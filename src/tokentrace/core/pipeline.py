@@ -23,7 +23,8 @@ from . import semconv as sc
 from .config import Config
 from .estimate import count_tokens, worker
 from .record import USAGE_SOURCE_ESTIMATE, CallRecord, Usage
-from .redact import redact
+from .ratelog import RateLimitedLog
+from .redact import error_summary, redact
 from .rerouting import is_rerouted
 from .safety import InstrumentationIntent, report
 from .telemetry import Instruments
@@ -149,7 +150,8 @@ class Pipeline:
         self.prices = prices
         self.capture_attribution = capture_attribution
         self.observers: List[CallObserver] = list(observers)
-        self._reroute_warned: set = set()
+        # Once per (request, answer) pair, as documented; at most 256 pairs remembered.
+        self._reroute_log = RateLimitedLog(interval_s=float("inf"))
         self._metric_cache: Dict[tuple, _MetricAttributes] = {}
 
     # -- call lifecycle ---------------------------------------------------------------------------
@@ -339,15 +341,19 @@ class Pipeline:
             attributes.update(record.response_attributes)
         return attributes
 
-    @staticmethod
-    def _record_error(span: Any, error: BaseException) -> None:
-        span.set_attribute(sc.ERROR_TYPE, error_type(error))
-        message = redact(str(error))[:1000]
-        span.set_status(Status(StatusCode.ERROR, message or type(error).__name__))
-        span.add_event(
-            "exception",
-            {"exception.type": error_type(error), "exception.message": message},
-        )
+    def _record_error(self, span: Any, error: BaseException) -> None:
+        """Error type, HTTP status and the provider's error code/type; the message only with capture on.
+
+        Provider error messages can echo the prompt, so they are content (see :func:`error_summary`).
+        """
+        kind = error_type(error)
+        span.set_attribute(sc.ERROR_TYPE, kind)
+        if self.config.capture_any:
+            message = redact(str(error))[:1000] or kind
+        else:
+            message = error_summary(error, kind)
+        span.set_status(Status(StatusCode.ERROR, message))
+        span.add_event("exception", {"exception.type": kind, "exception.message": message})
 
     def _record_content(self, span: Any, record: CallRecord) -> None:
         content: Dict[str, str] = {}
@@ -426,11 +432,9 @@ class Pipeline:
             instruments.cost.add(cost.usd, key, base)
 
     def _warn_reroute(self, record: CallRecord) -> None:
-        key = (record.request_model, record.response_model)
-        if key in self._reroute_warned:
-            return
-        self._reroute_warned.add(key)
-        logger.warning(
+        # Bounded: a gateway answering with a new model name on every call logs once per interval.
+        self._reroute_log.warning(
+            ("reroute", record.provider, record.request_model, record.response_model),
             "tokentrace: %s answered a request for model %r with model %r (silent reroute); such "
             "calls are priced at the answering model's rates and marked tokentrace.model.rerouted=true.",
             record.provider,

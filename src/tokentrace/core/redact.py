@@ -29,3 +29,64 @@ def redact(text: str) -> str:
         else:
             text = pattern.sub(REDACTED, text)
     return text
+
+
+# -- error text safe with content capture off ----------------------------------------------------
+
+#: A provider error code or type worth keeping is a short identifier; anything else may be content.
+_IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,63}$")
+
+
+def _identifier(value: object) -> "str | None":
+    return value if isinstance(value, str) and _IDENTIFIER.match(value) else None
+
+
+def _status(exc: BaseException) -> "int | None":
+    for value in (getattr(exc, "status_code", None), getattr(exc, "code", None)):
+        if isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 599:
+            return value
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):  # botocore ClientError
+        status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
+        if isinstance(status, int) and 100 <= status <= 599:
+            return status
+    return None
+
+
+def _code_and_type(exc: BaseException) -> "tuple[str | None, str | None]":
+    code = _identifier(getattr(exc, "code", None)) or _identifier(getattr(exc, "status", None))
+    kind = _identifier(getattr(exc, "type", None))
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):  # anthropic: {"type": "error", "error": {"type": ..., "message": ...}}
+        inner = body.get("error")
+        if isinstance(inner, dict):
+            kind = kind or _identifier(inner.get("type"))
+            code = code or _identifier(inner.get("code"))
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):  # botocore ClientError: {"Error": {"Code": ..., "Message": ...}}
+        error = response.get("Error")
+        if isinstance(error, dict):
+            code = code or _identifier(error.get("Code"))
+    return code, kind
+
+
+def error_summary(exc: BaseException, type_name: str) -> str:
+    """What may be said about a failed call with content capture off.
+
+    Provider error messages often echo the prompt ("Invalid prompt: ... contains disallowed
+    content"), so without capture only the exception type, the HTTP status and the provider's
+    own error code and type (short identifiers) are recorded, never the message.
+    """
+    parts = []
+    try:
+        status = _status(exc)
+        code, kind = _code_and_type(exc)
+    except Exception:
+        status, code, kind = None, None, None
+    if status is not None:
+        parts.append(f"HTTP {status}")
+    if code:
+        parts.append(f"code={code}")
+    if kind and kind != code:
+        parts.append(f"type={kind}")
+    return f"{type_name}: {', '.join(parts)}" if parts else type_name
