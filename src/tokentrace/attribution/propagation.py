@@ -130,6 +130,7 @@ _PROVIDER_HOSTS = frozenset(
         "api.x.ai",
         "api.fireworks.ai",
         "api.cohere.com",
+        "api.cohere.ai",
         "api.perplexity.ai",
     }
 )

@@ -58,7 +58,7 @@ def parse_str_list(raw: Any) -> Tuple[str, ...]:
 
 
 #: The ``providers=`` names, as the provider registry knows them (kept equal by a test).
-PROVIDER_NAMES = ("openai", "anthropic", "google_genai", "bedrock")
+PROVIDER_NAMES = ("openai", "anthropic", "google_genai", "bedrock", "mistral", "cohere")
 #: Other spellings people use for the same adapters (package, SDK or product names).
 PROVIDER_ALIASES = {
     "google-genai": "google_genai",
@@ -77,6 +77,10 @@ PROVIDER_ALIASES = {
     "bedrock_runtime": "bedrock",
     "azure": "openai",
     "azure_openai": "openai",
+    "mistralai": "mistral",
+    "mistral_ai": "mistral",
+    "cohere_ai": "cohere",
+    "cohere-ai": "cohere",
 }
 
 
