@@ -67,6 +67,9 @@ def _build(config: Config) -> _Active:
             configure_from_environment()
         except Exception as exc:
             report("OpenTelemetry SDK setup", exc)
+    from .core.encodings import allow_download
+
+    allow_download(config.download_encodings)
     instruments = create_instruments(config.tracer_provider, config.meter_provider)
     prices = pricing.load_catalog(config)
     capture, attribution_observers = attribution.setup(config)

@@ -178,6 +178,8 @@ class Config:
     capture_content: str = _opt("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", parse_content_mode, "NO_CONTENT")
     stream_usage: bool = _opt("TOKENTRACE_STREAM_USAGE", parse_bool, True)
     estimate_usage: bool = _opt("TOKENTRACE_ESTIMATE_USAGE", parse_bool, True)
+    #: Let tiktoken download an encoding that is neither installed nor cached (core/encodings.py).
+    download_encodings: bool = _opt("TOKENTRACE_DOWNLOAD_ENCODINGS", parse_bool, False)
     providers: Optional[Tuple[str, ...]] = _opt("TOKENTRACE_PROVIDERS", parse_providers, None)
     azure_deployments: Dict[str, str] = _opt("TOKENTRACE_AZURE_DEPLOYMENTS", parse_mapping, default_factory=dict)
     prices: Any = _opt("TOKENTRACE_PRICES", _identity, None)

@@ -14,6 +14,8 @@ import queue
 import threading
 from typing import Callable, Dict, Optional, Tuple
 
+from .encodings import load_counter
+
 logger = logging.getLogger("tokentrace")
 
 #: How long the worker waits for a tiktoken encoding to load before using the heuristic.
@@ -51,31 +53,9 @@ class _EncodingCache:
         return result
 
     def _load(self, family: str) -> Tuple[Counter, str]:
-        box: Dict[str, Tuple[Counter, str]] = {}
-
-        def load() -> None:
-            try:
-                import tiktoken
-            except Exception:  # pragma: no cover - tiktoken is a dependency
-                return
-            for name in _ENCODING_CANDIDATES[family]:
-                try:
-                    encoding = tiktoken.get_encoding(name)
-                except Exception:
-                    continue
-                box["result"] = (lambda text, enc=encoding: len(enc.encode(text, disallowed_special=())), f"tiktoken:{name}")
-                return
-
-        loader = threading.Thread(target=load, name="tokentrace-encoding-load", daemon=True)
-        loader.start()
-        loader.join(ENCODING_LOAD_TIMEOUT_S)
-        if "result" in box:
-            return box["result"]
-        logger.warning(
-            "tokentrace: no tiktoken encoding could be loaded (offline?); token counts for calls "
-            "without provider usage are estimated at ~4 characters per token."
-        )
-        return heuristic_count, "heuristic"
+        # Only what is installed or cached, never a download unless opted in (core/encodings.py).
+        loaded = load_counter(_ENCODING_CANDIDATES[family], ENCODING_LOAD_TIMEOUT_S)
+        return loaded if loaded is not None else (heuristic_count, "heuristic")
 
 
 _encodings = _EncodingCache()
