@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 
 from .core.config import ConfigError
 from .core.safety import TokentraceError
-from .instrumentation import instrument, is_instrumented, uninstrument
+from .instrumentation import flush, instrument, is_instrumented, uninstrument
 
 # Public names that live in feature packages, imported on first use so that
 # ``import tokentrace`` stays cheap.
@@ -37,6 +37,7 @@ __all__ = [
     "__version__",
     "ConfigError",
     "TokentraceError",
+    "flush",
     "instrument",
     "is_instrumented",
     "uninstrument",

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Collection, List, Optional
 
+from .core import lifecycle
 from .core.config import Config, ConfigError, build_config
 from .core.pipeline import Pipeline
 from .core.safety import report
@@ -49,6 +51,8 @@ def instrument(**options: Any) -> None:
             return
         config = build_config(options)
         try:
+            lifecycle.register_exit_flush()
+            lifecycle.hook_provider_shutdown()
             _active = _build(config)
         except ConfigError:
             raise
@@ -139,6 +143,7 @@ def uninstrument() -> None:
         active, _active = _active, None
         if active is None:
             return
+        lifecycle.unhook_provider_shutdown()
         for instrumentor in active.instrumentors:
             try:
                 instrumentor.uninstrument()
@@ -151,6 +156,47 @@ def uninstrument() -> None:
                     close()
                 except Exception as exc:
                     report("closing an observer", exc)
+
+
+def flush(timeout: float = lifecycle.EXIT_FLUSH_TIMEOUT_S) -> bool:
+    """Complete every pending call's telemetry and export it, within ``timeout`` seconds.
+
+    Pending means completed off the app's thread (a local usage estimate) or held by a flush hook
+    (the ledger writer); then the OpenTelemetry providers tokentrace writes to are flushed, so a
+    test or a short script that calls ``tokentrace.flush()`` finds every span and point exported.
+    Streams the app is still reading are left alone (at exit they are settled too). Returns True
+    when everything drained in time; never raises.
+    """
+    deadline = time.monotonic() + max(0.0, timeout)
+    try:
+        complete = lifecycle.flush(timeout, settle_open=False)
+    except Exception as exc:  # pragma: no cover - flush guards itself
+        report("flush()", exc)
+        complete = False
+    active = _active
+    providers: List[Any] = []
+    if active is not None:
+        providers = [active.config.tracer_provider, active.config.meter_provider]
+    from opentelemetry import metrics, trace
+
+    providers = [p for p in providers if p is not None] or [trace.get_tracer_provider(), metrics.get_meter_provider()]
+    for provider in providers:
+        force_flush = getattr(provider, "force_flush", None)
+        if force_flush is None:
+            continue
+        remaining_ms = int(max(0.0, deadline - time.monotonic()) * 1000)
+        try:
+            complete = force_flush(timeout_millis=remaining_ms) is not False and complete
+        except TypeError:
+            try:
+                complete = force_flush() is not False and complete
+            except Exception as exc:
+                report("flush() of an OpenTelemetry provider", exc)
+                complete = False
+        except Exception as exc:
+            report("flush() of an OpenTelemetry provider", exc)
+            complete = False
+    return complete
 
 
 def is_instrumented() -> bool:

@@ -12,6 +12,7 @@ import json
 import logging
 import threading
 import time
+import weakref
 from typing import Any, Callable, Dict, List, Mapping, Optional, Protocol, Sequence
 
 from opentelemetry import context as otel_context
@@ -21,6 +22,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from ..pricing.base import CostResult, PriceLookup
 from . import semconv as sc
 from .config import Config
+from . import lifecycle
 from .estimate import count_tokens, worker
 from .record import USAGE_SOURCE_ESTIMATE, CallRecord, Usage
 from .ratelog import RateLimitedLog
@@ -79,6 +81,8 @@ class Call:
         "_ended",
         "_lock",
         "observer_state",
+        "pipeline",
+        "owner",
     )
 
     def __init__(self, record: CallRecord, attribution: AttributionSnapshot) -> None:
@@ -96,6 +100,9 @@ class Call:
         self._lock = threading.Lock()
         #: Free slots for observers (a budget reservation, a roll-up scope ...).
         self.observer_state: Dict[str, Any] = {}
+        self.pipeline: Optional["Pipeline"] = None
+        #: What ends this call if the app never does (a stream's state, with ``end(error)``).
+        self.owner: Any = None
 
     @property
     def duration_s(self) -> float:
@@ -108,7 +115,23 @@ class Call:
             if self._ended:
                 return False
             self._ended = True
-            return True
+        lifecycle.untrack(self)
+        self.owner = None
+        return True
+
+    def settle_incomplete(self) -> None:
+        """End a call the application never finished (a stream still open at exit) with what is
+        known, marked ``tokentrace.call.incomplete``; called by :func:`lifecycle.flush`."""
+        if self._ended:
+            return
+        self.record.response_attributes[sc.TT_CALL_INCOMPLETE] = True
+        owner = self.owner
+        if isinstance(owner, weakref.ref):
+            owner = owner()
+        if owner is not None:
+            owner.end(None)
+        if not self._ended and self.pipeline is not None:
+            self.pipeline.finish(self)
 
 
 def error_type(exc: BaseException) -> str:
@@ -164,11 +187,13 @@ class Pipeline:
             report("attribution", exc)
             attribution = NO_ATTRIBUTION
         call = Call(record, attribution)
+        call.pipeline = self
         attributes = self._start_attributes(record)
         if attribution.span_attributes:
             attributes.update(attribution.span_attributes)
         name = f"{record.operation} {record.request_model}" if record.request_model else record.operation
         call.span = self.instruments.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
+        lifecycle.track(call)
         for observer in self.observers:
             try:
                 observer.before_call(call)
@@ -208,7 +233,13 @@ class Pipeline:
             call.first_chunk_ns = time.perf_counter_ns()
 
     def finish(self, call: Call, error: Optional[BaseException] = None) -> None:
-        """Complete the call's telemetry exactly once; estimation, if needed, happens off-thread."""
+        """Complete the call's telemetry exactly once.
+
+        When the usage is known (the provider reported it) the span, counters, budget and every
+        observer settle right here, before the application's ``close()`` / last ``next()``
+        returns. Only a call that needs a local estimate is completed off the app's thread, by
+        the bounded estimator (:mod:`.estimate`), which :func:`tokentrace.flush` drains.
+        """
         if not call.claim_end():
             return
         call.end_ns = time.perf_counter_ns()
@@ -216,7 +247,7 @@ class Pipeline:
         end_time_ns = time.time_ns()
         record = call.record
         if record.usage is None and error is None and self.config.estimate_usage and (
-            record.estimate_input_text or record.estimate_output_text
+            record.estimate_input_text or record.estimate_output_text or record.estimate_output_chars
         ):
             worker.submit(lambda: self._estimate_then_complete(call, end_time_ns))
             return
@@ -228,8 +259,14 @@ class Pipeline:
         try:
             record = call.record
             model = record.model
-            input_count, estimator = count_tokens(record.estimate_input_text or "", model)
-            output_count, _ = count_tokens(record.estimate_output_text or "", model)
+            input_count, input_estimator = count_tokens(record.estimate_input_text or "", model)
+            output_count, output_estimator = count_tokens(
+                record.estimate_output_text or "", model, record.estimate_output_chars
+            )
+            used = {input_estimator} if record.estimate_input_text else set()
+            if record.estimate_output_text or record.estimate_output_chars:
+                used.add(output_estimator)
+            estimator = ",".join(sorted(used)) or input_estimator
             record.usage = Usage(input_tokens=input_count, output_tokens=output_count)
             record.usage_source = USAGE_SOURCE_ESTIMATE
             record.response_attributes[sc.TT_USAGE_ESTIMATOR] = estimator

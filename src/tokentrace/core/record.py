@@ -103,6 +103,9 @@ class CallRecord:
     #: Text to count locally when the provider reports no usage (prompt, completion).
     estimate_input_text: Optional[str] = None
     estimate_output_text: Optional[str] = None
+    #: Length of the whole output when ``estimate_output_text`` is only a sample of it (or empty:
+    #: a stream that would have reported usage keeps no text), for an extrapolated count.
+    estimate_output_chars: Optional[int] = None
 
     @property
     def model(self) -> Optional[str]:

@@ -66,6 +66,8 @@ TT_MODEL_REROUTED = "tokentrace.model.rerouted"
 #: The model a tokentrace policy sent instead of the requested one (downgrade, rewrite).
 TT_MODEL_POLICY = "tokentrace.model.policy"
 TT_SERVICE_TIER = "tokentrace.service_tier"
+#: True when the call was settled before it ended (a stream still open at exit): what is known.
+TT_CALL_INCOMPLETE = "tokentrace.call.incomplete"
 
 # Metric names.
 METRIC_TOKEN_USAGE = "gen_ai.client.token.usage"

@@ -40,6 +40,13 @@ class RawResponseHandler(Protocol):
         ...
 
 
+def own(state: StreamState) -> None:
+    """Let the state end its call if the application never does (a stream still open at exit)."""
+    call = getattr(state, "call", None)
+    if call is not None:
+        call.owner = state
+
+
 def end_safely(state: StreamState, error: Optional[BaseException] = None) -> None:
     try:
         state.end(error)
@@ -67,6 +74,7 @@ class SyncIteratorProxy(wrapt.ObjectProxy):  # type: ignore[misc]
     def __init__(self, stream: Any, state: StreamState) -> None:
         super().__init__(stream)
         self._self_state = state
+        own(state)
 
     def __iter__(self) -> "SyncIteratorProxy":
         return self
@@ -115,6 +123,7 @@ class AsyncIteratorProxy(wrapt.ObjectProxy):  # type: ignore[misc]
     def __init__(self, stream: Any, state: StreamState) -> None:
         super().__init__(stream)
         self._self_state = state
+        own(state)
 
     def __aiter__(self) -> "AsyncIteratorProxy":
         return self

@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional
 
 
+from ...core.estimate import TextSample
 from ...core.pipeline import Call, Pipeline
 from ...core.safety import report
 from .. import flow
@@ -31,17 +32,19 @@ from . import extract
 class StreamState:
     """What a stream has shown so far."""
 
-    __slots__ = ("call", "pipeline", "capture", "collect", "usage", "texts", "thinking", "stop_reason", "first")
+    __slots__ = ("call", "pipeline", "capture", "collect", "usage", "texts", "thinking", "sample", "stop_reason", "first")
 
     def __init__(self, call: Call, pipeline: Pipeline) -> None:
         self.call = call
         self.pipeline = pipeline
         self.capture = pipeline.config.capture_any
-        #: Keep delta text: for capture, or until message_start shows the stream reports usage.
-        self.collect = True
+        #: Keep the whole delta text: only for content capture.
+        self.collect = self.capture
         self.usage: Dict[str, Any] = {}
         self.texts: List[str] = []
         self.thinking: List[str] = []
+        #: Bounded text for a local count, until ``message_start`` shows the stream reports usage.
+        self.sample = TextSample()
         self.stop_reason: Optional[str] = None
         self.first = True
 
@@ -54,11 +57,14 @@ class StreamState:
                     self.pipeline.first_chunk(self.call)
                 if self.collect:
                     self._collect(event.delta)
+                if not self.usage:
+                    self._count(event.delta)
             elif kind == "message_start":
                 message = event.message
                 extract.fill_identity(self.call.record, message)
                 self.usage.update(extract.usage_fields(getattr(message, "usage", None)))
-                self.collect = self.capture or not self.usage
+                if self.usage:
+                    self.sample.stop_keeping()
             elif kind == "message_delta":
                 reason = getattr(event.delta, "stop_reason", None)
                 if reason:
@@ -74,6 +80,13 @@ class StreamState:
         elif kind == "thinking_delta":
             self.thinking.append(delta.thinking)
 
+    def _count(self, delta: Any) -> None:
+        kind = getattr(delta, "type", None)
+        if kind == "text_delta":
+            self.sample.add(delta.text)
+        elif kind == "thinking_delta":
+            self.sample.add(delta.thinking)
+
     def end(self, error: Optional[BaseException] = None) -> None:
         try:
             record = self.call.record
@@ -88,7 +101,8 @@ class StreamState:
                 reason = record.finish_reasons[0] if record.finish_reasons else "stop"
                 record.output_messages = [extract.output_message(blocks, reason)]
             if record.usage is None and self.pipeline.config.estimate_usage:
-                record.estimate_output_text = "".join(self.thinking) + "".join(self.texts)
+                record.estimate_output_text = self.sample.text()
+                record.estimate_output_chars = self.sample.total
                 record.estimate_input_text = record.prompt_text() if record.prompt_text else ""
         except Exception as exc:
             report("Anthropic stream end", exc)

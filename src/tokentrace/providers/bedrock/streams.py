@@ -14,11 +14,13 @@ invocation metrics are parsed (a substring test decides), unless content capture
 from __future__ import annotations
 
 import json
+import weakref
 from typing import Any, Dict, List, Optional
 
 import wrapt
 
 from ...core import finish_reasons
+from ...core.estimate import TextSample
 from ...core.pipeline import Call, Pipeline
 from ...core.record import Usage
 from ...core.safety import report
@@ -33,7 +35,7 @@ _INTERESTING = (b'"usage"', b"invocationMetrics", b'"messageStop"', b'"stop_reas
 class StreamState:
     """What a stream has shown so far; ends the call exactly once."""
 
-    __slots__ = ("call", "pipeline", "capture", "texts", "reason", "native", "metrics_usage", "nova_usage", "seen_first", "__weakref__")
+    __slots__ = ("call", "pipeline", "capture", "texts", "reason", "native", "metrics_usage", "nova_usage", "seen_first", "sample", "__weakref__")
 
     def __init__(self, call: Call, pipeline: Pipeline) -> None:
         self.call = call
@@ -46,6 +48,11 @@ class StreamState:
         self.metrics_usage: Optional[Usage] = None
         self.nova_usage: Optional[Usage] = None
         self.seen_first = False
+        #: Bounded text for a local count if no usage arrives (the whole text only for capture).
+        self.sample = TextSample()
+        # Weakly: this state ends the call when collected (``__del__``), so the call must not keep
+        # it alive; at exit the call still reaches it to settle what is known.
+        call.owner = weakref.ref(self)
 
     def _first(self) -> None:
         if not self.seen_first:
@@ -61,7 +68,9 @@ class StreamState:
             if delta is not None:
                 text = (delta.get("delta") or {}).get("text")
                 if text:
-                    self.texts.append(text)
+                    if self.capture:
+                        self.texts.append(text)
+                    self.sample.add(text)
                 return
             stop = event.get("messageStop")
             if stop is not None:
@@ -136,8 +145,10 @@ class StreamState:
             self.reason = reason
 
     def _text(self, text: Any) -> None:
-        if self.capture and isinstance(text, str) and text:
-            self.texts.append(text)
+        if isinstance(text, str) and text:
+            if self.capture:
+                self.texts.append(text)
+            self.sample.add(text)
 
     # -- end ----------------------------------------------------------------------------------------
 
@@ -156,8 +167,9 @@ class StreamState:
             if self.capture and self.texts:
                 reason = record.finish_reasons[0] if record.finish_reasons else None
                 record.output_messages = [extract.output_message("".join(self.texts), reason)]
-            if record.usage is None and error is None and self.texts and self.pipeline.config.estimate_usage:
-                record.estimate_output_text = "".join(self.texts)
+            if record.usage is None and error is None and self.sample.total and self.pipeline.config.estimate_usage:
+                record.estimate_output_text = self.sample.text()
+                record.estimate_output_chars = self.sample.total
                 record.estimate_input_text = record.prompt_text() if record.prompt_text else ""
         except Exception as exc:
             report("Bedrock stream end", exc)

@@ -18,6 +18,7 @@ from typing import Any, Dict, List, Optional
 import wrapt
 
 from ...core import finish_reasons
+from ...core.estimate import SAMPLE_CHARS, TextSample
 from ...core.pipeline import Call, Pipeline
 from ...core.safety import report
 from .. import flow
@@ -35,15 +36,22 @@ class StreamState:
     ``openai`` SDK types define for chat and legacy completion chunks.
     """
 
-    __slots__ = ("call", "pipeline", "endpoint", "hide_usage_chunk", "capture", "texts", "reasons", "seen_first")
+    __slots__ = ("call", "pipeline", "endpoint", "hide_usage_chunk", "capture", "texts", "sample", "reasons", "seen_first")
 
-    def __init__(self, call: Call, pipeline: Pipeline, endpoint: str, hide_usage_chunk: bool) -> None:
+    def __init__(
+        self, call: Call, pipeline: Pipeline, endpoint: str, hide_usage_chunk: bool, usage_expected: bool = False
+    ) -> None:
         self.call = call
         self.pipeline = pipeline
         self.endpoint = endpoint
         self.hide_usage_chunk = hide_usage_chunk
         self.capture = pipeline.config.capture_any
+        #: The whole text, only for content capture.
         self.texts: List[str] = []
+        #: Text for a local count if no usage arrives: none kept when the stream will report usage
+        #: (only its length, for the app that leaves before the usage chunk), else bounded.
+        expected = usage_expected or hide_usage_chunk or endpoint == RESPONSES
+        self.sample = TextSample(0 if expected else SAMPLE_CHARS)
         self.reasons: Dict[int, str] = {}
         self.seen_first = False
 
@@ -89,14 +97,18 @@ class StreamState:
             else:
                 text = choice.text
             if text:
-                self.texts.append(text)
+                if self.capture:
+                    self.texts.append(text)
+                self.sample.add(text)
             if choice.finish_reason:
                 self.reasons[choice.index] = choice.finish_reason
 
     def _observe_response_event(self, event: Any) -> None:
         kind = event.type
         if kind == "response.output_text.delta":
-            self.texts.append(event.delta)
+            if self.capture:
+                self.texts.append(event.delta)
+            self.sample.add(event.delta)
         elif kind in _RESPONSE_DONE_EVENTS:
             extract.fill_response(self.call.record, event.response, self.capture)
         elif kind == "response.created" and self.call.record.response_model is None:
@@ -111,7 +123,8 @@ class StreamState:
                 reason = record.finish_reasons[0] if record.finish_reasons else "stop"
                 record.output_messages = [extract.output_message("".join(self.texts), reason)]
             if record.usage is None and self.pipeline.config.estimate_usage:
-                record.estimate_output_text = "".join(self.texts)
+                record.estimate_output_text = self.sample.text()
+                record.estimate_output_chars = self.sample.total
                 record.estimate_input_text = record.prompt_text() if record.prompt_text else ""
         except Exception as exc:
             report("OpenAI stream end", exc)
