@@ -29,6 +29,7 @@ _LAZY = {
     "BudgetConfigError": "tokentrace.budgets",
     "BudgetStoreUnavailable": "tokentrace.budgets",
     "ForecastAlert": "tokentrace.budgets",
+    "AnomalyAlert": "tokentrace.budgets",
     "model_policy": "tokentrace.budgets",
     "ModelNotAllowed": "tokentrace.budgets",
 }

@@ -40,3 +40,14 @@ def test_providers_example_prints_one_priced_span_per_provider() -> None:
     assert lines["gcp.gemini"] == "generate_content gemini-2.5-pro: 10000 in (4000 cached) / 2000 out, $0.028000 for team support"
     assert lines["aws.bedrock"].startswith("chat us.anthropic.claude-haiku-4-5-20251001-v1:0: ")
     assert lines["aws.bedrock"].endswith("for team support") and "$0.000000" not in lines["aws.bedrock"]
+
+
+def test_routing_example_forecasts_downgrades_rewrites_and_flags_the_anomaly() -> None:
+    out = _run("routing.py")
+    assert re.search(r"^forecast: .*team support will use its monthly budget up on \d+ \w+", out, re.M)
+    # $0.05 fits one gpt-5 call ($0.045) and the next is admitted below the limit; the third is downgraded.
+    assert re.search(r"^downgrade: gpt-5 answered by \['gpt-5-2\S+', 'gpt-5-2\S+', 'gpt-5-mini-\S+'\]$", out, re.M)
+    assert re.search(r"^policy: gpt-5 answered by gpt-5-mini", out, re.M)
+    assert "does not allow model 'o3'" in out and "the call was not sent" in out
+    assert re.search(r"^anomaly: .*team support spent \$[\d.]+ since \d\d:00 UTC, [\d.]+x its usual \$0\.02", out, re.M)
+    assert "workflow 'ticket-summary'" in out

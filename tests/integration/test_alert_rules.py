@@ -17,7 +17,7 @@ import yaml
 
 from .backends import ALERT_RULES, find_prometheus, wait_until
 from .conftest import RUNS, BackendRun
-from .workload import BUDGET_NAME, expected_budget_utilization
+from .workload import BUDGET_NAME, FORECAST_BUDGET_NAME, expected_budget_utilization
 
 _COMPARISON = re.compile(r"^(?P<query>.+?)\s*(?P<op>>=|<=|==|!=|>|<)\s*(?P<threshold>[0-9.eE+-]+)\s*$", re.S)
 _OPS = {">": float.__gt__, ">=": float.__ge__, "<": float.__lt__, "<=": float.__le__, "==": float.__eq__, "!=": float.__ne__}
@@ -80,8 +80,20 @@ def _spend_teams(run: BackendRun) -> Dict[Any, float]:
     return {a.get("tokentrace.team"): 1.0 for a in _llm(run) if "tokentrace.cost.usd" in a}
 
 
+def _forecast_budgets(run: BackendRun) -> Dict[Any, float]:
+    """The windowed budget of the workload; its projection depends on the day of the month."""
+    return {(FORECAST_BUDGET_NAME, "it-support"): 1.0}
+
+
+def _no_anomaly(run: BackendRun) -> Dict[Any, float]:
+    """Minutes of data hold no previous days to compare with (see test_alert_rules_over_time.py)."""
+    return {}
+
+
 # alert -> (labels, the series its query must return (values unchecked unless exact))
 SERIES = {
+    "TokentraceBudgetForecastExhausted": (["tokentrace_budget_name", "tokentrace_budget_scope_value"], _forecast_budgets),
+    "TokentraceSpendAnomaly": (["tokentrace_team"], _no_anomaly),
     "TokentraceTeamSpendRateHigh": (["tokentrace_team"], _spend_teams),
     "TokentraceBudgetNearlyExhausted": (["tokentrace_budget_name", "tokentrace_budget_scope_value"], None),
     "TokentraceBudgetExhausted": (["tokentrace_budget_name", "tokentrace_budget_scope_value"], None),

@@ -22,6 +22,10 @@ WORKFLOW = "it-ticket-triage"
 #: "total" rather than a calendar one, so a run that straddles midnight UTC reads the same.
 BUDGET_NAME = "it-support-total"
 BUDGET_USD = 0.0085
+#: A monthly budget for the same team, roomy enough never to alert on utilization: it feeds the
+#: burn-rate forecast gauge (tokentrace.budget.forecast_utilization) that the forecast rule reads.
+FORECAST_BUDGET_NAME = "it-support-monthly"
+FORECAST_BUDGET_USD = 10 * BUDGET_USD
 
 
 @dataclass(frozen=True)
@@ -95,7 +99,11 @@ def run_known_workload(server: ProviderServer) -> None:
     support_budget = tokentrace.budget(
         usd=BUDGET_USD, scope="team", window="total", on_exceed="warn", name=BUDGET_NAME, match={"team": "it-support"}
     )
-    with support_budget, tokentrace.workflow(WORKFLOW):
+    monthly_budget = tokentrace.budget(
+        usd=FORECAST_BUDGET_USD, scope="team", window="month", on_exceed="warn", name=FORECAST_BUDGET_NAME,
+        match={"team": "it-support"},
+    )
+    with support_budget, monthly_budget, tokentrace.workflow(WORKFLOW):
         for call in KNOWN_CALLS:
             if call.in_workflow:
                 _send(client, server, call)

@@ -17,6 +17,7 @@ from ..core.pipeline import CallObserver
 from .alerts import METRIC_BUDGET_FORECAST_UTILIZATION, METRIC_BUDGET_UTILIZATION, BudgetAlert
 from .context import ActiveBudget, Budget, active_budgets, budget
 from .errors import BudgetConfigError, BudgetExceeded, BudgetStoreUnavailable, ModelNotAllowed
+from .anomaly import AnomalyAlert
 from .forecast import ForecastAlert
 from .policy import ModelPolicy, load_policies, model_policy
 from .spec import SCOPES, BudgetSpec, load_specs
@@ -27,6 +28,7 @@ logger = logging.getLogger("tokentrace")
 
 __all__ = [
     "ActiveBudget",
+    "AnomalyAlert",
     "Budget",
     "BudgetAlert",
     "BudgetConfigError",
@@ -57,6 +59,7 @@ def setup(config: Any) -> List[CallObserver]:
     and an unusable store falls back to memory).
     """
     from .alerts import Alerter
+    from .anomaly import AnomalyDetector, AnomalySettings, parse_settings
     from .enforcer import BudgetEnforcer
     from .policy import PolicyEnforcer
     from .vendor_limits import VendorLimitObserver
@@ -78,11 +81,15 @@ def setup(config: Any) -> List[CallObserver]:
     )
     meter_provider = getattr(config, "meter_provider", None)
     metric_keys = getattr(config, "metric_attributes", ())
-    return [
+    anomaly = _guard(lambda: parse_settings(getattr(config, "anomaly", None)), AnomalySettings(), strict)
+    observers: List[CallObserver] = [
         PolicyEnforcer(policies, meter_provider, metric_keys),
         BudgetEnforcer(specs, store, alerter),
         VendorLimitObserver(meter_provider, metric_keys),
     ]
+    if anomaly.enabled:
+        observers.append(AnomalyDetector(anomaly, meter_provider, getattr(config, "metric_value_limit", 100)))
+    return observers
 
 
 def _log_error(exc: BudgetConfigError) -> None:

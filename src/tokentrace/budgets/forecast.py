@@ -83,14 +83,18 @@ class ForecastAlert(BudgetAlert):
         word = _WINDOW_WORDS.get(self.window, self.window)
         when = _day(self.exhausted_at) if self.exhausted_at else "before the window ends"
         if self.rate_unit == "usd":
-            rate = f"{format_usd(self.rate_per_hour)}/hour"
+            rate = f"{format_usd(round(self.rate_per_hour, 4))}/hour"
             spent = f"{format_usd(self.spent_usd)} of {format_usd(self.limit_usd or 0)}"
         else:
             rate = f"{self.rate_per_hour:,.0f} tokens/hour"
             spent = f"{self.spent_tokens:,} of {self.limit_tokens or 0:,} tokens"
+        if self.forecast_utilization >= 10:
+            projected = f"{self.forecast_utilization:,.0f}x the limit"
+        else:
+            projected = f"{self.forecast_utilization:.0%} of the limit"
         return (
             f"tokentrace budget {self.budget!r}: {who} will use its {word} budget up on {when} at the current "
-            f"rate ({rate}; {spent} spent so far, {self.forecast_utilization:.0%} of the limit projected for the window)."
+            f"rate ({rate}; {spent} spent so far, {projected} projected for the window)."
         )
 
     def event_attributes(self) -> Dict[str, Any]:

@@ -196,6 +196,7 @@ class Config:
     model_policies: Any = _opt("TOKENTRACE_MODEL_POLICIES", _identity, None)
     ledger: Optional[str] = _opt("TOKENTRACE_LEDGER", parse_ledger, None)
     ledger_bucket: int = _opt("TOKENTRACE_LEDGER_BUCKET", parse_positive_int, 60)
+    anomaly: Any = _opt("TOKENTRACE_ANOMALY", _identity, None)
     #: Name of the price source/snapshot, filled by the pricing package.
     extra: Dict[str, Any] = field(default_factory=dict)
 
