@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, List, Tuple
 import anthropic
 import boto3
 import cohere
+import groq
 import openai
 from botocore.config import Config as BotoConfig
 from google import genai
@@ -33,9 +34,10 @@ AWS_ACCESS_KEY = "AKIAHARDENINGEXAMPLE"
 AWS_SECRET_KEY = "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"
 MISTRAL_KEY = "HARDENINGmistral0secret0key0123456789"
 COHERE_KEY = "HARDENINGcohere0secret0key0123456789ab"
-SECRETS = (OPENAI_KEY, ANTHROPIC_KEY, GOOGLE_KEY, AWS_ACCESS_KEY, AWS_SECRET_KEY, MISTRAL_KEY, COHERE_KEY)
+GROQ_KEY = "gsk_HARDENINGgroq0secret0key0123456789"
+SECRETS = (OPENAI_KEY, ANTHROPIC_KEY, GOOGLE_KEY, AWS_ACCESS_KEY, AWS_SECRET_KEY, MISTRAL_KEY, COHERE_KEY, GROQ_KEY)
 
-PROVIDERS = ("openai", "anthropic", "google", "bedrock", "mistral", "cohere")
+PROVIDERS = ("openai", "anthropic", "google", "bedrock", "mistral", "cohere", "groq")
 BEDROCK_MODEL = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 
 
@@ -74,6 +76,10 @@ def mistral_client(server: ProviderServer) -> Mistral:
 
 def cohere_client(server: ProviderServer) -> cohere.ClientV2:
     return cohere.ClientV2(api_key=COHERE_KEY, base_url=server.url, max_retries=0)
+
+
+def groq_client(server: ProviderServer) -> groq.Groq:
+    return groq.Groq(api_key=GROQ_KEY, base_url=server.groq_url, max_retries=0)
 
 
 # -- what the app sees, per provider ----------------------------------------------------------------
@@ -160,6 +166,19 @@ def _cohere_error(server: ProviderServer) -> Any:
     raise AssertionError("the provider error did not reach the application")
 
 
+GROQ_REQUEST: Dict[str, Any] = dict(model="llama-3.3-70b-versatile", messages=[{"role": "user", "content": "Is the invoice late?"}])
+
+
+def _groq_call(server: ProviderServer) -> Any:
+    r = groq_client(server).chat.completions.create(**GROQ_REQUEST)
+    return (r.model, [c.model_dump() for c in r.choices], r.usage.model_dump() if r.usage else None, r.model_fields_set)
+
+
+def _groq_stream(server: ProviderServer) -> Any:
+    chunks = groq_client(server).chat.completions.create(stream=True, **GROQ_REQUEST)
+    return [(c.model, [ch.model_dump() for ch in c.choices], c.x_groq.usage if c.x_groq else None, c.model_fields_set) for c in chunks]
+
+
 #: Request ids differ between two identical calls.
 _IDS = re.compile(r"req_\w+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -211,6 +230,7 @@ SCENARIOS: Dict[str, Scenario] = {
     "bedrock": Scenario("bedrock", _bedrock_call, _bedrock_stream, _error(_botocore_error())(_bedrock_call)),
     "mistral": Scenario("mistral", _mistral_call, _mistral_stream, _error((mistral_errors.SDKError,))(_mistral_call)),
     "cohere": Scenario("cohere", _cohere_call, _cohere_stream, _cohere_error),
+    "groq": Scenario("groq", _groq_call, _groq_stream, _error((groq.RateLimitError,))(_groq_call)),
 }
 
 

@@ -35,6 +35,7 @@ ADAPTER_MODULES = {
     "mistral": ("tokentrace.providers.mistral.streams", "tokentrace.providers.mistral.extract", "tokentrace.providers.chunks",
                 "tokentrace.providers.chatlike"),
     "cohere": ("tokentrace.providers.cohere.streams", "tokentrace.providers.cohere.extract", "tokentrace.providers.chunks"),
+    "groq": ("tokentrace.providers.groq.streams", "tokentrace.providers.groq.extract", "tokentrace.providers.chunks"),
 }
 
 #: The proxies themselves are what the app holds; faulting their own dunder methods would be

@@ -29,6 +29,7 @@ USAGE_KEYS: Dict[str, Any] = {
     "bedrock": ("usage", ["inputTokens", "outputTokens", "totalTokens", "cacheReadInputTokens", "cacheWriteInputTokens"]),
     "mistral": ("usage", ["prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details", "service_tier"]),
     "cohere": ("usage", ["billed_units", "tokens", "cached_tokens"]),
+    "groq": ("usage", ["prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details", "queue_time", "total_time"]),
 }
 
 BODIES: Dict[str, Callable[[], Dict[str, Any]]] = {
@@ -46,6 +47,9 @@ BODIES: Dict[str, Callable[[], Dict[str, Any]]] = {
                         "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}]},
     "cohere": lambda: {"id": "c14c80c3-18eb-4519-9460-6c92edd8cfb4", "finish_reason": "COMPLETE",
                        "message": {"role": "assistant", "content": [{"type": "text", "text": "ok"}]}},
+    "groq": lambda: {"id": "chatcmpl-f51b2cd2-bef7-417e-964e-a08f0b513c22", "object": "chat.completion", "created": 1730241104,
+                     "model": "llama-3.3-70b-versatile", "x_groq": {"id": "req_01jbd6g2qdfw2adyrt2az8hz4w"},
+                     "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "logprobs": None, "finish_reason": "stop"}]},
 }
 
 

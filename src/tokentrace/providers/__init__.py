@@ -20,6 +20,7 @@ REGISTRY = [
     ("bedrock", "tokentrace.providers.bedrock:BedrockInstrumentor"),
     ("mistral", "tokentrace.providers.mistral:MistralInstrumentor"),
     ("cohere", "tokentrace.providers.cohere:CohereInstrumentor"),
+    ("groq", "tokentrace.providers.groq:GroqInstrumentor"),
 ]
 
 
