@@ -17,6 +17,7 @@ import anthropic
 import boto3
 import cohere
 import groq
+import ollama
 import openai
 from botocore.config import Config as BotoConfig
 from google import genai
@@ -37,7 +38,7 @@ COHERE_KEY = "HARDENINGcohere0secret0key0123456789ab"
 GROQ_KEY = "gsk_HARDENINGgroq0secret0key0123456789"
 SECRETS = (OPENAI_KEY, ANTHROPIC_KEY, GOOGLE_KEY, AWS_ACCESS_KEY, AWS_SECRET_KEY, MISTRAL_KEY, COHERE_KEY, GROQ_KEY)
 
-PROVIDERS = ("openai", "anthropic", "google", "bedrock", "mistral", "cohere", "groq")
+PROVIDERS = ("openai", "anthropic", "google", "bedrock", "mistral", "cohere", "groq", "ollama")
 BEDROCK_MODEL = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 
 
@@ -179,6 +180,16 @@ def _groq_stream(server: ProviderServer) -> Any:
     return [(c.model, [ch.model_dump() for ch in c.choices], c.x_groq.usage if c.x_groq else None, c.model_fields_set) for c in chunks]
 
 
+def _ollama_call(server: ProviderServer) -> Any:
+    r = ollama.Client(host=server.url).chat(model="llama3.2", messages=[{"role": "user", "content": "Is the invoice late?"}], stream=False)
+    return r.model_dump(exclude={"created_at"})
+
+
+def _ollama_stream(server: ProviderServer) -> Any:
+    parts = ollama.Client(host=server.url).chat(model="llama3.2", messages=[{"role": "user", "content": "Is the invoice late?"}], stream=True)
+    return [p.model_dump(exclude={"created_at"}) for p in parts]
+
+
 #: Request ids differ between two identical calls.
 _IDS = re.compile(r"req_\w+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -231,6 +242,7 @@ SCENARIOS: Dict[str, Scenario] = {
     "mistral": Scenario("mistral", _mistral_call, _mistral_stream, _error((mistral_errors.SDKError,))(_mistral_call)),
     "cohere": Scenario("cohere", _cohere_call, _cohere_stream, _cohere_error),
     "groq": Scenario("groq", _groq_call, _groq_stream, _error((groq.RateLimitError,))(_groq_call)),
+    "ollama": Scenario("ollama", _ollama_call, _ollama_stream, _error((ollama.ResponseError,))(_ollama_call)),
 }
 
 

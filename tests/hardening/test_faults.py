@@ -36,6 +36,7 @@ ADAPTER_MODULES = {
                 "tokentrace.providers.chatlike"),
     "cohere": ("tokentrace.providers.cohere.streams", "tokentrace.providers.cohere.extract", "tokentrace.providers.chunks"),
     "groq": ("tokentrace.providers.groq.streams", "tokentrace.providers.groq.extract", "tokentrace.providers.chunks"),
+    "ollama": ("tokentrace.providers.ollama.streams", "tokentrace.providers.ollama.extract", "tokentrace.providers.chunks"),
 }
 
 #: The proxies themselves are what the app holds; faulting their own dunder methods would be

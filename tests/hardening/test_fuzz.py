@@ -29,6 +29,7 @@ USAGE_KEYS: Dict[str, Any] = {
     "bedrock": ("usage", ["inputTokens", "outputTokens", "totalTokens", "cacheReadInputTokens", "cacheWriteInputTokens"]),
     "mistral": ("usage", ["prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details", "service_tier"]),
     "cohere": ("usage", ["billed_units", "tokens", "cached_tokens"]),
+    "ollama": (None, ["prompt_eval_count", "eval_count", "total_duration", "eval_duration", "done_reason"]),
     "groq": ("usage", ["prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details", "queue_time", "total_time"]),
 }
 
@@ -47,6 +48,8 @@ BODIES: Dict[str, Callable[[], Dict[str, Any]]] = {
                         "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}]},
     "cohere": lambda: {"id": "c14c80c3-18eb-4519-9460-6c92edd8cfb4", "finish_reason": "COMPLETE",
                        "message": {"role": "assistant", "content": [{"type": "text", "text": "ok"}]}},
+    "ollama": lambda: {"model": "llama3.2", "created_at": "2026-12-01T10:00:00.000000Z", "message": {"role": "assistant", "content": "ok"},
+                       "done": True},
     "groq": lambda: {"id": "chatcmpl-f51b2cd2-bef7-417e-964e-a08f0b513c22", "object": "chat.completion", "created": 1730241104,
                      "model": "llama-3.3-70b-versatile", "x_groq": {"id": "req_01jbd6g2qdfw2adyrt2az8hz4w"},
                      "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "logprobs": None, "finish_reason": "stop"}]},
@@ -65,7 +68,14 @@ def hostile_bodies(draw: Any, provider: str) -> Any:
     body = BODIES[provider]()
     field, keys = USAGE_KEYS[provider]
     shape = draw(st.sampled_from(["missing", "null", "garbage", "partial"]))
-    if shape == "null":
+    if field is None:  # usage fields at the top level of the body (Ollama)
+        if shape == "null":
+            body.update(dict.fromkeys(keys))
+        elif shape == "garbage":
+            body[draw(st.sampled_from(keys))] = draw(_usage_value)
+        elif shape == "partial":
+            body.update({key: draw(_usage_value) for key in draw(st.lists(st.sampled_from(keys), max_size=len(keys), unique=True))})
+    elif shape == "null":
         body[field] = None
     elif shape == "garbage":
         body[field] = draw(_usage_value)

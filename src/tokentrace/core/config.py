@@ -58,7 +58,7 @@ def parse_str_list(raw: Any) -> Tuple[str, ...]:
 
 
 #: The ``providers=`` names, as the provider registry knows them (kept equal by a test).
-PROVIDER_NAMES = ("openai", "anthropic", "google_genai", "bedrock", "mistral", "cohere")
+PROVIDER_NAMES = ("openai", "anthropic", "google_genai", "bedrock", "mistral", "cohere", "groq", "ollama")
 #: Other spellings people use for the same adapters (package, SDK or product names).
 PROVIDER_ALIASES = {
     "google-genai": "google_genai",

@@ -27,6 +27,8 @@ PROVIDER_NAMESPACES: Dict[str, Tuple[str, ...]] = {
     "deepseek": ("deepseek",),
     "x_ai": ("xai",),
     "groq": ("groq",),
+    # Self-hosted runtimes: no vendor bill, so no built-in namespace; only the user's prices file.
+    "ollama": (),
 }
 #: Namespaces searched when the provider is not one tokentrace knows (a custom gateway ...).
 FALLBACK_NAMESPACES = ("openai", "anthropic", "google", "mistral", "cohere", "deepseek", "xai")

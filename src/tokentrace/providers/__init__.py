@@ -21,6 +21,7 @@ REGISTRY = [
     ("mistral", "tokentrace.providers.mistral:MistralInstrumentor"),
     ("cohere", "tokentrace.providers.cohere:CohereInstrumentor"),
     ("groq", "tokentrace.providers.groq:GroqInstrumentor"),
+    ("ollama", "tokentrace.providers.ollama:OllamaInstrumentor"),
 ]
 
 
