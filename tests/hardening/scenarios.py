@@ -18,6 +18,9 @@ import boto3
 import cohere
 import groq
 import ollama
+from azure.ai.inference import ChatCompletionsClient as AzureChatClient
+from azure.core.credentials import AzureKeyCredential
+from azure.core.exceptions import HttpResponseError as AzureHttpError
 import openai
 from botocore.config import Config as BotoConfig
 from google import genai
@@ -36,9 +39,10 @@ AWS_SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/HARDENINGsecretKEY"
 MISTRAL_KEY = "HARDENINGmistral0secret0key0123456789"
 COHERE_KEY = "HARDENINGcohere0secret0key0123456789ab"
 GROQ_KEY = "gsk_HARDENINGgroq0secret0key0123456789"
-SECRETS = (OPENAI_KEY, ANTHROPIC_KEY, GOOGLE_KEY, AWS_ACCESS_KEY, AWS_SECRET_KEY, MISTRAL_KEY, COHERE_KEY, GROQ_KEY)
+AZURE_KEY = "HARDENINGazure0inference0secret0key01"
+SECRETS = (OPENAI_KEY, ANTHROPIC_KEY, GOOGLE_KEY, AWS_ACCESS_KEY, AWS_SECRET_KEY, MISTRAL_KEY, COHERE_KEY, GROQ_KEY, AZURE_KEY)
 
-PROVIDERS = ("openai", "anthropic", "google", "bedrock", "mistral", "cohere", "groq", "ollama")
+PROVIDERS = ("openai", "anthropic", "google", "bedrock", "mistral", "cohere", "groq", "ollama", "azure_ai_inference")
 BEDROCK_MODEL = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 
 
@@ -190,6 +194,31 @@ def _ollama_stream(server: ProviderServer) -> Any:
     return [p.model_dump(exclude={"created_at"}) for p in parts]
 
 
+def azure_client(server: ProviderServer) -> AzureChatClient:
+    return AzureChatClient(endpoint=server.azure_inference_url, credential=AzureKeyCredential(AZURE_KEY), retry_total=0)
+
+
+AZURE_MESSAGES = [{"role": "user", "content": "Is the invoice late?"}]
+
+
+def _azure_call(server: ProviderServer) -> Any:
+    r = azure_client(server).complete(messages=AZURE_MESSAGES, model="Mistral-Large-2411")
+    return (r.model, [dict(c) for c in r.choices], dict(r.usage) if r.usage else None, sorted(r.keys()))
+
+
+def _azure_stream(server: ProviderServer) -> Any:
+    with azure_client(server).complete(messages=AZURE_MESSAGES, model="Mistral-Large-2411", stream=True) as updates:
+        return [({k: v for k, v in u.items() if k not in ("id", "created")}) for u in updates]
+
+
+def _azure_error(server: ProviderServer) -> Any:
+    try:
+        _azure_call(server)
+    except AzureHttpError as exc:  # its str() carries the response's request id
+        return (type(exc), exc.status_code, exc.reason, _IDS.sub("<id>", str(exc.message)))
+    raise AssertionError("the provider error did not reach the application")
+
+
 #: Request ids differ between two identical calls.
 _IDS = re.compile(r"req_\w+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -243,6 +272,7 @@ SCENARIOS: Dict[str, Scenario] = {
     "cohere": Scenario("cohere", _cohere_call, _cohere_stream, _cohere_error),
     "groq": Scenario("groq", _groq_call, _groq_stream, _error((groq.RateLimitError,))(_groq_call)),
     "ollama": Scenario("ollama", _ollama_call, _ollama_stream, _error((ollama.ResponseError,))(_ollama_call)),
+    "azure_ai_inference": Scenario("azure_ai_inference", _azure_call, _azure_stream, _azure_error),
 }
 
 

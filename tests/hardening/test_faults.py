@@ -37,6 +37,8 @@ ADAPTER_MODULES = {
     "cohere": ("tokentrace.providers.cohere.streams", "tokentrace.providers.cohere.extract", "tokentrace.providers.chunks"),
     "groq": ("tokentrace.providers.groq.streams", "tokentrace.providers.groq.extract", "tokentrace.providers.chunks"),
     "ollama": ("tokentrace.providers.ollama.streams", "tokentrace.providers.ollama.extract", "tokentrace.providers.chunks"),
+    "azure_ai_inference": ("tokentrace.providers.azure_ai_inference.streams", "tokentrace.providers.azure_ai_inference.extract",
+                           "tokentrace.providers.chunks"),
 }
 
 #: The proxies themselves are what the app holds; faulting their own dunder methods would be

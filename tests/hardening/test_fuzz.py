@@ -30,6 +30,7 @@ USAGE_KEYS: Dict[str, Any] = {
     "mistral": ("usage", ["prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details", "service_tier"]),
     "cohere": ("usage", ["billed_units", "tokens", "cached_tokens"]),
     "ollama": (None, ["prompt_eval_count", "eval_count", "total_duration", "eval_duration", "done_reason"]),
+    "azure_ai_inference": ("usage", ["prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details"]),
     "groq": ("usage", ["prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details", "queue_time", "total_time"]),
 }
 
@@ -50,6 +51,8 @@ BODIES: Dict[str, Callable[[], Dict[str, Any]]] = {
                        "message": {"role": "assistant", "content": [{"type": "text", "text": "ok"}]}},
     "ollama": lambda: {"model": "llama3.2", "created_at": "2026-12-01T10:00:00.000000Z", "message": {"role": "assistant", "content": "ok"},
                        "done": True},
+    "azure_ai_inference": lambda: {"id": "4d3b1e2f9a8c4b7d", "object": "chat.completion", "created": 1730241104, "model": "Mistral-Large-2411",
+                                   "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "ok"}}]},
     "groq": lambda: {"id": "chatcmpl-f51b2cd2-bef7-417e-964e-a08f0b513c22", "object": "chat.completion", "created": 1730241104,
                      "model": "llama-3.3-70b-versatile", "x_groq": {"id": "req_01jbd6g2qdfw2adyrt2az8hz4w"},
                      "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "logprobs": None, "finish_reason": "stop"}]},

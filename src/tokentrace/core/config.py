@@ -58,7 +58,7 @@ def parse_str_list(raw: Any) -> Tuple[str, ...]:
 
 
 #: The ``providers=`` names, as the provider registry knows them (kept equal by a test).
-PROVIDER_NAMES = ("openai", "anthropic", "google_genai", "bedrock", "mistral", "cohere", "groq", "ollama")
+PROVIDER_NAMES = ("openai", "anthropic", "google_genai", "bedrock", "mistral", "cohere", "groq", "ollama", "azure_ai_inference")
 #: Other spellings people use for the same adapters (package, SDK or product names).
 PROVIDER_ALIASES = {
     "google-genai": "google_genai",
@@ -81,6 +81,8 @@ PROVIDER_ALIASES = {
     "mistral_ai": "mistral",
     "cohere_ai": "cohere",
     "cohere-ai": "cohere",
+    "azure-ai-inference": "azure_ai_inference",
+    "azure.ai.inference": "azure_ai_inference",
 }
 
 

@@ -22,6 +22,7 @@ REGISTRY = [
     ("cohere", "tokentrace.providers.cohere:CohereInstrumentor"),
     ("groq", "tokentrace.providers.groq:GroqInstrumentor"),
     ("ollama", "tokentrace.providers.ollama:OllamaInstrumentor"),
+    ("azure_ai_inference", "tokentrace.providers.azure_ai_inference:AzureAIInferenceInstrumentor"),
 ]
 
 
