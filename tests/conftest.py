@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator, List
+from typing import Any, Iterator, List, Set
 
 import pytest
 
@@ -44,6 +46,8 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.trace import SpanKind
 
 import tokentrace
@@ -142,6 +146,69 @@ def server(provider_server: ProviderServer) -> Iterator[ProviderServer]:
     yield provider_server
     provider_server._plans.clear()
     provider_server.reroutes.clear()
+
+
+# -- a real OTLP/HTTP receiver, for subprocess tests of what a process exports -------------------
+
+
+def _otlp_service(resource: Any) -> str:
+    return next((a.value.string_value for a in resource.attributes if a.key == "service.name"), "")
+
+
+class OtlpReceiver:
+    """Accepts ``/v1/traces`` and ``/v1/metrics`` on 127.0.0.1; records services, span and metric names."""
+
+    def __init__(self) -> None:
+        self.span_services: Set[str] = set()
+        self.metric_services: Set[str] = set()
+        self.span_names: List[str] = []
+        self.metric_names: Set[str] = set()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                try:
+                    receiver._take(self.path, body)
+                finally:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/x-protobuf")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                return
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+
+    def _take(self, path: str, body: bytes) -> None:
+        if path.endswith("/v1/traces"):
+            traces = ExportTraceServiceRequest.FromString(body)
+            for rs in traces.resource_spans:
+                self.span_services.add(_otlp_service(rs.resource))
+                self.span_names.extend(s.name for ss in rs.scope_spans for s in ss.spans)
+        elif path.endswith("/v1/metrics"):
+            request = ExportMetricsServiceRequest.FromString(body)
+            for rm in request.resource_metrics:
+                self.metric_services.add(_otlp_service(rm.resource))
+                for sm in rm.scope_metrics:
+                    for metric in sm.metrics:
+                        self.metric_names.add(metric.name)
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+@pytest.fixture
+def otlp_receiver() -> Iterator[OtlpReceiver]:
+    """An OTLP/HTTP endpoint on 127.0.0.1 (``.url``) recording what a collector would receive."""
+    receiver = OtlpReceiver()
+    yield receiver
+    receiver.close()
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -105,16 +105,14 @@ def _progress(index: int, total: int, label: str) -> None:
 
 
 def main(args: Any) -> int:
-    from opentelemetry.sdk.trace import TracerProvider
-
     from .ledger_path import chosen_ledger
-    from .setup import summary_tracer_provider
+    from .setup import cli_telemetry
 
-    tracer_provider: TracerProvider
-    tracer_provider, summary = summary_tracer_provider()
+    telemetry = cli_telemetry("tokentrace-demo")
+    tracer_provider, summary = telemetry.tracer_provider, telemetry.summary
     ledger = chosen_ledger(getattr(args, "ledger", None))
     tokentrace.uninstrument()
-    tokentrace.instrument(tracer_provider=tracer_provider, ledger=ledger or "off")
+    tokentrace.instrument(tracer_provider=tracer_provider, meter_provider=telemetry.meter_provider, ledger=ledger or "off")
     print("tokentrace demo: running a small multi-team LLM app against the local provider server (127.0.0.1)", file=sys.stderr)
     with ProviderServer() as server:
         run_workload(server, _progress)
@@ -125,5 +123,5 @@ def main(args: Any) -> int:
     tokentrace.uninstrument()  # writes the ledger's last rows
     if ledger:
         print(f"tokentrace demo: spend ledger written to {ledger}; next: `tokentrace report` and `tokentrace focus`", file=sys.stderr)
-    tracer_provider.shutdown()
+    telemetry.shutdown()
     return 0

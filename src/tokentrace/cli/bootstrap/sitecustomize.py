@@ -1,13 +1,36 @@
-"""Loaded by the Python interpreter that ``tokentrace run`` starts: instruments before the app runs."""
+"""Loaded by the Python interpreter that ``tokentrace run`` starts: instruments before the app runs.
+
+Kept to syntax any Python 3 accepts: this file is read by whatever interpreter the command names,
+which may be one without tokentrace, and then it must say exactly what to do instead of failing.
+"""
 
 import os
+
+
+def _explain_missing_tokentrace(exc):
+    import shlex
+    import sys
+
+    own = os.environ.get("TOKENTRACE_RUN_PYTHON") or "path/to/venv/bin/python"
+    args = list(getattr(sys, "orig_argv", [None] + sys.argv)[1:])
+    command = " ".join(shlex.quote(part) for part in [own] + args)
+    print(
+        "tokentrace run: {} cannot import tokentrace ({}), so the program runs without it. Run it "
+        "with the Python tokentrace is installed in: `tokentrace run -- {}`, or install tokentrace "
+        "into {}.".format(sys.executable, exc, command, sys.executable),
+        file=sys.stderr,
+    )
+
 
 if os.environ.get("TOKENTRACE_RUN_BOOTSTRAP") == "1":
     try:
         from tokentrace.cli.run import start_in_child
+    except ImportError as exc:
+        _explain_missing_tokentrace(exc)
+    else:
+        try:
+            start_in_child()
+        except Exception as exc:  # the app must run even if tokentrace cannot start
+            import sys
 
-        start_in_child()
-    except Exception as exc:  # the app must run even if tokentrace cannot start
-        import sys
-
-        print(f"tokentrace: could not instrument this program ({type(exc).__name__}: {exc})", file=sys.stderr)
+            print("tokentrace: could not instrument this program ({}: {})".format(type(exc).__name__, exc), file=sys.stderr)
