@@ -1,4 +1,5 @@
-"""Demo steps for Anthropic, Google GenAI and AWS Bedrock; each is skipped when its SDK is missing."""
+"""Demo steps for Anthropic, Google GenAI, AWS Bedrock, Mistral, Cohere and Groq; each is skipped
+when its SDK is missing."""
 
 from __future__ import annotations
 
@@ -103,9 +104,62 @@ def bedrock_steps(server: ProviderServer) -> List[Step]:
     return [("platform: Bedrock compliance scan (regional Claude profile, Llama stream)", compliance)]
 
 
+def mistral_steps(server: ProviderServer) -> List[Step]:
+    from mistralai.client import Mistral
+
+    client = Mistral(api_key="mistral-demo-not-a-real-key", server_url=server.mistral_url)
+
+    def code_review() -> None:
+        with tokentrace.attribute(team="devtools", feature="code-review"):
+            # 6,000 prompt tokens of which 5,000 hit Mistral's prompt cache (billed at 10 %).
+            server.enqueue(ResponsePlan(usage={"prompt_tokens": 6000, "completion_tokens": 420, "total_tokens": 6420,
+                                               "prompt_tokens_details": {"cached_tokens": 5000}}))
+            client.chat.complete(model="mistral-small-2603", messages=[{"role": "user", "content": "Review this diff ..."}])
+            server.enqueue(ResponsePlan(usage={"prompt_tokens": 900, "completion_tokens": 160, "total_tokens": 1060}))
+            for _ in client.fim.stream(model="codestral-2501", prompt="def parse_invoice(text):", suffix="    return invoice"):
+                pass
+
+    return [("devtools: Mistral code review (cached prompt) and Codestral FIM stream", code_review)]
+
+
+def cohere_steps(server: ProviderServer) -> List[Step]:
+    import cohere
+
+    client = cohere.ClientV2(api_key="cohere-demo-not-a-real-key", base_url=server.url, max_retries=0)
+
+    def search() -> None:
+        with tokentrace.attribute(team="search", feature="rag-answers"):
+            server.enqueue(ResponsePlan(usage={"input_tokens": 3000}))
+            client.embed(model="embed-v4.0", texts=["refund policy", "late fees"], input_type="search_document", embedding_types=["float"])
+            server.enqueue(ResponsePlan(usage={"search_units": 1}))
+            client.rerank(model="rerank-v3.5", query="late fee for invoices", documents=["Late fees are 2 %.", "Refunds take 5 days."])
+            # Billed on billed_units (1,800 in / 250 out), not on tokens (which include Cohere's preamble).
+            server.enqueue(ResponsePlan(usage={"billed_units": {"input_tokens": 1800, "output_tokens": 250},
+                                               "tokens": {"input_tokens": 1998, "output_tokens": 250}}))
+            for _ in client.chat_stream(model="command-a-03-2025", messages=[{"role": "user", "content": "What is the late fee?"}]):
+                pass
+
+    return [("search: Cohere RAG (embed, rerank, chat stream on billed units)", search)]
+
+
+def groq_steps(server: ProviderServer) -> List[Step]:
+    import groq
+
+    client = groq.Groq(api_key="gsk_demo_not_a_real_key", base_url=server.groq_url, max_retries=0)
+
+    def triage() -> None:
+        with tokentrace.attribute(team="support", feature="ticket-triage"):
+            server.enqueue(ResponsePlan(usage={"prompt_tokens": 700, "completion_tokens": 90, "total_tokens": 790}))
+            for _ in client.chat.completions.create(model="llama-3.3-70b-versatile", stream=True,
+                                                    messages=[{"role": "user", "content": "Triage ticket #9921."}]):
+                pass
+
+    return [("support: Groq ticket triage (usage from x_groq on the last chunk)", triage)]
+
+
 def steps(server: ProviderServer) -> List[Step]:
     found: List[Step] = []
-    for build in (anthropic_steps, google_steps, bedrock_steps):
+    for build in (anthropic_steps, google_steps, bedrock_steps, mistral_steps, cohere_steps, groq_steps):
         try:
             found.extend(build(server))
         except ImportError:
