@@ -114,3 +114,46 @@ def test_async_with_works():
             return tokentrace.current_attribution()
 
     assert asyncio.run(main()) == {"team": "a"}
+
+
+def test_bare_attribute_fails_at_decoration_with_what_to_write():
+    with pytest.raises(TypeError) as caught:
+
+        @tokentrace.attribute
+        def handler():
+            return "ran"
+
+    message = str(caught.value)
+    assert "@tokentrace.attribute on test_bare_attribute_fails_at_decoration_with_what_to_write.<locals>.handler" in message
+    assert '@tokentrace.attribute(team="search"' in message
+
+
+def test_bare_workflow_and_agent_step_are_named_after_the_function(instrument, client, server):
+    from tokentrace.testing import ResponsePlan, openai_usage
+
+    telemetry = instrument()
+
+    @tokentrace.agent_step
+    async def classify():
+        server.enqueue(ResponsePlan(usage=openai_usage(100, 10)))
+        await asyncio.sleep(0)
+        client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+        return tokentrace.current_attribution()
+
+    @tokentrace.workflow
+    def nightly_digest():
+        return asyncio.run(classify())
+
+    assert nightly_digest.__name__ == "nightly_digest"
+    assert nightly_digest() == {"workflow": "nightly_digest", "agent_step": "classify"}
+    spans = {s.name: s for s in telemetry.spans()}
+    assert spans["invoke_workflow nightly_digest"].attributes["gen_ai.workflow.name"] == "nightly_digest"
+    assert spans["invoke_agent classify"].attributes["gen_ai.agent.name"] == "classify"
+    assert spans["invoke_workflow nightly_digest"].attributes["tokentrace.rollup.calls"] == 1
+    llm = telemetry.only_llm_span()
+    assert llm.attributes["tokentrace.workflow"] == "nightly_digest" and llm.attributes["tokentrace.agent_step"] == "classify"
+
+
+def test_a_positional_string_is_still_the_team():
+    with tokentrace.attribute("search"):
+        assert tokentrace.current_attribution() == {"team": "search"}

@@ -68,6 +68,23 @@ class attribute:  # noqa: N801 - reads as a function at the call site, like cont
 
     _operation: Optional[str] = None
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        # ``@tokentrace.attribute`` without parentheses hands the function over as ``team``: say so
+        # at the decoration, not with a TypeError the first time the function is called.
+        if len(args) == 1 and not kwargs and _is_decoration_target(args[0]):
+            return cls._bare(args[0])
+        return super().__new__(cls)
+
+    @classmethod
+    def _bare(cls, fn: Any) -> Any:
+        name = getattr(fn, "__qualname__", None) or repr(fn)
+        raise TypeError(
+            f"@tokentrace.attribute on {name} needs the attribution to set, e.g. "
+            f"@tokentrace.attribute(team=\"search\", feature=\"autocomplete\"); without values it would "
+            f"attribute nothing. (@tokentrace.workflow and @tokentrace.agent_step work bare: they take "
+            f"the function's name.)"
+        )
+
     def __init__(
         self,
         team: Optional[str] = None,
@@ -300,9 +317,14 @@ class workflow(attribute):  # noqa: N801
 
     When the scope ends, the span carries the totals of every LLM call made inside it (see the
     README's roll-up attributes). Extra keywords are attribution, as for :class:`attribute`.
+    Used bare (``@tokentrace.workflow``), the workflow is named after the function.
     """
 
     _operation = "invoke_workflow"
+
+    @classmethod
+    def _bare(cls, fn: Any) -> Any:
+        return cls(getattr(fn, "__name__", None) or "workflow")(fn)
 
     def __init__(self, name: str, **attribution: Any) -> None:
         super().__init__(workflow=name, **attribution)
@@ -316,9 +338,16 @@ class workflow(attribute):  # noqa: N801
 
 
 class agent_step(attribute):  # noqa: N801
-    """A named agent step: sets ``agent_step=name`` and opens an ``invoke_agent {name}`` span with roll-ups."""
+    """A named agent step: sets ``agent_step=name`` and opens an ``invoke_agent {name}`` span with roll-ups.
+
+    Used bare (``@tokentrace.agent_step``), the step is named after the function.
+    """
 
     _operation = "invoke_agent"
+
+    @classmethod
+    def _bare(cls, fn: Any) -> Any:
+        return cls(getattr(fn, "__name__", None) or "agent_step")(fn)
 
     def __init__(self, name: str, **attribution: Any) -> None:
         super().__init__(agent_step=name, **attribution)
@@ -329,6 +358,11 @@ class agent_step(attribute):  # noqa: N801
 
     def _name_attributes(self) -> Dict[str, str]:
         return {sc.GEN_AI_AGENT_NAME: self.name} if self.name else {}
+
+
+def _is_decoration_target(value: Any) -> bool:
+    """A function, method or class: what a decorator receives, never an attribution value."""
+    return inspect.isroutine(value) or inspect.isclass(value) or isinstance(value, functools.partial)
 
 
 def _outer_values(parent: Optional[Scope], settings: "_settings.Settings") -> Mapping[str, str]:

@@ -15,6 +15,7 @@ import re
 import threading
 from typing import Any, Dict, Mapping, Set, Tuple
 
+from ..core.config import ATTRIBUTION_TAG_KEY, STANDARD_ATTRIBUTION_KEYS
 from ..core.safety import TokentraceError
 
 logger = logging.getLogger("tokentrace")
@@ -22,9 +23,9 @@ logger = logging.getLogger("tokentrace")
 #: Longest value kept; longer values are dropped (truncating could merge two distinct values).
 MAX_VALUE_LENGTH = 256
 #: The keys with a name of their own; anything else passed to ``attribute()`` is a free-form tag.
-STANDARD_KEYS = ("team", "feature", "workflow", "agent_step", "task", "tenant", "user")
+STANDARD_KEYS = STANDARD_ATTRIBUTION_KEYS
 
-_TAG_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,63}$")
+_TAG_KEY = ATTRIBUTION_TAG_KEY  # one rule for attribute() and TOKENTRACE_METRIC_ATTRIBUTES
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 _warned: Set[Tuple[str, str]] = set()

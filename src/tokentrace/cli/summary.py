@@ -6,6 +6,7 @@ local view of the same numbers that reach Jaeger, Phoenix or Prometheus.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -27,7 +28,11 @@ TOKEN_KEYS = (
 class Totals:
     calls: int = 0
     failed: int = 0
+    #: Calls with a cost, calls with usage but no price (unknown model, self-hosted ...), and calls
+    #: the provider reported no usage for (most failed calls): three different stories, never "$0".
+    priced: int = 0
     unpriced: int = 0
+    no_usage: int = 0
     rerouted: int = 0
     estimated: int = 0
     cost_usd: float = 0.0
@@ -38,8 +43,11 @@ class Totals:
         self.failed += int(failed)
         cost = attributes.get("tokentrace.cost.usd")
         if isinstance(cost, (int, float)):
+            self.priced += 1
             self.cost_usd += float(cost)
-        elif attributes.get("tokentrace.cost.status") == "unknown_model":
+        elif attributes.get("tokentrace.cost.status", "no_usage") == "no_usage":
+            self.no_usage += 1
+        else:
             self.unpriced += 1
         self.rerouted += int(attributes.get("tokentrace.model.rerouted") is True)
         self.estimated += int(attributes.get("tokentrace.usage.source") == "estimate")
@@ -79,7 +87,22 @@ class SummaryProcessor(SpanProcessor):
 
 
 def _usd(value: float) -> str:
-    return f"${value:,.6f}" if value < 1 else f"${value:,.2f}"
+    """Dollars with at least two significant digits: a 2-token embedding is not "$0.000000"."""
+    if abs(value) >= 1:
+        return f"${value:,.2f}"
+    if value == 0:
+        return "$0.00"  # really zero: a price of 0 the user set
+    decimals = max(6, 1 - math.floor(math.log10(abs(value))))
+    return f"${value:.{decimals}f}"
+
+
+def cost_cell(t: Totals) -> str:
+    """The cost of a group of calls in words that cannot be read as "free"."""
+    if t.priced:
+        return _usd(t.cost_usd) + (f" + {t.unpriced} unpriced" if t.unpriced else "")
+    if t.unpriced:
+        return "unpriced"
+    return "no usage" if t.no_usage else "-"
 
 
 def _table(headers: List[str], rows: List[List[str]]) -> List[str]:
@@ -96,7 +119,7 @@ def render(summary: SummaryProcessor, title: str = "tokentrace summary") -> str:
     lines = [title, "=" * len(title)]
     lines.append(
         f"calls: {o.calls}  failed: {o.failed}  rerouted: {o.rerouted}  unpriced: {o.unpriced}  "
-        f"usage estimated: {o.estimated}  total cost: {_usd(o.cost_usd)}"
+        f"usage estimated: {o.estimated}  total cost: {_usd(o.cost_usd) if o.priced else 'none priced'}"
     )
     lines.append("")
     lines.append("tokens by type: " + ", ".join(f"{name} {count:,}" for name, count in o.tokens.items()))
@@ -104,19 +127,18 @@ def render(summary: SummaryProcessor, title: str = "tokentrace summary") -> str:
     headers = ["model", "calls", "input", "cached", "cache write", "output", "reasoning", "cost (USD)"]
     rows = []
     for model, t in sorted(summary.by_model.items(), key=lambda kv: -kv[1].cost_usd):
-        if t.unpriced and t.unpriced == t.calls:
-            cost = "unpriced"  # never a $0 that reads like a free model
-        else:
-            cost = _usd(t.cost_usd) + (f" + {t.unpriced} unpriced" if t.unpriced else "")
-        rows.append([model, str(t.calls), *(f"{t.tokens[k]:,}" for k in ("input", "cache_read", "cache_write", "output", "reasoning")), cost])
+        rows.append([model, str(t.calls), *(f"{t.tokens[k]:,}" for k in ("input", "cache_read", "cache_write", "output", "reasoning")), cost_cell(t)])
     lines.extend(_table(headers, rows))
     if len(summary.by_team) > 1 or "(unattributed)" not in summary.by_team:
         lines.append("")
-        team_rows = [[team, str(t.calls), f"{t.tokens['input'] + t.tokens['output']:,}", _usd(t.cost_usd)] for team, t in sorted(summary.by_team.items(), key=lambda kv: -kv[1].cost_usd)]
+        team_rows = [[team, str(t.calls), f"{t.tokens['input'] + t.tokens['output']:,}", cost_cell(t)] for team, t in sorted(summary.by_team.items(), key=lambda kv: -kv[1].cost_usd)]
         lines.extend(_table(["team", "calls", "tokens", "cost (USD)"], team_rows))
-    if o.unpriced:
+    if o.unpriced or o.no_usage:
         lines.append("")
+    if o.unpriced:
         lines.append(f"note: {o.unpriced} call(s) used a model without a known price; their cost is not in the total.")
+    if o.no_usage:
+        lines.append(f"note: the provider reported no usage for {o.no_usage} call(s) (failed calls, mostly); they cost nothing here.")
     return "\n".join(lines)
 
 

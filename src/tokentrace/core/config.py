@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field, fields
+import re
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from .safety import TokentraceError
@@ -143,10 +144,46 @@ def parse_mapping(raw: Any) -> Dict[str, str]:
 
 
 def parse_positive_int(raw: Any) -> int:
-    value = int(raw)
-    if value <= 0:
+    try:
+        value = int(str(raw).strip()) if not isinstance(raw, (bool, float)) else None
+    except ValueError:
+        value = None
+    if value is None or value <= 0:
         raise ValueError(f"expected a positive whole number, got {raw!r}")
     return value
+
+
+#: The attribution keys with a name of their own; any other key given to ``attribute()`` is a tag.
+STANDARD_ATTRIBUTION_KEYS = ("team", "feature", "workflow", "agent_step", "task", "tenant", "user")
+#: What a tag name may look like (it becomes ``tokentrace.tag.<name>`` and a Prometheus label).
+ATTRIBUTION_TAG_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,63}$")
+
+
+def parse_attribution_keys(raw: Any) -> Tuple[str, ...]:
+    """Attribution keys for metrics: standard keys or tag names; every bad entry is named.
+
+    ``team,,bad-key!`` keeps ``team`` and says that ``bad-key!`` and the empty entry were dropped,
+    instead of accepting them silently (an empty key or one Prometheus cannot carry would never
+    match anything).
+    """
+    parts = [part.strip() for part in (raw.split(",") if isinstance(raw, str) else [str(p) for p in raw])]
+    good: List[str] = []
+    bad: List[str] = []
+    for part in parts:
+        if not part:
+            bad.append("an empty name (two commas in a row?)")
+        elif part not in STANDARD_ATTRIBUTION_KEYS and not ATTRIBUTION_TAG_KEY.match(part):
+            bad.append(f"{part!r}")
+        elif part not in good:
+            good.append(part)
+    if bad:
+        raise PartialValue(
+            f"not an attribution key: {', '.join(bad)}; use {', '.join(STANDARD_ATTRIBUTION_KEYS)} or a tag name "
+            "(a letter, then up to 63 letters, digits, '_', '.' or '-')",
+            tuple(good) or None,
+            f"using {','.join(good)} only" if good else None,
+        )
+    return tuple(good)
 
 
 def parse_ledger(raw: Any) -> Optional[str]:
@@ -187,7 +224,7 @@ class Config:
     prices: Any = _opt("TOKENTRACE_PRICES", _identity, None)
     strict: bool = _opt("TOKENTRACE_STRICT", parse_bool, False)
     metric_attributes: Tuple[str, ...] = _opt(
-        "TOKENTRACE_METRIC_ATTRIBUTES", parse_str_list, ("team", "feature", "workflow")
+        "TOKENTRACE_METRIC_ATTRIBUTES", parse_attribution_keys, ("team", "feature", "workflow")
     )
     metric_value_limit: int = _opt("TOKENTRACE_METRIC_VALUE_LIMIT", parse_positive_int, 100)
     propagate_baggage: bool = _opt("TOKENTRACE_PROPAGATE_BAGGAGE", parse_bool, True)
@@ -246,15 +283,43 @@ def build_config(options: Mapping[str, Any], environ: Optional[Mapping[str, str]
         except PartialValue as exc:
             if exc.usable is not None:
                 values[f.name] = exc.usable
-            problems.append(f"{origin}: {exc}; {exc.consequence or 'using the default instead'}")
+            problems.append(f"{origin}: {exc}; {exc.consequence or _using_default(f)}")
         except (TypeError, ValueError) as exc:
-            problems.append(f"{origin}: {exc}; using the default instead")
+            problems.append(f"{origin}: {exc}; {_using_default(f)}")
     if problems:
         message = "tokentrace configuration problem: " + "; ".join(problems)
         if strict:
             raise ConfigError(message)
         logger.error(message)
     return Config(**values)
+
+
+#: How to say a default whose value alone would not tell the user what happens.
+_DEFAULT_WORDS = {
+    "providers": "every installed SDK",
+    "prices": "the built-in prices",
+    "user_hash_key": "a random key per process",
+    "budgets": "no budgets",
+    "budget_store": "memory",
+    "ledger": "off",
+}
+
+
+def _using_default(f: Any) -> str:
+    """``using the default (100) instead``: the message says what the default is."""
+    if f.name in _DEFAULT_WORDS:
+        words = _DEFAULT_WORDS[f.name]
+    else:
+        default = f.default if f.default is not MISSING else (f.default_factory() if f.default_factory is not MISSING else None)
+        if isinstance(default, bool):
+            words = "true" if default else "false"
+        elif isinstance(default, (tuple, list)):
+            words = ",".join(str(item) for item in default) or "none"
+        elif default is None or default == {}:
+            words = "none"
+        else:
+            words = str(default)
+    return f"using the default ({words}) instead"
 
 
 def _strictness(options: Mapping[str, Any], environ: Mapping[str, str]) -> bool:
