@@ -11,7 +11,7 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator, List, Set
+from typing import Any, Iterator, List, Set, Tuple
 
 import pytest
 
@@ -227,3 +227,46 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.section("skipped groups")
         for reason, count in sorted(groups.items(), key=lambda item: -item[1]):
             terminalreporter.write_line(f"{count:4d} skipped: {reason}")
+
+
+
+def run_finops_workload(server: ProviderServer) -> None:
+    """A small multi-team workload through the real openai and anthropic SDKs (report / focus tests)."""
+    import anthropic
+    import openai
+
+    from tokentrace.testing import ResponsePlan, openai_usage
+
+    messages = [{"role": "user", "content": "Summarise the ticket."}]
+    client = openai.OpenAI(base_url=server.openai_url, api_key="sk-test-focus-key-0123456789", max_retries=0)
+    claude = anthropic.Anthropic(base_url=server.url, api_key="sk-ant-api03-test-focus-0123456789", max_retries=0)
+    server.reroutes["gpt-5"] = "gpt-5-mini-2025-08-07"
+    with tokentrace.attribute(team="support", feature="triage"):
+        server.enqueue(ResponsePlan(usage=openai_usage(2600, 380, cached=2048)), ResponsePlan(usage=openai_usage(420, 12)))
+        client.chat.completions.create(model="gpt-4o", messages=messages)
+        client.chat.completions.create(model="gpt-4o-mini", messages=messages)
+        server.enqueue(ResponsePlan(usage={
+            "input_tokens": 120, "cache_creation_input_tokens": 2500, "cache_read_input_tokens": 40000,
+            "cache_creation": {"ephemeral_5m_input_tokens": 500, "ephemeral_1h_input_tokens": 2000}, "output_tokens": 800,
+        }))
+        claude.messages.create(model="claude-haiku-4-5", max_tokens=900, messages=messages)
+    with tokentrace.attribute(team="platform", feature="log-digest", env="prod"):
+        server.enqueue(ResponsePlan(usage=openai_usage(48000, 900, cached=32000, reasoning=512)), ResponsePlan(usage=openai_usage(3000, 400)))
+        client.chat.completions.create(model="gpt-5", messages=messages)
+        client.chat.completions.create(model="acme-llama-70b-selfhosted", messages=messages)
+
+
+@pytest.fixture
+def recorded(instrument: Any, server: ProviderServer, tmp_path: Any) -> Tuple[Any, float]:
+    """(ledger file, sum of the spans' tokentrace.cost.usd) for :func:`run_finops_workload`."""
+    import math
+
+    from tokentrace.core import semconv as sc
+
+    ledger = tmp_path / "ledger.sqlite"
+    telemetry = instrument(ledger=str(ledger))
+    run_finops_workload(server)
+    tokentrace.uninstrument()
+    spans_usd = math.fsum(s.attributes[sc.TT_COST_USD] for s in telemetry.llm_spans() if sc.TT_COST_USD in s.attributes)
+    return ledger, spans_usd
+

@@ -51,3 +51,15 @@ def test_routing_example_forecasts_downgrades_rewrites_and_flags_the_anomaly() -
     assert "does not allow model 'o3'" in out and "the call was not sent" in out
     assert re.search(r"^anomaly: .*team support spent \$[\d.]+ since \d\d:00 UTC, [\d.]+x its usual \$0\.02", out, re.M)
     assert "workflow 'ticket-summary'" in out
+
+
+def test_finops_example_reports_and_exports_the_same_spend() -> None:
+    out = _run("finops.py")
+    ledger = re.search(r"^ledger rows: \d+, calls: (\d+), spend: \$(\d+\.\d+)$", out, re.M)
+    focus = re.search(r"^FOCUS rows: \d+, EffectiveCost total: \$(\d+\.\d+),", out, re.M)
+    report = re.search(r"^spend: \$(\d+\.\d+)", out, re.M)
+    assert ledger and focus and report, out
+    assert int(ledger.group(1)) > 10
+    assert ledger.group(2) == focus.group(1) == report.group(1)
+    for section in ("By team", "By model", "Caching", "Reroutes", "Unpriced and estimated"):
+        assert section in out

@@ -30,6 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
         prices.add_parsers(commands)
     except ImportError:
         pass
+    from . import finops
+
+    finops.add_parsers(commands)
     return parser
 
 

@@ -1,0 +1,96 @@
+"""The report as terminal tables."""
+
+from __future__ import annotations
+
+from typing import List, Optional, Sequence
+
+from .data import DIMENSIONS, Line, ReportData, day_of
+
+_TITLES = {"team": "By team", "feature": "By feature", "workflow": "By workflow", "model": "By model", "provider": "By provider", "day": "By day"}
+
+
+def usd(value: Optional[float]) -> str:
+    """Dollars readable at a glance; small amounts keep enough digits to mean something."""
+    if value is None:
+        return "unpriced"
+    if abs(value) >= 100:
+        return f"${value:,.2f}"
+    if abs(value) >= 1:
+        return f"${value:,.4f}"
+    return f"${value:,.6f}"
+
+
+def signed_usd(value: float) -> str:
+    return ("+" if value > 0 else "-" if value < 0 else "") + usd(abs(value))
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> List[str]:
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    return [line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)]
+
+
+def _share(line: Line, total: Optional[float]) -> str:
+    if line.cost is None or not total:
+        return ""
+    return f"{100 * line.cost / total:.1f}%"
+
+
+def render(data: ReportData, top: int = 10) -> str:
+    out: List[str] = []
+    title = f"tokentrace spend report {day_of(data.start)} .. {day_of(data.end - 1)} (UTC)"
+    out += [title, "=" * len(title)]
+    total = data.total
+    summary = f"spend: {usd(total.cost)}"
+    if total.list_cost is not None and total.cost is not None and abs(total.list_cost - total.cost) > 1e-9:
+        summary += f" (list {usd(total.list_cost)}, saved {usd(total.list_cost - total.cost)} by your prices and discounts)"
+    summary += f"  calls: {total.calls:,}  tokens: {total.tokens:,}"
+    out.append(summary)
+    if data.previous_total is not None:
+        out.append(f"previous period: {usd(data.previous_total)} ({signed_usd((total.cost or 0.0) - data.previous_total)})")
+    if data.rows == 0:
+        out += ["", "No spend recorded in this period."]
+        return "\n".join(out)
+    for dimension in DIMENSIONS:
+        lines = data.by[dimension]
+        if dimension in ("team", "feature", "workflow") and all(l.key == "(none)" for l in lines):
+            continue
+        shown = lines if dimension == "day" else lines[:top]
+        out += ["", _TITLES[dimension]]
+        out += table([dimension, "cost", "share", "tokens", "calls"], [[l.key, usd(l.cost), _share(l, total.cost), f"{l.tokens:,}", f"{l.calls:,}"] for l in shown])
+        if len(lines) > len(shown):
+            out.append(f"... and {len(lines) - len(shown)} more")
+    if data.movers:
+        out += ["", "Top movers against the previous period"]
+        out += table(["group", "previous", "now", "change"], [[f"{m.dimension}={m.key}", usd(m.previous), usd(m.current), signed_usd(m.change)] for m in data.movers])
+    out += ["", "Caching"]
+    ratio = data.cache_hit_ratio
+    cache = f"cache hit ratio: {100 * ratio:.1f}% of {data.prompt_tokens:,} prompt tokens read from cache" if ratio is not None else "no prompt tokens"
+    if data.cache_savings is not None:
+        cache += f"; caching saved {usd(data.cache_savings)}"
+    out.append(cache)
+    if data.reroutes:
+        out += ["", "Reroutes (answered by another model than requested)"]
+        rows = []
+        for r in data.reroutes:
+            change = signed_usd(r.cost - r.cost_as_requested) if r.cost is not None and r.cost_as_requested is not None else "?"
+            rows.append([f"{r.requested} -> {r.answered}", f"{r.calls:,}", usd(r.cost), usd(r.cost_as_requested), change])
+        out += table(["requested -> answered", "calls", "cost", "at requested price", "difference"], rows)
+    if data.unpriced or data.estimated_calls:
+        out += ["", "Unpriced and estimated"]
+        if data.unpriced:
+            out += table(["model", "provider", "status", "calls", "tokens"], [[u.model, u.provider, u.status, f"{u.calls:,}", f"{u.tokens:,}"] for u in data.unpriced])
+            out.append("Unpriced calls are not in the spend above: add their prices (TOKENTRACE_PRICES, see `tokentrace prices --help`).")
+        if data.estimated_calls:
+            out.append(f"{data.estimated_calls:,} call(s) ({data.estimated_tokens:,} tokens) had usage estimated locally: the provider reported none.")
+    out += ["", "Budgets"]
+    if data.blocked:
+        out += table(["team", "blocked calls"], [[b.key, f"{b.calls:,}"] for b in data.blocked])
+    else:
+        out.append("no call was blocked by a budget")
+    for note in data.notes:
+        out += ["", f"note: {note}"]
+    return "\n".join(out)
