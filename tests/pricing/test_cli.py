@@ -43,7 +43,7 @@ def test_cost_unknown_model_and_bad_counts(capsys) -> None:
 
 
 def test_prices_lists_with_source_and_date(capsys) -> None:
-    code, out, _ = run(capsys, "prices", "gpt-5.4")
+    code, out, _ = run(capsys, "prices", "gpt-5.4", "--wide")
     assert code == 0
     line = next(l for l in out.splitlines() if l.split()[:2] == ["openai", "gpt-5.4"])
     assert "2.5" in line and "15" in line and ">272,000: 5/22.5" in line and "2026-03-05" in line and "https://" in line
@@ -69,6 +69,55 @@ def test_prices_check(capsys, tmp_path: Path) -> None:
     bad.write_text('[[model]]\nmatch = "x"\ninput = 1\n')
     code, _, err = run(capsys, "prices", "check", str(bad))
     assert code == 1 and str(bad) in err and "[[model]] #1 ('x'): needs 'output'" in err
+
+
+def test_prices_check_lists_every_problem(capsys, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        '[[model]]\nmatch = "x"\ninput = 1\n'             # no output
+        '[[model]]\nmatch = "ok"\ninput = 1\noutput = 2\n'
+        '[[model]]\nmatch = "y"\ninput = -1\noutput = 2\n'  # negative rate
+        '[[discount]]\nprovider = "openai"\npercent = 120\n'
+    )
+    code, _, err = run(capsys, "prices", "check", str(bad))
+    assert code == 1
+    lines = err.splitlines()
+    assert lines[0] == f"tokentrace prices file {bad}: 3 problem(s)"
+    assert lines[1].startswith("  - [[model]] #1 ('x'): needs 'output'")
+    assert lines[2].startswith("  - [[model]] #3 ('y'): 'input' must be a number")
+    assert lines[3].startswith("  - [[discount]] #1 ('openai'): 'percent' must be more than 0 and at most 100")
+    duplicate = tmp_path / "dup.toml"
+    duplicate.write_text('[[model]]\nmatch = "x"\ninput = 1\noutput = 2\n' * 2)
+    code, _, err = run(capsys, "prices", "check", str(duplicate))
+    assert code == 1 and "[[model]] #2 ('x'): same model and effective_from as [[model]] #1" in err
+
+
+def test_prices_check_warns_on_a_file_that_changes_nothing(capsys, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.toml"
+    empty.write_text("# prices to come\n")
+    code, out, _ = run(capsys, "prices", "check", str(empty))
+    assert code == 0 and "warning: no [[model]] or [[discount]] entries, so this file changes no price" in out
+    assert "OK" not in out
+
+
+def test_prices_table_fits_100_columns_and_shows_only_rates_that_exist(capsys) -> None:
+    code, out, _ = run(capsys, "prices")
+    assert code == 0
+    assert max(len(line) for line in out.splitlines()) <= 100
+    blocks = {}
+    for line in out.splitlines():
+        if line and not line.startswith(" "):
+            current = blocks.setdefault(line, [])
+        elif line.strip():
+            current.append(line)
+    assert "write 5m" in blocks["anthropic"][0] and "write 1h" in blocks["anthropic"][0]
+    assert "write" not in blocks["openai"][0]  # OpenAI bills cache writes as input: no such rate
+    sonnet = next(l for l in blocks["anthropic"] if l.split()[0] == "claude-sonnet-4-5")
+    assert sonnet.split()[1:] == ["3*", "0.3", "3.75", "6", "15", "1.5/7.5"]  # * long-context tier
+    code, wide, _ = run(capsys, "prices", "--wide")
+    assert max(len(line) for line in wide.splitlines()) > 100 and "long context" in wide and "source" in wide
+    code, wide_openai, _ = run(capsys, "prices", "gpt-4o-mini", "--wide")
+    assert "write 5m" not in wide_openai
 
 
 def _closed_port() -> int:

@@ -15,13 +15,18 @@ import sys
 import tempfile
 import urllib.error
 import urllib.request
-from typing import Any, List, Optional, Sequence, TextIO
+from typing import Any, List, Mapping, Optional, Sequence, TextIO
 
 from ..core.config import Config, ConfigError
 from ..core.record import CallRecord, Usage
 from ..pricing.catalog import Catalog, load_catalog, update_path
 from ..pricing.rates import BATCH, STANDARD, PriceHistory
-from ..pricing.schema import read_file, read_text
+from ..pricing.schema import parse_document, read_file, read_text
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 DEFAULT_UPDATE_URL = "https://raw.githubusercontent.com/tokentrace/tokentrace/main/src/tokentrace/pricing/data/prices.toml"
 _COLUMNS = ("provider", "model", "input", "cached", "write 5m", "write 1h", "output", "batch in/out", "long context", "since", "source")
@@ -41,6 +46,7 @@ def add_parsers(subparsers: Any) -> None:
     )
     prices.add_argument("words", nargs="*", metavar="PATTERN | check FILE | update", help="what to do (see above)")
     prices.add_argument("--prices", help="also show the overrides in this price file (default: $TOKENTRACE_PRICES)")
+    prices.add_argument("--wide", action="store_true", help="every column: cache-write rates, long-context tiers, since, source")
     prices.add_argument("--url", default=DEFAULT_UPDATE_URL, help="update: where to download the catalog from")
     prices.add_argument("--timeout", type=float, default=10.0, help="update: seconds to wait for the download (default 10)")
     prices.add_argument("--output", help=f"update: file to write (default: $TOKENTRACE_PRICES_CACHE or {update_path()})")
@@ -103,35 +109,158 @@ def run_prices(args: argparse.Namespace, out: Optional[TextIO] = None, err: Opti
             if len(words) != 2:
                 err.write("usage: tokentrace prices check FILE\n")
                 return 2
-            return check(words[1], out)
+            return check(words[1], out, err)
         if words[:1] == ["update"]:
             return update(args.url, args.timeout, args.output, out, err)
         if len(words) > 1:
             err.write("usage: tokentrace prices [PATTERN]\n")
             return 2
-        return show(_catalog(args.prices), words[0] if words else None, out)
+        return show(_catalog(args.prices), words[0] if words else None, out, wide=getattr(args, "wide", False))
     except ConfigError as exc:
         err.write(f"{exc}\n")
         return 1
 
 
-def check(path: str, out: TextIO) -> int:
-    parsed = read_file(path)
-    out.write(f"{path}: OK, {len(parsed.models)} model price(s), {len(parsed.discounts)} discount(s)\n")
+#: How ``prices check`` counts each kind of entry.
+_ENTRY_WORDS = {"model": "model price(s)", "discount": "discount(s)", "host": "host rule(s)"}
+
+
+def check(path: str, out: TextIO, err: Optional[TextIO] = None) -> int:
+    """Validate a price file and list *every* problem, each with its entry; warn when it is empty.
+
+    The loader stops at the first problem (it must: a half-read price file would misprice
+    calls); here each entry is validated on its own, so one run shows everything to fix.
+    """
+    try:
+        with open(path, "rb") as handle:
+            document = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError):
+        read_file(path)  # missing, unreadable or not TOML: the loader's own message, raised
+        raise
+    problems = _all_problems(document, path)
+    if problems:
+        err = err or sys.stderr
+        err.write(f"tokentrace prices file {path}: {len(problems)} problem(s)\n")
+        for problem in problems:
+            err.write(f"  - {problem}\n")
+        return 1
+    counts = {key: len(value) for key, value in document.items() if isinstance(value, list)}
+    if not any(counts.values()):
+        out.write(
+            f"{path}: warning: no [[model]] or [[discount]] entries, so this file changes no price. "
+            "See the README's 'Your own prices' for the format.\n"
+        )
+        return 0
+    summary = ", ".join(f"{count} {_ENTRY_WORDS.get(key, f'[[{key}]] entr(ies)')}" for key, count in counts.items())
+    out.write(f"{path}: OK, {summary}\n")
     return 0
 
 
-def show(catalog: Catalog, pattern: Optional[str], out: TextIO) -> int:
+def _all_problems(document: Mapping[str, Any], path: str) -> List[str]:
+    """Every problem of ``document``: the file's frame first, then each entry on its own."""
+    prefix = f"tokentrace prices file {path}: "
+
+    def problem_of(doc: Mapping[str, Any]) -> Optional[str]:
+        try:
+            parse_document(doc, path, builtin=False)
+        except ConfigError as exc:
+            return str(exc)[len(prefix):] if str(exc).startswith(prefix) else str(exc)
+        return None
+
+    frame = {key: ([] if isinstance(value, list) else value) for key, value in document.items()}
+    framing = problem_of(frame)
+    if framing is not None:
+        return [framing]
+    problems: List[str] = []
+    for key, entries in document.items():
+        if not isinstance(entries, list):
+            continue
+        for index, entry in enumerate(entries, start=1):
+            found = problem_of({**frame, key: [entry]})
+            if found is not None:
+                problems.append(found.replace(f"[[{key}]] #1", f"[[{key}]] #{index}", 1))
+    if not problems:
+        whole = problem_of(document)  # what only shows between entries: duplicates
+        if whole is not None:
+            problems.append(whole)
+    return problems
+
+
+def show(catalog: Catalog, pattern: Optional[str], out: TextIO, wide: bool = False) -> int:
     rows = [_row(namespace, history) for namespace, history in catalog.entries() if _matches(history, pattern)]
     if not rows:
         out.write(f"no model matches {pattern!r}\n")
         return 1
     rows.sort(key=lambda r: (r[0], r[1]))
-    widths = [max(len(str(r[i])) for r in [_COLUMNS, *rows]) for i in range(len(_COLUMNS))]
-    for row in [_COLUMNS, *rows]:
-        out.write("  ".join(str(cell).ljust(widths[i]) for i, cell in enumerate(row)).rstrip() + "\n")
-    out.write("USD per 1M tokens; 'long context': rates once the prompt exceeds the token count (all tokens switch).\n")
+    rows = [_without_repeated_rates(row) for row in rows]
+    if wide:
+        _write_wide(rows, out)
+        out.write("USD per 1M tokens; 'long context': rates once the prompt exceeds the token count (all tokens switch).\n")
+    else:
+        _write_compact(rows, out)
+        out.write(
+            "USD per 1M tokens; * higher rates above a prompt size (see --wide: tiers, since, source).\n"
+        )
     return 0
+
+
+#: Width the default table keeps to (a terminal's, or a README's code block).
+TABLE_WIDTH = 100
+_WRITE_5M, _WRITE_1H = _COLUMNS.index("write 5m"), _COLUMNS.index("write 1h")
+
+
+def _without_repeated_rates(row: Sequence[str]) -> List[str]:
+    """'-' for a cache-write rate that only repeats the rate it falls back to: no such rate.
+
+    A model without a cache-write price is billed its input rate for writes, and one without a
+    1 h price its 5 min rate; showing those copies made every provider look like it had them.
+    """
+    cells = list(row)
+    if row[_WRITE_5M] == row[_COLUMNS.index("input")]:
+        cells[_WRITE_5M] = "-"
+    if row[_WRITE_1H] == row[_WRITE_5M]:
+        cells[_WRITE_1H] = "-"
+    return cells
+
+
+def _lines(header: Sequence[str], rows: Sequence[Sequence[str]]) -> List[str]:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    return ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in [header, *rows]]
+
+
+def _write_wide(rows: Sequence[Sequence[str]], out: TextIO) -> None:
+    """Every column, a line per model; cache-write columns only when a shown model has such a rate."""
+    keep = [i for i in range(len(_COLUMNS)) if i not in (_WRITE_5M, _WRITE_1H) or any(r[i] != "-" for r in rows)]
+    for line in _lines([_COLUMNS[i] for i in keep], [[r[i] for i in keep] for r in rows]):
+        out.write(line + "\n")
+
+
+def _write_compact(rows: Sequence[Sequence[str]], out: TextIO) -> None:
+    """One block per provider, within :data:`TABLE_WIDTH` columns.
+
+    A provider's block has cache-write columns only if one of its models has a cache-write rate of
+    its own; a model name too long for the line gets a line of its own, its rates below it.
+    """
+    rate_columns = [_COLUMNS.index(n) for n in ("input", "cached", "write 5m", "write 1h", "output", "batch in/out")]
+    input_column, long_context = rate_columns[0], _COLUMNS.index("long context")
+    for provider in sorted({r[0] for r in rows}):
+        group = [r for r in rows if r[0] == provider]
+        keep = [c for c in rate_columns if c not in (_WRITE_5M, _WRITE_1H) or any(r[c] != "-" for r in group)]
+        header = ["model", *(_COLUMNS[c] for c in keep)]
+        body = [[r[1], *(r[c] + "*" if c == input_column and r[long_context] != "-" else r[c] for c in keep)] for r in group]
+        rate_widths = [max(len(row[i]) for row in [header, *body]) for i in range(1, len(header))]
+        name_room = TABLE_WIDTH - 2 - sum(w + 2 for w in rate_widths)
+        name_width = max(len(row[0]) for row in [header, *body] if len(row[0]) <= name_room)
+        sources = sorted({r[_COLUMNS.index("source")] for r in group})
+        # Your own prices say which file they come from (the catalog's sources are in --wide).
+        out.write(provider + (f"  (from {', '.join(sources)})" if provider == "override" else "") + "\n")
+        for row in [header, *body]:
+            rates = "".join("  " + cell.ljust(width) for cell, width in zip(row[1:], rate_widths))
+            if len(row[0]) > name_width:
+                out.write(f"  {row[0]}\n")
+                out.write(("  " + " " * name_width + rates).rstrip() + "\n")
+            else:
+                out.write(("  " + row[0].ljust(name_width) + rates).rstrip() + "\n")
 
 
 def _matches(history: PriceHistory, pattern: Optional[str]) -> bool:
