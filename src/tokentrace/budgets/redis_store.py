@@ -10,6 +10,18 @@ The store must never hang the application: sockets time out after 0.25 s, the cl
 retry, and after a failure the store answers "unavailable" at once for a few seconds instead of
 trying again on every call. It logs one warning when it becomes unreachable and one line when
 it answers again.
+
+Counters stay right when Redis fails:
+
+* **Settlements are kept, not lost.** A call that completes while Redis is unreachable was
+  really spent: its settlement waits in a bounded queue and is replayed, in order, as soon as
+  the store answers again. Each settlement carries its reservation id and Redis remembers the
+  ids it has counted (``<key>:settled``), so a replay after a lost reply never counts twice.
+* **No counter goes backwards.** Every process remembers the highest total it has seen for each
+  counter. A Redis that comes back from an older snapshot, or a replica promoted after a
+  failover, holds less; the scripts raise such a counter to the caller's high-water mark before
+  deciding or adding (a *maximum*, so several processes that repair the same counter never
+  inflate it), then add the call. What no surviving process saw is lost with the data.
 """
 
 from __future__ import annotations
@@ -17,7 +29,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Optional, Sequence
+from collections import OrderedDict, deque
+from typing import Any, Deque, Optional, Sequence, Tuple
 from urllib.parse import urlsplit, urlunsplit
 
 from .store import Admission, Amount, Limit, Settlement, StoreUnavailable
@@ -28,11 +41,20 @@ logger = logging.getLogger("tokentrace")
 TIMEOUT_S = 0.25
 #: After a failure, how long the store reports "unavailable" without trying Redis again.
 COOL_DOWN_S = 2.0
+#: Settlements kept for replay while Redis is unreachable (the oldest are dropped beyond it).
+MAX_PENDING = 10_000
+#: Counters whose high-water mark this process remembers.
+MAX_SEEN = 10_000
+#: How long Redis remembers a settled reservation id, for counters without a TTL of their own.
+SETTLED_TTL_S = 86_400
 
 _RESERVE = """
 local now = tonumber(ARGV[1])
 local s = redis.call('HMGET', KEYS[1], 'usd', 'tokens', 'exceeded_at')
 local su, st = tonumber(s[1]) or 0, tonumber(s[2]) or 0
+local hu, ht = tonumber(ARGV[10]) or 0, tonumber(ARGV[11]) or 0
+if su < hu then su = hu; redis.call('HSET', KEYS[1], 'usd', string.format('%.0f', hu)) end
+if st < ht then st = ht; redis.call('HSET', KEYS[1], 'tokens', string.format('%.0f', ht)) end
 local fu, ft = 0, 0
 local flying = redis.call('HGETALL', KEYS[2])
 for i = 1, #flying, 2 do
@@ -69,8 +91,19 @@ return reply(1, '', '')
 
 _SETTLE = """
 redis.call('HDEL', KEYS[2], ARGV[1])
-local su = redis.call('HINCRBY', KEYS[1], 'usd', ARGV[2])
-local st = redis.call('HINCRBY', KEYS[1], 'tokens', ARGV[3])
+local cur = redis.call('HMGET', KEYS[1], 'usd', 'tokens')
+local hu, ht = tonumber(ARGV[9]) or 0, tonumber(ARGV[10]) or 0
+if (tonumber(cur[1]) or 0) < hu then redis.call('HSET', KEYS[1], 'usd', string.format('%.0f', hu)) end
+if (tonumber(cur[2]) or 0) < ht then redis.call('HSET', KEYS[1], 'tokens', string.format('%.0f', ht)) end
+local su, st
+if redis.call('SADD', KEYS[3], ARGV[1]) == 1 then
+  su = redis.call('HINCRBY', KEYS[1], 'usd', ARGV[2])
+  st = redis.call('HINCRBY', KEYS[1], 'tokens', ARGV[3])
+else
+  su = tonumber(redis.call('HGET', KEYS[1], 'usd')) or 0
+  st = tonumber(redis.call('HGET', KEYS[1], 'tokens')) or 0
+end
+redis.call('EXPIRE', KEYS[3], tonumber(ARGV[11]))
 local used = 0
 for i, cap in ipairs({ARGV[4], ARGV[5]}) do
   if cap ~= '' then
@@ -134,6 +167,10 @@ class RedisStore:
         self._down_until = 0.0
         self._down = False
         self._lock = threading.Lock()
+        self._seen: "OrderedDict[str, Tuple[int, int]]" = OrderedDict()
+        self._pending: Deque[Tuple[Any, ...]] = deque()
+        self._dropped_warned = False
+        self._replaying = threading.Lock()
 
     # -- availability -----------------------------------------------------------------------------
 
@@ -159,8 +196,8 @@ class RedisStore:
         if first:
             logger.warning(
                 "tokentrace: the budget store %s is unreachable (%s: %s). Budgets with on_store_error='open' "
-                "(the default) let calls through unchecked and their spend is not counted; budgets with "
-                "on_store_error='closed' block calls; until the store answers again.",
+                "(the default) let calls through unchecked (their spend is kept and counted when the store "
+                "answers again); budgets with on_store_error='closed' block calls; until the store answers again.",
                 self.label,
                 type(exc).__name__,
                 exc,
@@ -170,17 +207,69 @@ class RedisStore:
 
     def _keys(self, key: str) -> Sequence[str]:
         full = self.prefix + key
-        return (full, full + ":inflight")
+        return (full, full + ":inflight", full + ":settled")
+
+    def _high_water(self, key: str) -> Tuple[int, int]:
+        with self._lock:
+            return self._seen.get(key, (0, 0))
+
+    def _saw(self, key: str, nano_usd: int, tokens: int) -> None:
+        with self._lock:
+            old = self._seen.get(key)
+            self._seen[key] = (max(nano_usd, old[0]), max(tokens, old[1])) if old else (nano_usd, tokens)
+            self._seen.move_to_end(key)
+            while len(self._seen) > MAX_SEEN:
+                self._seen.popitem(last=False)
+
+    def _keep_for_replay(self, settlement: Tuple[Any, ...]) -> None:
+        with self._lock:
+            self._pending.append(settlement)
+            dropped = len(self._pending) > MAX_PENDING
+            if dropped:
+                self._pending.popleft()
+        if dropped and not self._dropped_warned:
+            self._dropped_warned = True
+            logger.warning(
+                "tokentrace: the budget store %s has been unreachable for %d settlements; the oldest are no longer "
+                "kept for replay, so their spend will be missing from the shared budgets.",
+                self.label,
+                MAX_PENDING,
+            )
+
+    def _replay(self) -> None:
+        """Send the settlements kept while Redis was unreachable, oldest first; stop at a failure."""
+        if not self._pending or not self._replaying.acquire(blocking=False):
+            return
+        try:
+            while self._pending:
+                with self._lock:
+                    settlement = self._pending[0]
+                try:
+                    self._send_settle(*settlement)
+                except StoreUnavailable:
+                    return
+                with self._lock:
+                    if self._pending and self._pending[0] is settlement:
+                        self._pending.popleft()
+        finally:
+            self._replaying.release()
+
+    @property
+    def pending_settlements(self) -> int:
+        """Settlements waiting for Redis to answer again."""
+        return len(self._pending)
 
     def reserve(
         self, key: str, limit: Limit, projection: Amount, check_projection: bool, reservation: str, ttl_s: Optional[int]
     ) -> Admission:
+        self._replay()
         now = int(time.time())
         from .store import RESERVATION_TIMEOUT_S
 
+        high_usd, high_tokens = self._high_water(key)
         reply = self._run(
             self._reserve,
-            self._keys(key),
+            self._keys(key)[:2],
             (
                 now,
                 "" if limit.nano_usd is None else limit.nano_usd,
@@ -191,9 +280,12 @@ class RedisStore:
                 reservation,
                 now + RESERVATION_TIMEOUT_S,
                 ttl_s or 0,
+                high_usd,
+                high_tokens,
             ),
         )
         ok, unit, reason, su, st, fu, ft, exceeded = (_text(part) for part in reply)
+        self._saw(key, int(float(su)), int(float(st)))
         return Admission(
             ok == "1",
             unit or None,
@@ -206,6 +298,19 @@ class RedisStore:
     def settle(
         self, key: str, reservation: str, actual: Amount, limit: Limit, thresholds: Sequence[float], ttl_s: Optional[int]
     ) -> Settlement:
+        """Count the call; while Redis is unreachable it is kept and replayed later (then re-raised)."""
+        self._replay()
+        settlement = (key, reservation, actual, limit, tuple(thresholds), ttl_s, time.time())
+        try:
+            return self._send_settle(*settlement)
+        except StoreUnavailable:
+            self._keep_for_replay(settlement)
+            raise
+
+    def _send_settle(
+        self, key: str, reservation: str, actual: Amount, limit: Limit, thresholds: Sequence[float], ttl_s: Optional[int], when: float
+    ) -> Settlement:
+        high_usd, high_tokens = self._high_water(key)
         reply = self._run(
             self._settle,
             self._keys(key),
@@ -215,13 +320,17 @@ class RedisStore:
                 actual.tokens,
                 "" if limit.nano_usd is None else limit.nano_usd,
                 "" if limit.tokens is None else limit.tokens,
-                repr(time.time()),
+                repr(when),
                 ttl_s or 0,
                 ",".join(repr(float(t)) for t in thresholds),
+                high_usd,
+                high_tokens,
+                ttl_s or SETTLED_TTL_S,
             ),
         )
         su, st, fired, exceeded = reply
         exceeded_text = _text(exceeded)
+        self._saw(key, int(su), int(st))
         return Settlement(
             Amount(int(su), int(st)),
             tuple(float(_text(t)) for t in fired),
@@ -234,7 +343,8 @@ class RedisStore:
         except self._errors as exc:
             self._mark_down(exc)
             raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from None
-        return Amount(int(usd or 0), int(tokens or 0))
+        high_usd, high_tokens = self._high_water(key)
+        return Amount(max(int(usd or 0), high_usd), max(int(tokens or 0), high_tokens))
 
     def claim(self, key: str, what: str, ttl_s: Optional[int]) -> bool:
         """True for the first process to claim ``what`` on counter ``key`` (SET NX, with a TTL)."""
