@@ -109,6 +109,10 @@ class Call:
         end = self.end_ns if self.end_ns is not None else time.perf_counter_ns()
         return (end - self.start_ns) / 1e9
 
+    @property
+    def ended(self) -> bool:
+        return self._ended
+
     def claim_end(self) -> bool:
         """True exactly once: streams can end by exhaustion, close, error and GC."""
         with self._lock:

@@ -15,6 +15,7 @@ fault in the state never reaches the application.
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Dict, Optional, Protocol
 
 import wrapt
@@ -68,6 +69,65 @@ def _deliver(state: StreamState, item: Any) -> bool:
         return True
 
 
+#: Items read past the application's last one, at most, to reach a usage report already received.
+TRAILING_ITEMS = 16
+
+
+def _network_stream(stream: Any) -> Any:
+    """The HTTP/1.1 connection stream under a Stainless stream's response (httpcore exposes it)."""
+    try:
+        network = stream.response.extensions.get("network_stream")
+    except Exception:
+        return None
+    return network if callable(getattr(network, "read", None)) else None
+
+
+def read_trailing(stream: Any, state: StreamState) -> None:
+    """Before the app's ``close()``: read what the provider already sent after the app's last item.
+
+    Apps often stop at the chunk with ``finish_reason``; the usage chunk tokentrace asked for
+    comes right after it, usually in the same network read. A state that wants it says so
+    (``wants_trailing()``); the socket is then read without waiting (timeout 0), so only bytes
+    already received are parsed and the app's ``close()`` never blocks on the network. Items read
+    here are observed, never delivered (the app closed the stream).
+    """
+    try:
+        wants = getattr(state, "wants_trailing", None)
+        if wants is None or not wants():
+            return
+        network = _network_stream(stream)
+        if network is None:
+            return
+        original = network.read
+    except Exception as exc:
+        report("stream trailing read", exc)
+        return
+
+    def read_now(max_bytes: int, timeout: Optional[float] = None) -> Any:
+        return original(max_bytes, timeout=0.0)
+
+    try:
+        network.read = read_now
+    except Exception:
+        return  # a stream that takes no attribute: nothing read, the call is estimated
+    try:
+        for _ in range(TRAILING_ITEMS):
+            try:
+                item = stream.__next__()
+            except Exception:  # ended, or nothing more received yet (a read that would wait)
+                break
+            _deliver(state, item)
+            if not wants():
+                break
+    except Exception as exc:
+        report("stream trailing read", exc)
+    finally:
+        try:
+            del network.read
+        except Exception:
+            pass
+
+
 class SyncIteratorProxy(wrapt.ObjectProxy):  # type: ignore[misc]
     """A synchronous iterator or generator (google-genai streams)."""
 
@@ -111,10 +171,23 @@ class SyncStreamProxy(SyncIteratorProxy):
         return self
 
     def __exit__(self, *exc_info: Any) -> Any:
+        read_trailing(self.__wrapped__, self._self_state)
         try:
             return self.__wrapped__.__exit__(*exc_info)
         finally:
             end_safely(self._self_state)
+
+    def close(self) -> None:
+        read_trailing(self.__wrapped__, self._self_state)
+        try:
+            self.__wrapped__.close()
+        finally:
+            end_safely(self._self_state)
+
+    def __del__(self) -> None:
+        if not sys.is_finalizing():
+            read_trailing(self.__wrapped__, self._self_state)
+        end_safely(self._self_state)
 
 
 class AsyncIteratorProxy(wrapt.ObjectProxy):  # type: ignore[misc]

@@ -36,7 +36,10 @@ class StreamState:
     ``openai`` SDK types define for chat and legacy completion chunks.
     """
 
-    __slots__ = ("call", "pipeline", "endpoint", "hide_usage_chunk", "capture", "texts", "sample", "reasons", "seen_first")
+    __slots__ = (
+        "call", "pipeline", "endpoint", "hide_usage_chunk", "capture", "texts", "sample", "reasons", "seen_first",
+        "expect_usage",
+    )
 
     def __init__(
         self, call: Call, pipeline: Pipeline, endpoint: str, hide_usage_chunk: bool, usage_expected: bool = False
@@ -52,6 +55,8 @@ class StreamState:
         #: (only its length, for the app that leaves before the usage chunk), else bounded.
         expected = usage_expected or hide_usage_chunk or endpoint == RESPONSES
         self.sample = TextSample(0 if expected else SAMPLE_CHARS)
+        #: A chat/completions stream whose usage chunk follows the last ``finish_reason``.
+        self.expect_usage = (usage_expected or hide_usage_chunk) and endpoint != RESPONSES
         self.reasons: Dict[int, str] = {}
         self.seen_first = False
 
@@ -75,6 +80,10 @@ class StreamState:
         except Exception as exc:
             report("OpenAI stream chunk", exc)
         return visible
+
+    def wants_trailing(self) -> bool:
+        """The app stopped at (or after) a ``finish_reason`` chunk and the usage chunk is still due."""
+        return self.expect_usage and bool(self.reasons) and self.call.record.usage is None and not self.call.ended
 
     def visible_on_fault(self, item: Any) -> bool:
         """Whether the app should see ``item`` when ``observe`` itself failed: tokentrace's own
