@@ -66,13 +66,30 @@ def test_error_type_hides_private_modules():
 
 
 @pytest.mark.parametrize(
-    "value, expected",
-    [(12, 12), (0, 0), (-3, 0), (True, 0), (12.0, 12), (12.5, 0), (float("nan"), 0), (float("inf"), 0), ("12", 0), (None, 0), (10**18, 10**18)],
+    "value, expected, invalid",
+    [
+        (12, 12, None),
+        (0, 0, None),
+        (None, 0, None),
+        (12.0, 12, None),
+        (10**10, 10**10, None),
+        (-3, 0, "negative"),
+        (True, 0, "not_a_number"),
+        (12.5, 0, "fractional"),
+        (float("nan"), 0, "not_a_number"),
+        (float("inf"), 0, "not_a_number"),
+        ("12", 0, "not_a_number"),
+        (10**18, 0, "too_large"),
+        (2**64, 0, "too_large"),
+    ],
 )
-def test_token_count_accepts_only_non_negative_whole_numbers(value, expected):
+def test_token_count_accepts_only_non_negative_whole_numbers(value, expected, invalid):
+    from tokentrace.core.numbers import InvalidCount
     from tokentrace.providers.values import token_count
 
-    assert token_count(value) == expected
+    count = token_count(value)
+    assert count == expected
+    assert (count.problem if isinstance(count, InvalidCount) else None) == invalid
 
 
 def test_field_reads_dicts_mappings_and_objects():

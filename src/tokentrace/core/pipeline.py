@@ -20,6 +20,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from ..pricing.base import CostResult, PriceLookup
+from . import numbers
 from . import semconv as sc
 from .config import Config
 from . import lifecycle
@@ -179,6 +180,7 @@ class Pipeline:
         self.observers: List[CallObserver] = list(observers)
         # Once per (request, answer) pair, as documented; at most 256 pairs remembered.
         self._reroute_log = RateLimitedLog(interval_s=float("inf"))
+        self._numbers_log = RateLimitedLog()
         self._metric_cache: Dict[tuple, _MetricAttributes] = {}
 
     # -- call lifecycle ---------------------------------------------------------------------------
@@ -305,13 +307,37 @@ class Pipeline:
             report("span end", exc)
 
     def _price(self, call: Call) -> CostResult:
-        if call.record.usage is None and call.record.provider_cost_usd is None:
+        record = call.record
+        if record.usage is None and record.provider_cost_usd is None:
             return CostResult(None, sc.COST_NO_USAGE)
+        # Numbers from the provider are checked before anything is priced (core/numbers.py).
+        problems = numbers.usage_problems(record.usage)
+        if record.provider_cost_usd is not None and numbers.valid_cost(record.provider_cost_usd) is None:
+            problems.append("provider_cost:invalid")
+        if problems:
+            return self._invalid(call, problems, sc.COST_INVALID_COST if problems == ["provider_cost:invalid"] else sc.COST_INVALID_USAGE)
         try:
-            return self.prices.cost(call.record, call.start_time)
+            cost = self.prices.cost(record, call.start_time)
         except Exception as exc:
             report("cost computation", exc)
             return CostResult(None, sc.COST_ERROR)
+        if cost.usd is not None and numbers.valid_cost(cost.usd) is None:
+            return self._invalid(call, ["cost:invalid"], sc.COST_INVALID_COST, cost.model)
+        return cost
+
+    def _invalid(self, call: Call, problems: List[str], status: str, model: Optional[str] = None) -> CostResult:
+        record = call.record
+        record.response_attributes[sc.TT_USAGE_INVALID] = problems
+        self._numbers_log.warning(
+            ("invalid numbers", record.provider, record.server_address, status),
+            "tokentrace: %s (%s) reported numbers that cannot be right (%s); the call is marked "
+            "tokentrace.cost.status=%s and gets no cost rather than a wrong one.",
+            record.provider,
+            record.server_address or "default host",
+            ", ".join(problems),
+            status,
+        )
+        return CostResult(None, status, model)
 
     # -- attributes -------------------------------------------------------------------------------
 

@@ -68,6 +68,8 @@ TT_MODEL_POLICY = "tokentrace.model.policy"
 TT_SERVICE_TIER = "tokentrace.service_tier"
 #: True when the call was settled before it ended (a stream still open at exit): what is known.
 TT_CALL_INCOMPLETE = "tokentrace.call.incomplete"
+#: What was wrong with the numbers a provider reported (``input_tokens:fractional`` ...).
+TT_USAGE_INVALID = "tokentrace.usage.invalid"
 
 # Metric names.
 METRIC_TOKEN_USAGE = "gen_ai.client.token.usage"
@@ -87,3 +89,8 @@ COST_PROVIDER_REPORTED = "provider_reported"
 COST_UNKNOWN_MODEL = "unknown_model"
 COST_NO_USAGE = "no_usage"
 COST_ERROR = "error"
+#: The provider reported token counts that cannot be right (fractional, negative, huge, subsets
+#: larger than their totals): not priced, never a silent $0.
+COST_INVALID_USAGE = "invalid_usage"
+#: A reported or computed cost that cannot be right (negative, NaN, absurdly large).
+COST_INVALID_COST = "invalid_cost"

@@ -24,6 +24,7 @@ from opentelemetry.metrics import CallbackOptions, Observation
 
 from .. import __version__
 from . import semconv as sc
+from .numbers import otlp_int
 
 SCOPE_NAME = "tokentrace"
 
@@ -73,7 +74,8 @@ class CumulativeCounter:
     def observe(self, options: Optional[CallbackOptions] = None) -> Iterable[Observation]:
         with self._lock:
             snapshot: List[Tuple[Dict[str, Any], float]] = [(attributes, total) for attributes, total in self._totals.values()]
-        return [Observation(total, attributes) for attributes, total in snapshot]
+        # An int total beyond int64 would make OTLP reject the whole metrics batch (core/numbers.py).
+        return [Observation(otlp_int(total) if isinstance(total, int) else total, attributes) for attributes, total in snapshot]
 
 
 #: One set of counters per meter provider (``None``: the global one), shared by every

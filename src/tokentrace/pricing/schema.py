@@ -243,9 +243,20 @@ def _number(raw: Mapping[str, Any], key: str, default: Optional[float] = None) -
             raise _Problem(f"needs '{key}'")
         return default
     value = raw[key]
+    unit, maximum = _UNITS.get(key, _RATE_UNIT)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-        raise _Problem(f"'{key}' must be a number of USD per 1M tokens, 0 or more, got {value!r}")
+        raise _Problem(f"'{key}' must be {unit}, 0 or more, got {value!r}")
+    if value > maximum:
+        raise _Problem(f"'{key}' = {value!r} is not plausible: {unit} of at most {maximum:g} expected")
     return float(value)
+
+
+#: (what a number means, its largest plausible value): a price of 1e300 is a typo, not a price.
+_RATE_UNIT = ("a number of USD per 1M tokens", 100_000.0)
+_UNITS = {
+    "percent": ("a percentage (15 means 15% off)", math.inf),  # its 0-100 range is checked by the caller
+    "regional_premium": ("a percentage added for regional endpoints (10 means +10%)", 1000.0),
+}
 
 
 def _optional_str(raw: Mapping[str, Any], key: str) -> Optional[str]:

@@ -11,16 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
+from ..core import numbers
+
 
 def token_count(value: Any) -> int:
-    """A token count, or 0 for anything that is not a non-negative whole number (NaN, inf, bool ...)."""
-    if isinstance(value, bool):
-        return 0
-    if isinstance(value, int):
-        return value if value >= 0 else 0
-    if isinstance(value, float) and value >= 0 and value.is_integer():
-        return int(value)
-    return 0
+    """A token count; anything that is not a whole number in range reads as a *marked* 0.
+
+    See :func:`tokentrace.core.numbers.count`: the mark survives the adapter's arithmetic, and
+    the pipeline turns it into ``tokentrace.cost.status=invalid_usage`` instead of a silent $0.
+    """
+    return numbers.count(value)
 
 
 def field(obj: Any, name: str) -> Any:
@@ -36,17 +36,13 @@ def field(obj: Any, name: str) -> Any:
 
 
 def request_number(value: Any) -> Optional[float]:
-    """A numeric request parameter (temperature, top_p ...) as a float, or ``None``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
+    """A finite numeric request parameter (temperature, top_p ...) as a float, or ``None``."""
+    return numbers.finite_number(value)
 
 
 def request_integer(value: Any) -> Optional[int]:
-    """An integer request parameter (max_tokens, seed ...), or ``None``."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        return None
-    return value
+    """An integer request parameter (max_tokens, seed ...) that fits OTLP's int64, or ``None``."""
+    return numbers.bounded_integer(value)
 
 
 @dataclass(frozen=True)
