@@ -24,7 +24,7 @@ from .identity import ModelIdentity, provider_family
 USAGE_POSSIBLY_BILLED = "attempt"
 USAGE_ESTIMATE = "estimate"
 #: Vendor-side keys that name who sent the traffic.
-SCOPE_KEYS = ("project_id", "workspace_id", "api_key_id")
+SCOPE_KEYS = ("project_id", "workspace_id", "api_key_id", "account_id")
 DAY = 86400
 
 

@@ -66,6 +66,9 @@ class ReceivedRequest:
     query: Dict[str, List[str]]
     headers: Dict[str, str]
     body: bytes
+    #: When the request arrived, and the plan it was answered with (what a fake vendor bills).
+    received_at: float = field(default_factory=time.time)
+    plan: Optional["ResponsePlan"] = None
 
     @property
     def json(self) -> Any:
@@ -245,7 +248,7 @@ class ProviderServer:
                 continue
             match = pattern.match(request.path)
             if match:
-                plan = self._next_plan()
+                plan = request.plan = self._next_plan()
                 if plan.delay_s:
                     time.sleep(plan.delay_s)
                 return handler(self, request, match.groupdict(), plan)
