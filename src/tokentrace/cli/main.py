@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import finops
 
     finops.add_parsers(commands)
+    from . import reconcile
+
+    reconcile.add_parser(commands)
     return parser
 
 

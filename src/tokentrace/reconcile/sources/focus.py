@@ -47,11 +47,14 @@ def token_type_of(details: Dict[str, Any], meter: str, price_id: str) -> Optiona
     if direction != "input":
         return None
     ttl = str(details.get("CacheTtl") or details.get("x_CacheTtl") or "").lower()
-    if cache in ("read",) or "cache-read" in text or "cache read" in text or "cached" in text:
+    if not cache:
+        text = text.replace("uncached", "")
+        cache = "read" if ("cache-read" in text or "cache read" in text or "cached" in text) else "write" if ("cache-write" in text or "cache write" in text) else "none"
+    if cache == "read":
         return "cache_read"
-    if cache in ("write",) or "cache-write" in text or "cache write" in text:
+    if cache == "write":
         return "cache_write_1h" if ttl in ("1h", "3600") or "1h" in text else "cache_write_5m"
-    return "input"
+    return "input" if cache in ("none", "uncached", "") else None
 
 
 def read(path: Path) -> VendorData:
