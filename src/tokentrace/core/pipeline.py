@@ -139,6 +139,16 @@ class Call:
             self.pipeline.finish(self)
 
 
+#: Exception names of failures after which the provider may still have processed (and billed)
+#: the request: timeouts and connections dropped mid-request or mid-stream.
+_MAYBE_PROCESSED = ("timeout", "connection", "remoteprotocol", "readerror", "incompleteread", "streamclosed")
+
+
+def _may_have_been_processed(error: BaseException) -> bool:
+    name = type(error).__name__.lower()
+    return any(part in name for part in _MAYBE_PROCESSED)
+
+
 def error_type(exc: BaseException) -> str:
     """Low-cardinality, fully qualified type name with private modules left out."""
     cls = type(exc)
@@ -252,6 +262,8 @@ class Pipeline:
         call.error = error
         end_time_ns = time.time_ns()
         record = call.record
+        if error is not None and _may_have_been_processed(error):
+            record.possibly_billed_attempts += 1
         if record.usage is None and error is None and self.config.estimate_usage and (
             record.estimate_input_text or record.estimate_output_text or record.estimate_output_chars
         ):
@@ -404,6 +416,10 @@ class Pipeline:
             attributes[sc.TT_MODEL_REROUTED] = call.rerouted
         if record.policy_model:
             attributes[sc.TT_MODEL_POLICY] = record.policy_model
+        if record.retries:
+            attributes[sc.TT_RETRIES] = record.retries
+        if record.possibly_billed_attempts:
+            attributes[sc.TT_POSSIBLY_BILLED_ATTEMPTS] = record.possibly_billed_attempts
         if record.response_attributes:
             attributes.update(record.response_attributes)
         return attributes

@@ -96,6 +96,12 @@ class CallRecord:
     #: Provider-specific response attributes (``openai.response.service_tier`` ...).
     response_attributes: Dict[str, Any] = field(default_factory=dict)
 
+    #: Attempts the SDK retried on its own, and how many of them may have been billed: a timeout
+    #: or a dropped connection (the provider may have processed the request), or the call's own
+    #: last attempt failing that way. An HTTP error answer (429, 5xx) is retried but not billed.
+    retries: int = 0
+    possibly_billed_attempts: int = 0
+
     #: Opt-in content, already in the semconv JSON message shape; only filled when capture is on.
     input_messages: Optional[List[Dict[str, Any]]] = None
     output_messages: Optional[List[Dict[str, Any]]] = None

@@ -65,6 +65,9 @@ TT_USAGE_ESTIMATOR = "tokentrace.usage.estimator"
 TT_MODEL_REROUTED = "tokentrace.model.rerouted"
 #: The model a tokentrace policy sent instead of the requested one (downgrade, rewrite).
 TT_MODEL_POLICY = "tokentrace.model.policy"
+#: SDK retries of the call, and attempts the provider may have billed without the app seeing an answer.
+TT_RETRIES = "tokentrace.retries"
+TT_POSSIBLY_BILLED_ATTEMPTS = "tokentrace.attempts.possibly_billed"
 TT_SERVICE_TIER = "tokentrace.service_tier"
 #: True when the call was settled before it ended (a stream still open at exit): what is known.
 TT_CALL_INCOMPLETE = "tokentrace.call.incomplete"

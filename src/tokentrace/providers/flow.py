@@ -10,6 +10,7 @@ exception through untouched. Only a budget's deliberate block
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any, Awaitable, Callable, Dict, Mapping, Optional, Tuple
 
 from ..core.pipeline import Call, Pipeline
@@ -19,6 +20,7 @@ from ..core.safety import InstrumentationIntent, report
 __all__ = [
     "open_call",
     "activate",
+    "current_call",
     "deactivate",
     "fail",
     "finish",
@@ -29,6 +31,14 @@ __all__ = [
 ]
 
 Arguments = Tuple[Tuple[Any, ...], Dict[str, Any]]
+
+#: The call whose SDK request runs in this context: hooks inside the SDK (its retry loop) find
+#: their call here.
+_CURRENT: ContextVar[Optional[Call]] = ContextVar("tokentrace_current_call", default=None)
+
+
+def current_call() -> Optional[Call]:
+    return _CURRENT.get()
 
 
 def open_call(pipeline: Pipeline, build: Callable[[], Optional[CallRecord]], provider: str) -> Optional[Call]:
@@ -55,7 +65,7 @@ def open_call(pipeline: Pipeline, build: Callable[[], Optional[CallRecord]], pro
 def activate(pipeline: Pipeline, call: Call, provider: str) -> Optional[object]:
     """Make the call's span current so the SDK's own HTTP spans nest under it."""
     try:
-        return pipeline.activate(call)
+        return (pipeline.activate(call), _CURRENT.set(call))
     except Exception as exc:
         report(f"{provider} span activation", exc)
         return None
@@ -65,7 +75,9 @@ def deactivate(token: Optional[object], provider: str) -> None:
     if token is None:
         return
     try:
-        Pipeline.deactivate(token)
+        span_token, call_token = token  # type: ignore[misc]
+        _CURRENT.reset(call_token)
+        Pipeline.deactivate(span_token)
     except Exception as exc:
         report(f"{provider} span deactivation", exc)
 

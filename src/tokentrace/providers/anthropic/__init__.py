@@ -17,7 +17,7 @@ from ...attribution.propagation import register_provider_url
 from ...core.pipeline import Call, Pipeline
 from ...core.record import CallRecord
 from ...core.safety import report
-from .. import flow
+from .. import flow, retries
 from ..base import Patch, ProviderInstrumentor
 from . import native
 from .request import build_record, client_target, fill_input_content, is_messages_call
@@ -149,6 +149,8 @@ class AnthropicInstrumentor(ProviderInstrumentor):
         return [
             Patch(_MODULE, "SyncAPIClient.request", _sync_request),
             Patch(_MODULE, "AsyncAPIClient.request", _async_request),
+            Patch(_MODULE, "SyncAPIClient._sleep_for_retry", retries.sync_retry_hook(_PROVIDER)),
+            Patch(_MODULE, "AsyncAPIClient._sleep_for_retry", retries.async_retry_hook(_PROVIDER)),
             Patch(_MODULE, "start_api_call_span", native.start_api_call_span_wrapper),
             Patch(_MODULE, "inject_trace_headers", native.inject_trace_headers_wrapper),
         ]

@@ -16,7 +16,7 @@ from typing import Any, Callable, List, Mapping, Optional, Set, Tuple
 from ...attribution.propagation import register_provider_origin
 from ...core.pipeline import Call, Pipeline
 from ...core.safety import report
-from .. import flow
+from .. import flow, retries
 from ..base import Patch, ProviderInstrumentor, is_foreign_wrapper
 from . import endpoints
 from .endpoints import CHAT, COMPLETIONS, build_record, client_target, endpoint_of, input_messages
@@ -222,6 +222,8 @@ class OpenAIInstrumentor(ProviderInstrumentor):
             Patch("openai._base_client", "AsyncAPIClient.request", _async_request),
             Patch("openai._base_client", "SyncAPIClient._prepare_request", _sync_prepare),
             Patch("openai._base_client", "AsyncAPIClient._prepare_request", _async_prepare),
+            Patch("openai._base_client", "SyncAPIClient._sleep_for_retry", retries.sync_retry_hook(_PROVIDER)),
+            Patch("openai._base_client", "AsyncAPIClient._sleep_for_retry", retries.async_retry_hook(_PROVIDER)),
             # OpenAI / AsyncOpenAI (and the Azure clients) override the hook without calling super().
             Patch("openai._client", "OpenAI._prepare_request", _sync_prepare),
             Patch("openai._client", "AsyncOpenAI._prepare_request", _async_prepare),
