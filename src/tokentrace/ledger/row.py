@@ -28,6 +28,12 @@ TOKEN_TYPES: Tuple[str, ...] = (
 BILLED_TOKEN_TYPES: Tuple[str, ...] = ("input", "cache_read", "cache_write_5m", "cache_write_1h", "output")
 
 
+#: ``usage_source`` of rows that estimate attempts a provider may have billed but the app never saw
+#: answered (SDK retries after a timeout or a dropped connection). They are not spend tokentrace
+#: counted: totals, reports and FOCUS rows leave them out; reconcile uses them to explain a gap.
+USAGE_SOURCE_ATTEMPT = "attempt"
+
+
 @dataclass(frozen=True)
 class SpendRow:
     """Tokens and cost of one cell of spend.

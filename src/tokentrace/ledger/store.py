@@ -24,7 +24,8 @@ model                  TEXT     model that answered (the requested one when none
 token_type             TEXT     ``input`` (uncached), ``cache_read``, ``cache_write_5m``,
                                 ``cache_write_1h``, ``output``, ``reasoning`` (inside output)
 cost_status            TEXT     ``priced``, ``unknown_model``, ``no_usage`` ...
-usage_source           TEXT     ``provider`` or ``estimate``
+usage_source           TEXT     ``provider`` or ``estimate``; ``attempt`` for estimates of attempts the
+                                provider may have billed without an answer (not counted spend)
 rerouted               INTEGER  1 when the answering model is not the requested one
 dimensions             TEXT     JSON object, sorted keys: ``team``, ``feature``, ``workflow``
                                 (the keys allowed on metrics) and ``tag.<key>`` tags

@@ -26,6 +26,7 @@ from ..core.pipeline import Call
 from ..core.safety import InstrumentationIntent, report
 from ..pricing.base import PART_TOKEN_TYPES, CostParts
 from . import store
+from .row import USAGE_SOURCE_ATTEMPT
 
 logger = logging.getLogger("tokentrace")
 
@@ -39,6 +40,7 @@ _METRIC_PREFIX = "tokentrace."
 _TAG_VALUE_LIMIT = 200
 
 Cell = List[Any]  # [tokens, list_cost or None, effective_cost or None, calls, blocked_calls]
+USAGE_ATTEMPT = USAGE_SOURCE_ATTEMPT
 
 
 class LedgerWriter:
@@ -173,7 +175,57 @@ class LedgerWriter:
         return True
 
     def cells_for(self, call: Call) -> List[Tuple[store.Key, Cell]]:
-        """The ledger cells of one completed call: one per token type it used (always an input one)."""
+        """The ledger cells of one completed call: one per token type it used (always an input one),
+        plus the attempts the provider may have billed without an answer (usage source ``attempt``)."""
+        cells = self._call_cells(call)
+        if call.record.possibly_billed_attempts:
+            cells += self._attempt_cells(call, cells)
+        return cells
+
+    def _attempt_cells(self, call: Call, answered: List[Tuple[store.Key, Cell]]) -> List[Tuple[store.Key, Cell]]:
+        """Estimates of attempts that timed out or lost their connection, kept apart from billed usage.
+
+        Each such attempt sent the same request, so when the call got an answer its usage per
+        attempt is the answer's; when none came, the prompt is counted locally (output unknown).
+        Reconcile reads these as "possibly billed", never as captured spend.
+        """
+        record = call.record
+        attempts = record.possibly_billed_attempts
+        cells: List[Tuple[store.Key, Cell]] = []
+        for key, values in answered:
+            if key[7] == "reasoning":
+                continue
+            if record.usage is not None:
+                tokens, listed, effective = values[0], values[1], values[2]
+            else:
+                tokens, listed, effective = self._prompt_tokens(record), None, None
+            if not tokens and key[7] != "input":
+                continue
+            attempt_key = key[:9] + (USAGE_ATTEMPT,) + key[10:]
+            cells.append(
+                (
+                    attempt_key,  # type: ignore[arg-type]
+                    [
+                        tokens * attempts,
+                        None if listed is None else listed * attempts,
+                        None if effective is None else effective * attempts,
+                        attempts if key[7] == "input" else 0,
+                        0,
+                    ],
+                )
+            )
+        return cells
+
+    @staticmethod
+    def _prompt_tokens(record: Any) -> int:
+        from ..core.estimate import count_tokens
+
+        text = record.estimate_input_text
+        if text is None and record.prompt_text is not None:
+            text = record.prompt_text()
+        return count_tokens(text, record.model)[0] if text else 0
+
+    def _call_cells(self, call: Call) -> List[Tuple[store.Key, Cell]]:
         record = call.record
         cost = call.cost
         status = cost.status if cost is not None else sc.COST_NO_USAGE

@@ -15,13 +15,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
-from ..ledger.row import BILLED_TOKEN_TYPES, SpendRow
+from ..ledger.row import BILLED_TOKEN_TYPES, USAGE_SOURCE_ATTEMPT, SpendRow
 from .identity import ModelIdentity, provider_family
 
 #: ``usage_source`` of rows that estimate attempts the vendor may bill but the app never saw
 #: answered: the SDK's own retries after a timeout or dropped connection, calls that timed out,
 #: streams cancelled or cut before their usage arrived.
-USAGE_POSSIBLY_BILLED = "attempt"
+USAGE_POSSIBLY_BILLED = USAGE_SOURCE_ATTEMPT
 USAGE_ESTIMATE = "estimate"
 #: Vendor-side keys that name who sent the traffic.
 SCOPE_KEYS = ("project_id", "workspace_id", "api_key_id", "account_id")
@@ -153,7 +153,7 @@ def _sum(
     bucket_calls: Dict[Tuple[object, ...], Tuple[Tuple[str, str, str, Tuple[Tuple[str, str], ...]], int]] = {}
     for row in rows:
         family = provider_family(row.provider)
-        compared = identity.resolve(row.provider, row.model)
+        compared = identity.resolve_row(row.provider, row.model, row.request_model)
         names[(family, row.model)] = compared
         scope = tuple((k, row.dimensions[k]) for k in scope_keys)
         key = CellKey(day_of(row.period_start), family, compared[0], row.token_type, scope)

@@ -4,11 +4,12 @@ Explainers run in a fixed order, each taking the part of a cell's delta still un
 
 1. a day one side has no data for at all (tokentrace not running / ledger not kept, or the
    vendor not having reported the day yet);
-2. traffic from a project, workspace or API key tokentrace never saw (declared with ``scope``,
+2. attempts tokentrace recorded as possibly billed (SDK retries after timeouts, dropped
+   connections or streams): facts tokentrace recorded, so they come before any inference;
+3. traffic from a project, workspace or API key tokentrace never saw (declared with ``scope``,
    known from both sides' dimensions, or inferred when that scope's traffic is exactly the gap);
-3. one model under two names the catalog does not unite (same tokens, other spelling);
-4. attempts tokentrace recorded as possibly billed (SDK retries after timeouts, dropped or
-   cancelled streams), then requests the vendor counted beyond those tokentrace saw answered;
+4. one model under two names the catalog does not unite (same tokens, other spelling), then
+   requests the vendor counted beyond those tokentrace saw answered;
 5. usage tokentrace estimated because the provider reported none;
 6. unpriced calls (tokens match, tokentrace has no cost);
 7. a rate difference (tokens match, costs do not).
@@ -33,9 +34,9 @@ def explain(cells: List[Cell], built: Cells, tolerance: float, scope: Optional[M
     """Attach causes to ``cells`` in place; returns report-wide notes."""
     notes: List[str] = []
     _days(cells, notes)
+    _possibly_billed(cells)
     _scopes(cells, built, tolerance, scope or {}, notes)
     _model_names(cells, notes)
-    _possibly_billed(cells)
     _extra_requests(cells, built)
     _estimated(cells)
     _unpriced(cells)

@@ -60,5 +60,15 @@ class ModelIdentity:
             self._cache[key] = found
         return found
 
+    def resolve_row(self, provider: str, model: str, request_model: Optional[str]) -> Tuple[str, bool]:
+        """A row's model, falling back to the requested model when the catalog does not know the
+        answering one (as pricing does: ``claude-haiku-4-5-20251001`` answered on Bedrock)."""
+        found = self.resolve(provider, model)
+        if not found[1] and request_model and request_model != model:
+            requested = self.resolve(provider, request_model)
+            if requested[1]:
+                return requested
+        return found
+
     def key(self, provider: str, model: str) -> str:
         return self.resolve(provider, model)[0]

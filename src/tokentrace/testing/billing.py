@@ -26,7 +26,8 @@ _BILLED_PATHS = (
     (re.compile(r"/(?:chat/completions|responses|completions)$"), "openai", "completions"),
     (re.compile(r"/embeddings$"), "openai", "embeddings"),
     (re.compile(r"^/v1/messages$"), "anthropic", "messages"),
-    (re.compile(r"^/model/(?P<model>[^/]+)/(?:converse|converse-stream)$"), "aws.bedrock", "converse"),
+    (re.compile(r"^/model/(?P<model>[^/]+)/(?:converse|converse-stream|invoke|invoke-with-response-stream)$"), "aws.bedrock", "converse"),
+    (re.compile(r"/projects/[^/]+/locations/[^/]+/publishers/anthropic/models/(?P<model>[^/:]+):(?:rawPredict|streamRawPredict)$"), "gcp", "raw_predict"),
     (re.compile(r"/models/(?P<model>[^/:]+):(?:generateContent|streamGenerateContent)$"), "gcp", "generate_content"),
 )
 #: Admin keys the fake admin APIs accept unless a test sets others.
@@ -70,6 +71,8 @@ class Billing:
     calls: List[BilledCall] = field(default_factory=list)
     #: Per-model multipliers on the catalog's list price (a negotiated or changed rate).
     rate_factors: Dict[str, float] = field(default_factory=dict)
+    #: The vendor's own spelling of a model -> the model it is priced as (a renamed line item).
+    aliases: Dict[str, str] = field(default_factory=dict)
     rates: Optional[RateFunction] = None
     admin_keys: Dict[str, str] = field(default_factory=lambda: {"openai": OPENAI_ADMIN_KEY, "anthropic": ANTHROPIC_ADMIN_KEY})
     #: Anthropic API key id -> workspace id (keys not listed belong to the default workspace).
@@ -82,7 +85,7 @@ class Billing:
         return added
 
     def rate(self, provider: str, model: str, token_type: str, at: float) -> Optional[float]:
-        base = (self.rates or catalog_rate)(provider, model, token_type, at)
+        base = (self.rates or catalog_rate)(provider, self.aliases.get(model, model), token_type, at)
         if base is None:
             return None
         return base * self.rate_factors.get(model, 1.0)
@@ -126,11 +129,14 @@ def billed_call(request: Any, workspaces: Mapping[str, str]) -> Optional[BilledC
         tier = plan.extra.get("service_tier") or body.get("service_tier")
         project = headers.get("openai-project") or ("proj_default" if provider == "openai" else None)
         return BilledCall(request.received_at, provider, endpoint, model, openai_tokens(plan.usage), project, key_id, service_tier=str(tier) if tier else "default")
+    anthropic_shape = "input_tokens" in plan.usage
     if provider == "aws.bedrock":
-        return BilledCall(request.received_at, provider, endpoint, model, bedrock_tokens(plan.usage), service_tier="standard")
+        tokens = anthropic_tokens(plan.usage) if anthropic_shape else bedrock_tokens(plan.usage)
+        return BilledCall(request.received_at, provider, endpoint, model, tokens, service_tier="standard")
     if provider == "gcp":
         project = re.search(r"/projects/(?P<project>[^/]+)/", request.path)
-        return BilledCall(request.received_at, provider, endpoint, model, gemini_tokens(plan.usage), project.group("project") if project else None)
+        tokens = anthropic_tokens(plan.usage) if anthropic_shape else gemini_tokens(plan.usage)
+        return BilledCall(request.received_at, provider, endpoint, model, tokens, project.group("project") if project else None)
     secret = headers.get("x-api-key", "") or headers.get("authorization", "").removeprefix("Bearer ").strip()
     key_id = api_key_id("anthropic", secret) if secret else None
     tier = body.get("service_tier")
@@ -191,13 +197,15 @@ _CATALOG: List[Any] = []
 
 
 def catalog_rate(provider: str, model: str, token_type: str, at: float) -> Optional[float]:
-    """The built-in catalog's standard list rate: what a vendor charges without a negotiated price."""
+    """The built-in catalog's standard list rate (with its regional premium for regional Bedrock
+    endpoints): what a vendor charges without a negotiated price."""
     if not _CATALOG:
         from ..pricing.catalog import Catalog, load_builtin
 
         _CATALOG.append(Catalog(load_builtin().models))
-    resolved = _CATALOG[0].resolve(provider, model)
+    resolved = _CATALOG[0].resolve("gcp.vertex_ai" if provider == "gcp" else provider, model)
     if resolved is None or token_type not in _RATE_FIELDS:
         return None
-    card = resolved.history.at(at).standard
-    return float(getattr(card, _RATE_FIELDS[token_type]))
+    point = resolved.history.at(at)
+    factor = point.regional_factor if resolved.regional else 1.0
+    return float(getattr(point.standard, _RATE_FIELDS[token_type])) * factor

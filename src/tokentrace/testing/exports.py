@@ -154,7 +154,11 @@ _GCP_METERS = {"input": "Input Text Tokens", "cache_read": "Cached Input Text To
 
 
 def _gcp_model_words(model: str) -> str:
-    base = re.sub(r"-\d{3}$|-preview.*$", "", model.lower().rsplit("/", 1)[-1])
+    base = re.sub(r"@.*$|-\d{3}$|-preview.*$", "", model.lower().rsplit("/", 1)[-1])
+    claude = re.match(r"claude-(opus|sonnet|haiku)-(\d+)(?:-(\d))?(?:-\d{8})?$", base)
+    if claude:
+        version = claude.group(2) + (f".{claude.group(3)}" if claude.group(3) else "")
+        return f"Claude {claude.group(1).capitalize()} {version}"
     return " ".join(part.capitalize() if not part[0].isdigit() else part for part in base.split("-"))
 
 
@@ -166,7 +170,7 @@ def write_gcp(path: Path, billing: Billing, calls: Optional[Iterable[BilledCall]
         sku = f"{_gcp_model_words(model)} {_GCP_METERS[token_type]}"
         record = {
             "billing_account_id": account,
-            "service": {"id": "C7E2-9256-1C43", "description": "Gemini API"},
+            "service": {"id": "C7E2-9256-1C43", "description": "Vertex AI" if model.lower().startswith("claude") else "Gemini API"},
             "sku": {"id": hashlib.sha1(sku.encode()).hexdigest()[:12].upper(), "description": sku},
             "usage_start_time": _iso(start, " ").replace("Z", " UTC"),
             "usage_end_time": _iso(start + 3600, " ").replace("Z", " UTC"),
@@ -222,9 +226,9 @@ def azure_meter(model: str, token_type: str) -> str:
 
 
 def write_azure(path: Path, billing: Billing, calls: Optional[Iterable[BilledCall]] = None, subscription: str = "00000000-1111-2222-3333-444444444444", resource: str = "acme-openai") -> Path:
-    sums = _aggregate(calls if calls is not None else billing.calls, billing, ("azure.ai.openai",), 86400, lambda c: (c.model,))
+    sums = _aggregate(calls if calls is not None else billing.calls, billing, ("azure.ai.openai",), 86400, lambda c: (c.model, c.workspace_id or resource))
     rows = []
-    for (start, model, token_type), (tokens, cost) in sorted(sums.items()):
+    for (start, model, account, token_type), (tokens, cost) in sorted(sums.items()):
         if token_type not in _AZURE_METERS:
             continue
         rows.append(
@@ -232,7 +236,7 @@ def write_azure(path: Path, billing: Billing, calls: Optional[Iterable[BilledCal
                 "Date": dt.datetime.fromtimestamp(start, dt.timezone.utc).strftime("%m/%d/%Y"),
                 "SubscriptionId": subscription,
                 "ResourceGroup": "ai",
-                "ResourceId": f"/subscriptions/{subscription}/resourceGroups/ai/providers/Microsoft.CognitiveServices/accounts/{resource}",
+                "ResourceId": f"/subscriptions/{subscription}/resourceGroups/ai/providers/Microsoft.CognitiveServices/accounts/{account}",
                 "MeterCategory": "Foundry Models",
                 "MeterSubCategory": "Azure OpenAI",
                 "MeterName": azure_meter(model, token_type),
