@@ -123,7 +123,7 @@ def _scopes(cells: Sequence[Cell], built: Cells, tolerance: float, declared: Map
                 total_tokens += part
                 total_cost += share or 0.0
             if total_tokens:
-                notes.append(f"{key} {value}: {total_tokens:,} tokens (${total_cost:.6f}) billed from a {key.split('_')[0]} tokentrace never saw; {how}")
+                notes.append(f"{key} {value}: {total_tokens:,} tokens (${total_cost:.6f}) billed to a {key.replace('_id', '').replace('_', ' ')} tokentrace never saw; {how}")
 
 
 def _is_the_gap(cells: Iterable[Cell], key: str, value: str, tolerance: float) -> bool:
@@ -190,8 +190,8 @@ def _possibly_billed(cells: Sequence[Cell]) -> None:
             _add(
                 cell,
                 r.POSSIBLY_BILLED,
-                f"{calls or 'some'} attempt(s) tokentrace saw sent but never answered (SDK retries after timeouts, dropped or cancelled streams): "
-                f"{pb:,} estimated tokens, possibly billed",
+                f"attempt(s) tokentrace saw sent but never answered (SDK retries after timeouts, dropped connections or streams): "
+                f"{pb:,} estimated {cell.key.token_type} tokens, possibly billed",
                 part,
             )
 

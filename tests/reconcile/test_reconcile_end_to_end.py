@@ -1,0 +1,140 @@
+"""``tokentrace reconcile`` for every vendor source, on a workload the suite runs through the SDKs.
+
+For each source the vendor's dataset is built from what the fake vendors billed for that
+workload (the admin APIs serve it; the export files are written from it). Without injected
+discrepancies capture is 100 % and the command exits 0. With them (a missing day, a retried
+call billed twice, a model named differently, a project tokentrace never saw, a rate
+difference) each is found, attributed to its cause, nothing is left unexplained, and the exit
+status is 1 because the capture is not 100 %.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+import pytest
+
+from tokentrace.cli.main import main
+from tokentrace.testing import ProviderServer
+from tokentrace.testing.billing import ANTHROPIC_ADMIN_KEY, OPENAI_ADMIN_KEY, BilledCall, Billing, billing_for
+from tokentrace.testing.exports import write_azure, write_cur, write_focus, write_gcp
+
+from . import workload as wl
+
+DAY = 86400
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    #: BilledCall providers this source reports.
+    providers: Tuple[str, ...]
+    retried: str  # billed model of the retried call (and of the unseen project's traffic)
+    renamed: Tuple[str, str]  # billed model -> the vendor's other name for it
+    repriced: str  # billed model the vendor charges 25 % more for
+    scope_field: str  # BilledCall field naming project / workspace / account
+    unseen: str
+    file: Optional[str] = None
+
+
+SOURCES = [
+    Source("openai", ("openai",), "gpt-4o-2024-08-06", ("gpt-4o-mini-2024-07-18", "gpt-4o-mini-legacy"), "gpt-5-mini-2025-08-07", "project_id", "proj_unknown"),
+    Source("anthropic", ("anthropic",), "claude-sonnet-4-5-20250929", ("claude-haiku-4-5-20251001", "claude-haiku-legacy"), "claude-opus-4-5-20251101", "workspace_id", "wrkspc_other"),
+    Source("cur", ("aws.bedrock",), wl.BEDROCK_HAIKU, ("amazon.nova-pro-v1:0", "amazon.nova-legacy-v1:0"), "anthropic.claude-sonnet-4-5-20250929-v1:0", "project_id", "999999999999", "cur.csv"),
+    Source("gcp", ("gcp",), wl.VERTEX_CLAUDE, ("gemini-2.5-flash", "gemini-9-flash"), "gemini-2.5-pro", "project_id", "acme-sandbox", "billing.csv"),
+    Source("azure", ("azure.ai.openai",), "gpt-4o-2024-08-06", ("gpt-4o-mini-2024-07-18", "gpt-9o-mini-2024-07-18"), "gpt-4.1-mini-2025-04-14", "workspace_id", "acme-openai-eu", "costs.csv"),
+    Source("focus", ("openai", "anthropic"), "gpt-4o-2024-08-06", ("gpt-4o-mini-2024-07-18", "gpt-4o-mini-legacy"), "gpt-5-mini-2025-08-07", "project_id", "proj_unknown", "focus.parquet"),
+]
+WRITERS = {"cur": write_cur, "gcp": write_gcp, "azure": write_azure, "focus": write_focus}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[wl.Workload]:
+    with ProviderServer() as server:
+        yield wl.run(server, tmp_path_factory.mktemp("reconcile-workload"))
+
+
+def _mine(calls: List[BilledCall], source: Source) -> List[BilledCall]:
+    return [c for c in calls if c.provider in source.providers]
+
+
+def _inject(run: wl.Workload, source: Source, billing: Billing) -> List[BilledCall]:
+    clean = _mine(run.clean, source)
+    calls = clean + _mine(run.retries, source)
+    # a missing day: the vendor billed yesterday's traffic, tokentrace has no record of it
+    calls += [c.moved(-DAY) for c in clean]
+    # a model named differently on the bill (priced as the model it is)
+    old, new = source.renamed
+    billing.aliases[new] = old
+    calls = [replace(c, model=new) if c.model == old else c for c in calls]
+    # traffic from a project / workspace / account tokentrace never saw
+    template = next(c for c in clean if c.model == source.retried)
+    calls.append(replace(template, **{source.scope_field: source.unseen, "tokens": {k: v * 3 for k, v in template.tokens.items()}}))
+    # a rate difference
+    billing.rate_factors[source.repriced] = 1.25
+    return calls
+
+
+def _reconcile(run: wl.Workload, source: Source, tmp_path: Path, calls: List[BilledCall], billing: Billing, ledger: Path, capsys: Any) -> Tuple[int, Dict[str, Any]]:
+    today = dt.datetime.now(dt.timezone.utc).date()
+    args = ["reconcile", "--from", str(today - dt.timedelta(days=1)), "--to", str(today), "--ledger", str(ledger), "--json"]
+    if source.file:
+        path = WRITERS[source.name](tmp_path / source.file, billing, calls)
+        args += ["--vendor", source.name, str(path)]
+    else:
+        server_billing = billing_for(run.server)
+        server_billing.calls = calls
+        server_billing.aliases, server_billing.rate_factors = billing.aliases, billing.rate_factors
+        args += ["--vendor", source.name, "--base-url", run.server.openai_url if source.name == "openai" else run.server.url]
+    capsys.readouterr()
+    status = main(args)
+    return status, json.loads(capsys.readouterr().out)
+
+
+@pytest.fixture
+def admin_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_ADMIN_KEY", OPENAI_ADMIN_KEY)
+    monkeypatch.setenv("ANTHROPIC_ADMIN_API_KEY", ANTHROPIC_ADMIN_KEY)
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=[s.name for s in SOURCES])
+def test_full_capture_without_discrepancies(run: wl.Workload, source: Source, tmp_path: Path, capsys: Any, admin_keys: None) -> None:
+    billing = Billing()
+    status, result = _reconcile(run, source, tmp_path, _mine(run.clean, source), billing, run.clean_ledger, capsys)
+    totals = result["totals"]
+    assert status == 0, result
+    assert totals["vendor_tokens"] == sum(sum(c.tokens.values()) for c in _mine(run.clean, source)) > 0
+    assert totals["token_capture"] == 1.0
+    assert totals["cost_capture"] == pytest.approx(1.0, abs=1e-6)
+    assert totals["unexplained_tokens"] == 0 and result["causes"] == {}
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=[s.name for s in SOURCES])
+def test_every_injected_discrepancy_is_found_and_explained(run: wl.Workload, source: Source, tmp_path: Path, capsys: Any, admin_keys: None) -> None:
+    billing = Billing()
+    calls = _inject(run, source, billing)
+    status, result = _reconcile(run, source, tmp_path, calls, billing, run.full_ledger, capsys)
+    assert status == 1
+    causes = result["causes"]
+    assert {"missing_day", "possibly_billed_attempts", "unseen_scope", "model_named_differently", "rate_difference"} <= set(causes), causes
+    assert result["totals"]["unexplained_tokens"] == 0, _unexplained(result)
+    assert result["totals"]["unexplained_cost_usd"] == pytest.approx(0.0, abs=1e-6), _unexplained(result)
+    details = [c for cell in result["cells"] for c in cell["causes"]]
+    yesterday = str(dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1))
+    assert all(cell["day"] == yesterday for cell in result["cells"] if any(c["kind"] == "missing_day" for c in cell["causes"]))
+    assert any(source.unseen in c["detail"] for c in details if c["kind"] == "unseen_scope")
+    renamed = [c for c in details if c["kind"] == "model_named_differently"]
+    assert renamed and all("billed as" in c["detail"] or "is what the vendor billed as" in c["detail"] for c in renamed)
+    rates = [cell for cell in result["cells"] if any(c["kind"] == "rate_difference" for c in cell["causes"])]
+    assert rates and all(cell["vendor_cost_usd"] == pytest.approx(1.25 * cell["tokentrace_cost_usd"], rel=1e-6) for cell in rates)
+    attempts = [c for c in details if c["kind"] == "possibly_billed_attempts"]
+    retried_tokens = sum(sum(c.tokens.values()) for c in _mine(run.retries, source)) // 2
+    assert sum(c["tokens"] for c in attempts) == retried_tokens
+
+
+def _unexplained(result: Dict[str, Any]) -> List[Dict[str, Any]]:
+    return [cell for cell in result["cells"] if cell["unexplained_tokens"] or abs(cell["unexplained_cost_usd"] or 0) > 1e-6]
