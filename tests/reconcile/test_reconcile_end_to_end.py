@@ -92,7 +92,10 @@ def _reconcile(run: wl.Workload, source: Source, tmp_path: Path, calls: List[Bil
         args += ["--vendor", source.name, "--base-url", run.server.openai_url if source.name == "openai" else run.server.url]
     capsys.readouterr()
     status = main(args)
-    return status, json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    for secret in (OPENAI_ADMIN_KEY, ANTHROPIC_ADMIN_KEY):
+        assert secret not in captured.out + captured.err
+    return status, json.loads(captured.out)
 
 
 @pytest.fixture
