@@ -90,6 +90,11 @@ def _no_anomaly(run: BackendRun) -> Dict[Any, float]:
     return {}
 
 
+def _no_reconciliation(run: BackendRun) -> Dict[Any, float]:
+    """The demo runs no ``tokentrace reconcile`` (see test_reconcile_alert.py, which does)."""
+    return {}
+
+
 # alert -> (labels, the series its query must return (values unchecked unless exact))
 SERIES = {
     "TokentraceBudgetForecastExhausted": (["tokentrace_budget_name", "tokentrace_budget_scope_value"], _forecast_budgets),
@@ -99,6 +104,7 @@ SERIES = {
     "TokentraceBudgetExhausted": (["tokentrace_budget_name", "tokentrace_budget_scope_value"], None),
     "TokentraceUnpricedCalls": (["gen_ai_provider_name", "gen_ai_request_model", "tokentrace_cost_status"], _unpriced),
     "TokentraceModelRerouted": (["gen_ai_provider_name", "gen_ai_request_model", "gen_ai_response_model"], _rerouted),
+    "TokentraceReconcileCaptureLow": (["tokentrace_reconcile_source", "gen_ai_provider_name"], _no_reconciliation),
 }
 
 

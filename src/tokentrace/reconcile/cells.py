@@ -63,7 +63,7 @@ class Side:
     spellings: Counter = field(default_factory=Counter)
     #: Tokens per vendor-side scope value, e.g. {("project_id", "proj_x"): 1200}.
     by_scope: Counter = field(default_factory=Counter)
-    cost_by_scope: Counter = field(default_factory=Counter)
+    cost_by_scope: Dict[Tuple[str, str], float] = field(default_factory=dict)
     unpriced_models: Counter = field(default_factory=Counter)
     cost_statuses: Counter = field(default_factory=Counter)
 
@@ -92,7 +92,7 @@ class Side:
             value = row.dimensions.get(key)
             if value is not None:
                 self.by_scope[(key, value)] += row.tokens
-                self.cost_by_scope[(key, value)] += cost or 0.0
+                self.cost_by_scope[(key, value)] = self.cost_by_scope.get((key, value), 0.0) + (cost or 0.0)
 
 
 def row_cost(row: SpendRow) -> Optional[float]:

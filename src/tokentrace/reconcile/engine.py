@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable, List, Mapping, Optional, Set
+from typing import Dict, Iterable, List, Mapping, Optional, Set
 
 from ..ledger.row import SpendRow
 from .cells import Side, build
@@ -84,7 +84,7 @@ def _totals(cells: Iterable[Cell]) -> Totals:
 def _name_notes(vendor_names: Mapping[tuple, tuple], our_names: Mapping[tuple, tuple]) -> List[str]:
     """Say which spellings were matched through the catalog, and which the catalog does not know."""
     notes: List[str] = []
-    ours_by_name = {}
+    ours_by_name: Dict[tuple, Set[str]] = {}
     for (provider, spelling), (name, _known) in our_names.items():
         ours_by_name.setdefault((provider, name), set()).add(spelling)
     for (provider, spelling), (name, known) in sorted(vendor_names.items()):

@@ -114,14 +114,15 @@ def _scopes(cells: Sequence[Cell], built: Cells, tolerance: float, declared: Map
             total_cost = 0.0
             for cell in values[value]:
                 tokens = cell.vendor.by_scope[(key, value)]
-                cost = cell.vendor.cost_by_scope[(key, value)] if cell.vendor.has_cost else None
+                # Cost reports may not break down by this key (OpenAI's by API key): then its share.
+                cost = cell.vendor.cost_by_scope.get((key, value)) or None if cell.vendor.has_cost else None
                 part = min(tokens, cell.unexplained_tokens) if cell.unexplained_tokens > 0 else 0
                 if part <= 0:
                     continue
-                share = None if cost is None else cost * part / tokens
+                share = None if cost is None else cost * part / tokens  # None: proportional (see _add)
                 _add(cell, r.UNSEEN_SCOPE, f"traffic from {key} {value}, which tokentrace never saw ({how})", part, share)
                 total_tokens += part
-                total_cost += share or 0.0
+                total_cost += cell.causes[-1].cost_usd or 0.0
             if total_tokens:
                 notes.append(f"{key} {value}: {total_tokens:,} tokens (${total_cost:.6f}) billed to a {key.replace('_id', '').replace('_', ' ')} tokentrace never saw; {how}")
 

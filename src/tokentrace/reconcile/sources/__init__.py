@@ -35,5 +35,9 @@ def load(source: str, *, path: Optional[Path] = None, start: int = 0, end: int =
     if source in FILE_SOURCES:
         if path is None:
             raise SourceError(f"--vendor {source} needs the export file: --vendor {source} FILE")
-        return FILE_SOURCES[source](Path(path))
+        try:
+            return FILE_SOURCES[source](Path(path))
+        except SourceError as exc:
+            message = str(exc)
+            raise SourceError(message if message.startswith(str(path)) else f"{path}: {message}") from None
     raise SourceError(f"unknown vendor source {source!r}: expected one of {', '.join(SOURCES)}")

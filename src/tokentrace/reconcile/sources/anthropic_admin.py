@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Dict, Iterable, List, Optional
 
 from ...ledger.row import SpendRow
-from .admin_http import AdminClient, admin_key
+from .admin_http import AdminClient, Params, admin_key
 from .base import SourceError, VendorData, number, parse_time
 
 PROVIDER = "anthropic"
@@ -46,7 +46,7 @@ def fetch(start: int, end: int, base_url: Optional[str] = None, bucket_width: st
     client = AdminClient(base_url or DEFAULT_BASE_URL, {"x-api-key": key, "anthropic-version": API_VERSION}, key, "Anthropic")
     data = VendorData("anthropic")
     limit = {"1d": 31, "1h": 168, "1m": 1440}.get(bucket_width, 31)
-    params = {"starting_at": _rfc3339(start), "ending_at": _rfc3339(end), "bucket_width": bucket_width, "group_by": list(USAGE_GROUP_BY), "limit": limit}
+    params: Params = {"starting_at": _rfc3339(start), "ending_at": _rfc3339(end), "bucket_width": bucket_width, "group_by": list(USAGE_GROUP_BY), "limit": limit}
     for page in client.pages("/v1/organizations/usage_report/messages", params):
         data.rows += usage_rows(page.get("data", []))
     params = {"starting_at": _rfc3339(start), "ending_at": _rfc3339(end), "bucket_width": "1d", "group_by": list(COST_GROUP_BY), "limit": 31}

@@ -136,7 +136,7 @@ def _json(path: Path) -> Iterator[Dict[str, Any]]:
 
 def _parquet(path: Path) -> Iterator[Dict[str, Any]]:
     try:
-        import pyarrow.parquet as pq
+        import pyarrow.parquet as pq  # type: ignore[import-untyped]
     except ImportError:
         raise SourceError(f"{path}: reading Parquet needs pyarrow: pip install 'tokentrace[reconcile]' (or pyarrow)") from None
     try:

@@ -15,7 +15,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from ...ledger.row import SpendRow
 from ...pricing.billing_names import openai_line_item_model
-from .admin_http import AdminClient, admin_key
+from .admin_http import AdminClient, Params, admin_key
 from .base import SourceError, VendorData, number
 
 PROVIDER = "openai"
@@ -41,7 +41,7 @@ def fetch(start: int, end: int, base_url: Optional[str] = None, bucket_width: st
     data = VendorData("openai")
     limit = {"1d": 31, "1h": 168, "1m": 1440}.get(bucket_width, 31)
     for endpoint in USAGE_ENDPOINTS:
-        params = {"start_time": start, "end_time": end, "bucket_width": bucket_width, "group_by": list(USAGE_GROUP_BY), "limit": limit}
+        params: Params = {"start_time": start, "end_time": end, "bucket_width": bucket_width, "group_by": list(USAGE_GROUP_BY), "limit": limit}
         for page in client.pages(f"/organization/usage/{endpoint}", params):
             data.rows += usage_rows(page.get("data", []))
     params = {"start_time": start, "end_time": end, "bucket_width": "1d", "group_by": list(COST_GROUP_BY), "limit": 180}
