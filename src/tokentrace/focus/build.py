@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
-from ..ledger.row import SpendRow
+from ..ledger.row import USAGE_SOURCE_ATTEMPT, SpendRow
 from .columns import DEFAULT_VERSION, columns_for
 
 PRICING_BLOCK = 1_000_000
@@ -133,6 +133,8 @@ def _cells(rows: Iterable[SpendRow]) -> Tuple[Dict[Tuple[Any, ...], _Cell], Dict
     reasoning: Dict[Tuple[Any, ...], int] = {}
     dims_texts: Dict[Tuple[Tuple[str, str], ...], str] = {}
     for row in rows:
+        if row.usage_source == USAGE_SOURCE_ATTEMPT:  # possibly billed attempts are not charges
+            continue
         day = math.floor(row.period_start / DAY) * DAY
         dims_key = tuple(sorted(row.dimensions.items()))
         dims_text = dims_texts.get(dims_key)

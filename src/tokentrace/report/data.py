@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from ..ledger.row import SpendRow
+from ..ledger.row import USAGE_SOURCE_ATTEMPT, SpendRow
 
 #: The groupings a report breaks spend down by, in the order it shows them.
 DIMENSIONS: Tuple[str, ...] = ("team", "feature", "workflow", "model", "provider", "day")
@@ -135,6 +135,8 @@ def build(
     by_day_team: Dict[Tuple[str, str], float] = defaultdict(float)
     tokens_by_type: Dict[str, int] = defaultdict(int)
     for row in rows:
+        if row.usage_source == USAGE_SOURCE_ATTEMPT:  # possibly billed, not counted spend (reconcile's)
+            continue
         total.add(row)
         tokens_by_type[row.token_type] += row.tokens
         if row.effective_cost_usd is not None:
@@ -199,7 +201,7 @@ def _movers(groups: Dict[str, Dict[str, Line]], previous: Iterable[SpendRow], to
     before: Dict[Tuple[str, str], float] = defaultdict(float)
     previous_total = 0.0
     for row in previous:
-        if row.effective_cost_usd is None:
+        if row.effective_cost_usd is None or row.usage_source == USAGE_SOURCE_ATTEMPT:
             continue
         previous_total += row.effective_cost_usd
         for dimension in DIMENSIONS:

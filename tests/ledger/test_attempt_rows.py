@@ -1,0 +1,44 @@
+"""Attempts a provider may have billed become ``attempt`` ledger rows, apart from counted spend.
+
+A call whose first attempt the server processes but answers after the client's timeout: the SDK
+retries, tokentrace records the answer as usual and the lost attempt as ``usage_source=attempt``
+with the answer's tokens and cost; ``report`` and ``focus`` leave those rows out.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import openai
+
+from tokentrace.focus.build import focus_rows
+from tokentrace.ledger.reader import read_rows
+from tokentrace.report.data import build
+from tokentrace.testing import ProviderServer, ResponsePlan, openai_usage
+
+USAGE = openai_usage(2006, 300, cached=1024)
+
+
+def test_a_timed_out_attempt_is_an_attempt_row(instrument: Any, server: ProviderServer, tmp_path: Path) -> None:
+    ledger = tmp_path / "spend.sqlite"
+    instrument(ledger=str(ledger))
+    client = openai.OpenAI(base_url=server.openai_url, api_key="sk-test", timeout=0.3, max_retries=1)
+    server.enqueue(ResponsePlan(usage=USAGE, delay_s=0.8), ResponsePlan(usage=USAGE))
+    client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+    import tokentrace
+
+    tokentrace.uninstrument()  # writes the ledger
+    rows = read_rows(ledger=str(ledger), start=time.time() - 3600, end=time.time() + 3600)
+    answered = {r.token_type: r for r in rows if r.usage_source == "provider"}
+    attempts = {r.token_type: r for r in rows if r.usage_source == "attempt"}
+    assert {t: r.tokens for t, r in attempts.items()} == {"input": 982, "cache_read": 1024, "output": 300}
+    assert attempts["input"].calls == 1 and answered["input"].calls == 1
+    # 982 * 2.50 + 1024 * 1.25 + 300 * 10 = 6735 micro-USD, for the answer and for the lost attempt
+    assert sum(r.effective_cost_usd for r in attempts.values()) == sum(r.effective_cost_usd for r in answered.values() if r.token_type != "reasoning")
+    assert abs(sum(r.effective_cost_usd for r in attempts.values()) - 0.006735) < 1e-12
+    with_attempts = build(rows, time.time() - 3600, time.time() + 3600)
+    without = build([r for r in rows if r.usage_source != "attempt"], time.time() - 3600, time.time() + 3600)
+    assert with_attempts.total.cost == without.total.cost and with_attempts.total.tokens == without.total.tokens == 2306
+    assert focus_rows(rows) == focus_rows([r for r in rows if r.usage_source != "attempt"])
