@@ -149,6 +149,29 @@ class AnomalyAlert:
         return attributes
 
 
+def hourly_baseline(hours: Mapping[int, float], hour: int, settings: AnomalySettings) -> Tuple[Optional[float], str]:
+    """The usual spend of clock hour ``hour`` (hours since the epoch) from earlier hourly spend.
+
+    The median of the same hour on the previous ``days`` days once ``min_days`` of history exist
+    (``same_hour``), else of today's previous hours, at least 6 of them (``previous_hours``),
+    else ``None`` (``none``). An hour that usually sees no spend gets a floor of
+    ``min_usd / factor``, so a sudden ``min_usd`` in a silent hour is an anomaly rather than a
+    division by zero. Both the live detector and ``tokentrace report`` use this one rule.
+    """
+    first = min((h for h in hours if h < hour), default=None)
+    if first is None:
+        return None, "none"
+    floor = settings.min_usd / settings.factor
+    history_days = min(settings.days, (hour - first) // 24)
+    if history_days >= settings.min_days:
+        observed = [hours.get(hour - day * 24, 0.0) for day in range(1, history_days + 1)]
+        return max(statistics.median(observed), floor) or None, "same_hour"
+    earlier = [hours.get(h, 0.0) for h in range(max(first, hour - 24), hour)]
+    if len(earlier) >= 6:
+        return max(statistics.median(earlier), floor) or None, "previous_hours"
+    return None, "none"
+
+
 class _Series:
     """Hourly spend of one key: buckets by hour index, and this hour's split by workflow and model."""
 
@@ -245,23 +268,7 @@ class AnomalyDetector:
             del series.hours[old]
 
     def _baseline(self, series: _Series, hour: int) -> Tuple[Optional[float], str]:
-        """The median of the same hour on previous days (or of today's previous hours).
-
-        An hour that usually sees no spend gets a floor of ``min_usd / factor``, so a sudden
-        ``min_usd`` in a silent hour is an anomaly rather than a division by zero.
-        """
-        first = min((h for h in series.hours if h < hour), default=None)
-        if first is None:
-            return None, "none"
-        floor = self.settings.min_usd / self.settings.factor
-        history_days = min(self.settings.days, (hour - first) // 24)
-        if history_days >= self.settings.min_days:
-            observed = [series.hours.get(hour - day * 24, 0.0) for day in range(1, history_days + 1)]
-            return max(statistics.median(observed), floor) or None, "same_hour"
-        earlier = [series.hours.get(h, 0.0) for h in range(max(first, hour - 24), hour)]
-        if len(earlier) >= 6:
-            return max(statistics.median(earlier), floor) or None, "previous_hours"
-        return None, "none"
+        return hourly_baseline(series.hours, hour, self.settings)
 
     def _alert(
         self, dimension: str, value: str, hour: int, spent: float, baseline: float, ratio: float, kind: str, series: _Series

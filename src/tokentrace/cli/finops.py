@@ -18,6 +18,9 @@ def add_parsers(commands: Any) -> None:
     report.add_argument("--html", metavar="FILE", help="also write one self-contained HTML page with charts")
     report.add_argument("--png", metavar="DIR", help="also write the charts as PNG files into DIR")
     report.add_argument("--top", type=int, default=10, help="rows per table (default 10)")
+    report.add_argument(
+        "--budgets", metavar="FILE", help="budgets file whose use and burn-rate forecast to show (default: $TOKENTRACE_BUDGETS)"
+    )
     report.set_defaults(handler=run_report)
 
     focus = commands.add_parser("focus", help="FOCUS rows at token level (CSV or Parquet) for FinOps tools")
@@ -84,7 +87,9 @@ def run_report(args: Any) -> int:
     try:
         start, end = period(args)
         ledger, prometheus = _source(args)
-        data = report(ledger=ledger, prometheus=prometheus, start=start, end=end, top=args.top, progress=_progress)
+        data = report(
+            ledger=ledger, prometheus=prometheus, start=start, end=end, top=args.top, progress=_progress, budgets=args.budgets
+        )
     except (ValueError, LedgerError, RuntimeError, OSError) as exc:
         print(f"tokentrace report: {exc}", file=sys.stderr)
         return 2

@@ -29,11 +29,16 @@ def report(
     prices: Any = None,
     top: int = 10,
     progress: Optional[Callable[[str], None]] = None,
+    budgets: Any = None,
+    anomaly: Any = None,
 ) -> ReportData:
     """Read ``[start, end)`` and the period of the same length before it, and build the report.
 
     ``prices`` is the price catalog to re-price with (caching savings, reroutes); by default the
-    catalog ``instrument()`` would load (built-in prices plus ``TOKENTRACE_PRICES``).
+    catalog ``instrument()`` would load (built-in prices plus ``TOKENTRACE_PRICES``). ``budgets``
+    (a budgets file or list, default ``$TOKENTRACE_BUDGETS``) adds each shared budget's use and
+    burn-rate forecast in its current window; ``anomaly`` (settings as for ``instrument()``,
+    default ``$TOKENTRACE_ANOMALY``) tunes the hours flagged as anomalies.
     """
     from ..ledger.reader import read_rows
 
@@ -50,7 +55,43 @@ def report(
     previous = read_rows(ledger=ledger, prometheus=prometheus, start=start - (end - start), end=start)
     if progress:
         progress(f"read {len(previous):,} rows; computing")
-    return build(rows, start, end, previous=previous, prices=prices, top=top)
+    data = build(rows, start, end, previous=previous, prices=prices, top=top)
+    _outlook(data, ledger, prometheus, start, end, top, progress, budgets, anomaly)
+    return data
+
+
+def _outlook(
+    data: ReportData, ledger: Optional[str], prometheus: Optional[str], start: float, end: float, top: int,
+    progress: Optional[Callable[[str], None]], budgets: Any, anomaly: Any,
+) -> None:
+    """Budget forecasts and anomalies need history before the period: read it once, for both."""
+    import time
+
+    from ..budgets.anomaly import parse_settings
+    from ..budgets.spec import load_specs
+    from ..budgets.windows import period, utc_now
+    from ..ledger.reader import read_rows
+    from .outlook import anomalies, budget_outlook
+
+    budgets = budgets if budgets is not None else (os.environ.get("TOKENTRACE_BUDGETS") or None)
+    anomaly = anomaly if anomaly is not None else (os.environ.get("TOKENTRACE_ANOMALY") or None)
+    settings = parse_settings(anomaly)
+    specs = [s for s in load_specs(budgets) if s.scope != "entry"] if budgets is not None else []
+    at = min(end, time.time())
+    history_start = start - (settings.days + 1) * 86400 if settings.enabled else start
+    for spec in specs:
+        window = period(spec.window, utc_now(at))
+        if window.start is not None:
+            history_start = min(history_start, window.start.timestamp())
+    if not specs and not settings.enabled:
+        return
+    if progress:
+        progress("reading the history for budget forecasts and anomalies")
+    history = read_rows(ledger=ledger, prometheus=prometheus, start=history_start, end=max(end, at))
+    if specs:
+        data.budgets = budget_outlook(specs, history, at)
+    if settings.enabled:
+        data.anomalies = anomalies(history, start, end, settings, top=top)
 
 
 def render_html(data: ReportData, top: int = 10) -> str:

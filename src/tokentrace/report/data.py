@@ -95,6 +95,10 @@ class ReportData:
     by_day_team: Dict[Tuple[str, str], float] = field(default_factory=dict)
     tokens_by_type: Dict[str, int] = field(default_factory=dict)
     notes: List[str] = field(default_factory=list)
+    #: Budget use and burn-rate forecasts (see :mod:`.outlook`), when budgets were given.
+    budgets: List[Any] = field(default_factory=list)
+    #: Hours whose spend was far above the same hour of previous days (see :mod:`.outlook`).
+    anomalies: List[Any] = field(default_factory=list)
 
     @property
     def cache_hit_ratio(self) -> Optional[float]:

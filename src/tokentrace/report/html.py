@@ -8,7 +8,7 @@ from typing import Dict, List, Sequence
 
 from .charts import CHARTS
 from .data import DIMENSIONS, ReportData, day_of
-from .text import signed_usd, usd
+from .text import anomaly_cells, budget_cells, signed_usd, usd
 
 _STYLE = """
 body { font-family: system-ui, -apple-system, Segoe UI, sans-serif; margin: 2rem auto; max-width: 64rem; color: #222; }
@@ -71,10 +71,15 @@ def render(data: ReportData, charts: Dict[str, bytes], top: int = 10) -> str:
         if data.estimated_calls:
             parts.append(f"<p>{data.estimated_calls:,} call(s) had usage estimated locally.</p>")
     parts.append("<h2>Budgets</h2>")
+    if data.budgets:
+        parts.append(_table(["budget", "scope", "window", "spent", "limit", "used", "forecast", "runs out"], [budget_cells(b) for b in data.budgets]))
     if data.blocked:
         parts.append(_table(["team", "blocked calls"], [[b.key, f"{b.calls:,}"] for b in data.blocked]))
     else:
         parts.append("<p>No call was blocked by a budget.</p>")
+    if data.anomalies:
+        parts.append("<h2>Anomalies</h2><p>Hours whose spend was far above the same hour of previous days.</p>")
+        parts.append(_table(["hour (UTC)", "group", "spent", "usual", "ratio", "top workflow", "top model"], [anomaly_cells(a) for a in data.anomalies]))
     parts.append("<p class='note'>Costs are tokentrace's estimates from the calls it saw; the provider's invoice is the source of what is billed.</p>")
     parts.append("</body></html>")
     return "".join(parts)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List, Optional, Sequence
+from typing import Any, List, Optional, Sequence
 
 from .data import DIMENSIONS, Line, ReportData, day_of
 
@@ -31,6 +31,30 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> List[str]:
         return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
 
     return [line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)]
+
+
+def budget_cells(b: Any) -> List[str]:
+    """One budget outlook as table cells (shared by the terminal and HTML reports)."""
+    if b.limit_usd is not None:
+        spent, limit = usd(b.spent_usd), usd(b.limit_usd)
+    else:
+        spent, limit = f"{b.spent_tokens:,} tokens", f"{b.limit_tokens:,} tokens"
+    forecast = "" if b.forecast_utilization is None else f"{100 * b.forecast_utilization:,.0f}%"
+    runs_out = b.exhausted_at.strftime("%Y-%m-%d %H:%M") if b.exhausted_at else ""
+    scope = b.scope if b.scope == "global" else f"{b.scope}={b.scope_value}"
+    return [b.budget, scope, b.window, spent, limit, f"{100 * b.utilization:.0f}%", forecast, runs_out]
+
+
+def anomaly_cells(a: Any) -> List[str]:
+    return [
+        a.hour_start.strftime("%Y-%m-%d %H:00"),
+        f"{a.dimension}={a.value}",
+        usd(a.spent_usd),
+        usd(a.baseline_usd),
+        f"{a.ratio:.1f}x",
+        a.top_workflow or "",
+        a.top_model or "",
+    ]
 
 
 def _share(line: Line, total: Optional[float]) -> str:
@@ -87,10 +111,15 @@ def render(data: ReportData, top: int = 10) -> str:
         if data.estimated_calls:
             out.append(f"{data.estimated_calls:,} call(s) ({data.estimated_tokens:,} tokens) had usage estimated locally: the provider reported none.")
     out += ["", "Budgets"]
+    if data.budgets:
+        out += table(["budget", "scope", "window", "spent", "limit", "used", "forecast", "runs out"], [budget_cells(b) for b in data.budgets])
     if data.blocked:
         out += table(["team", "blocked calls"], [[b.key, f"{b.calls:,}"] for b in data.blocked])
     else:
         out.append("no call was blocked by a budget")
+    if data.anomalies:
+        out += ["", "Anomalies (spend far above the same hour of previous days)"]
+        out += table(["hour (UTC)", "group", "spent", "usual", "ratio", "top workflow", "top model"], [anomaly_cells(a) for a in data.anomalies])
     for note in data.notes:
         out += ["", f"note: {note}"]
     return "\n".join(out)
