@@ -55,6 +55,17 @@ def end_safely(state: StreamState, error: Optional[BaseException] = None) -> Non
         report(f"{type(state).__module__} stream end", exc)
 
 
+def _exhausted(state: StreamState) -> None:
+    """Tell a state that wants to know (OpenAI's host probe) that the stream ran to its end."""
+    hook = getattr(state, "exhausted", None)
+    if hook is None:
+        return
+    try:
+        hook()
+    except Exception as exc:
+        report(f"{type(state).__module__} stream exhausted", exc)
+
+
 def _deliver(state: StreamState, item: Any) -> bool:
     try:
         return state.observe(item) is not False
@@ -147,6 +158,7 @@ class SyncIteratorProxy(wrapt.ObjectProxy):  # type: ignore[misc]
                 if _deliver(state, item):
                     return item
         except StopIteration:
+            _exhausted(state)
             end_safely(state)
             raise
         except BaseException as exc:
@@ -209,6 +221,7 @@ class AsyncIteratorProxy(wrapt.ObjectProxy):  # type: ignore[misc]
                 if _deliver(state, item):
                     return item
         except StopAsyncIteration:
+            _exhausted(state)
             end_safely(state)
             raise
         except BaseException as exc:

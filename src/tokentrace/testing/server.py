@@ -135,14 +135,27 @@ class ProviderServer:
     """An HTTP/1.1 server on 127.0.0.1 with every registered provider's routes."""
 
     def __init__(
-        self, host: str = "127.0.0.1", port: int = 0, *, reroutes: Optional[Mapping[str, str]] = None, stand_in: bool = True
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        reroutes: Optional[Mapping[str, str]] = None,
+        stand_in: bool = True,
+        openai_flavour: Iterable[str] = (),
     ) -> None:
         """``stand_in``: calls to this server are priced as if they went to the vendor whose wire
         format they use (the default, for tests and demos). ``stand_in=False`` makes it look like
         what it is, a server on this machine: calls are ``self-hosted`` and unpriced unless a
-        prices file matches the host (the README's self-hosted example)."""
+        prices file matches the host (the README's self-hosted example).
+
+        ``openai_flavour``: the quirks of an OpenAI-compatible host the OpenAI wire imitates
+        (see :data:`tokentrace.testing.wire.openai.FLAVOURS`); such a server is no stand-in for
+        OpenAI, so pass ``stand_in=False`` with it."""
         self.host = host
         self.stand_in = stand_in
+        from .wire.openai import check_flavour
+
+        self.openai_flavour = check_flavour(openai_flavour)
         self._port = port
         self.requests: List[ReceivedRequest] = []
         self.reroutes: Dict[str, str] = dict(reroutes or {})

@@ -9,9 +9,8 @@ endpoints (files, models ...) pass straight through.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
-from typing import Any, Callable, List, Mapping, Optional, Set, Tuple
+from typing import Any, Callable, List, Mapping, Optional, Tuple
 
 from ...attribution.propagation import register_provider_origin
 from ...core.pipeline import Call, Pipeline
@@ -20,13 +19,10 @@ from .. import flow, retries
 from ..base import Patch, ProviderInstrumentor, is_foreign_wrapper
 from . import endpoints
 from .endpoints import CHAT, COMPLETIONS, build_record, client_target, endpoint_of, input_messages
+from . import stream_hosts
 from .streams import ResultHandler, filter_injected_usage
 
 _PROVIDER = "OpenAI"
-
-#: Hosts that answered 400 to ``stream_options``; tokentrace stops asking them for stream usage.
-_hosts_rejecting_stream_options: Set[Optional[str]] = set()
-_hosts_lock = threading.Lock()
 
 _FOREIGN_TARGETS = (
     ("openai.resources.chat.completions", "Completions", "create"),
@@ -43,11 +39,16 @@ class _Plan:
     call: Call
     args: Tuple[Any, ...]
     kwargs: dict
-    injected: bool
-    host: Optional[str]
+    #: What the host sends unasked, when tokentrace asked for stream usage; else ``None``.
+    asked: Optional[stream_hosts.Profile]
+    host: Tuple[Optional[str], Optional[int]]
+    #: The stream goes out as the app sent it, to learn what this host sends unasked.
+    probe: bool
 
 
-def _prepare(pipeline: Pipeline, instance: Any, args: Tuple[Any, ...], kwargs: dict) -> Optional[Tuple[str, Any, Tuple[Any, ...], dict, bool, Optional[str]]]:
+def _prepare(
+    pipeline: Pipeline, instance: Any, args: Tuple[Any, ...], kwargs: dict
+) -> Optional[Tuple[str, Any, Tuple[Any, ...], dict, Optional[stream_hosts.Profile], Any, bool]]:
     """Everything tokentrace does before the request, except starting the call; pure and guarded."""
     options = args[1] if len(args) > 1 else kwargs.get("options")
     endpoint = endpoint_of(getattr(options, "url", ""), getattr(options, "method", ""))
@@ -61,11 +62,14 @@ def _prepare(pipeline: Pipeline, instance: Any, args: Tuple[Any, ...], kwargs: d
         system, messages = input_messages(endpoint, body)
         record.system_instructions = system or None
         record.input_messages = messages or None
-    injected = False
+    asked: Optional[stream_hosts.Profile] = None
+    probe = False
     if stream and endpoint in (CHAT, COMPLETIONS) and pipeline.config.stream_usage:
         stream_options = body.get("stream_options")
-        asked = isinstance(stream_options, Mapping) and stream_options.get("include_usage") is True
-        if not asked and target.address not in _hosts_rejecting_stream_options:
+        app_asked = isinstance(stream_options, Mapping) and stream_options.get("include_usage") is True
+        known = None if app_asked else stream_hosts.profile(target.address, target.port)
+        probe = not app_asked and known is None
+        if known is not None and known.ask:
             new_options = options.model_copy()
             new_options.json_data = {
                 **body,
@@ -75,8 +79,8 @@ def _prepare(pipeline: Pipeline, instance: Any, args: Tuple[Any, ...], kwargs: d
                 args = (args[0], new_options, *args[2:])
             else:
                 kwargs = {**kwargs, "options": new_options}
-            injected = True
-    return endpoint, record, args, kwargs, injected, target.address
+            asked = known
+    return endpoint, record, args, kwargs, asked, (target.address, target.port), probe
 
 
 def _register_origin(instance: Any) -> None:
@@ -97,12 +101,12 @@ def _begin(pipeline: Pipeline, instance: Any, args: Tuple[Any, ...], kwargs: dic
         return None
     if prepared is None:
         return None
-    endpoint, record, new_args, new_kwargs, injected, host = prepared
+    endpoint, record, new_args, new_kwargs, asked, host, probe = prepared
     call = flow.open_call(pipeline, lambda: record, _PROVIDER)
     if call is None:
         return None
     new_args, new_kwargs = flow.apply_policy_model(call, new_args, new_kwargs, flow.options_with_model, _PROVIDER)
-    return _Plan(endpoint, call, new_args, new_kwargs, injected, host)
+    return _Plan(endpoint, call, new_args, new_kwargs, asked, host, probe)
 
 
 def _rejects_stream_options(plan: _Plan, exc: BaseException) -> bool:
@@ -110,9 +114,8 @@ def _rejects_stream_options(plan: _Plan, exc: BaseException) -> bool:
     try:
         import openai
 
-        if plan.injected and isinstance(exc, openai.BadRequestError) and "stream_options" in str(exc):
-            with _hosts_lock:
-                _hosts_rejecting_stream_options.add(plan.host)
+        if plan.asked is not None and isinstance(exc, openai.BadRequestError) and "stream_options" in str(exc):
+            stream_hosts.reject_stream_options(*plan.host)
             return True
     except Exception as inner:
         report("OpenAI stream_options fallback", inner)
@@ -121,11 +124,11 @@ def _rejects_stream_options(plan: _Plan, exc: BaseException) -> bool:
 
 def _deliver(pipeline: Pipeline, plan: _Plan, result: Any) -> Any:
     try:
-        return ResultHandler(plan.call, pipeline, plan.endpoint, plan.injected).handle(result)
+        return ResultHandler(plan.call, pipeline, plan.endpoint, plan.asked, plan.host if plan.probe else None).handle(result)
     except Exception as exc:
         report("OpenAI response", exc)
     flow.finish(pipeline, plan.call, _PROVIDER)
-    return filter_injected_usage(result) if plan.injected else result
+    return filter_injected_usage(result, plan.asked) if plan.asked is not None else result
 
 
 def _sync_request(pipeline: Pipeline) -> Callable[..., Any]:
@@ -141,7 +144,7 @@ def _sync_request(pipeline: Pipeline) -> Callable[..., Any]:
                 if not _rejects_stream_options(plan, exc):
                     flow.fail(pipeline, plan.call, exc, _PROVIDER)
                     raise
-                plan.injected = False
+                plan.asked, plan.probe = None, True
                 args, kwargs = flow.apply_policy_model(plan.call, args, kwargs, flow.options_with_model, _PROVIDER)
                 try:
                     result = wrapped(*args, **kwargs)
@@ -168,7 +171,7 @@ def _async_request(pipeline: Pipeline) -> Callable[..., Any]:
                 if not _rejects_stream_options(plan, exc):
                     flow.fail(pipeline, plan.call, exc, _PROVIDER)
                     raise
-                plan.injected = False
+                plan.asked, plan.probe = None, True
                 args, kwargs = flow.apply_policy_model(plan.call, args, kwargs, flow.options_with_model, _PROVIDER)
                 try:
                     result = await wrapped(*args, **kwargs)

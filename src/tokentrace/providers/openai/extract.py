@@ -141,21 +141,28 @@ def fill_embeddings(record: CallRecord, result: Any) -> None:
 
 
 def content_text(content: Any) -> str:
-    """A message's text: a string, or the text parts of a list of parts (Mistral's thinking
-    models stream ``[{"type": "thinking", ...}, {"type": "text", "text": ...}]``)."""
+    """A message's text: a string, or the text parts of a list of parts (Mistral's reasoning
+    models send ``[{"type": "thinking", "thinking": [{"type": "text", ...}]}, {"type": "text", ...}]``)."""
     if isinstance(content, str):
         return content
-    if isinstance(content, list):
-        texts = []
-        for part in content:
-            if isinstance(part, str):
-                texts.append(part)
-            elif field(part, "type") in (None, "text"):
-                text = field(part, "text")
-                if isinstance(text, str):
-                    texts.append(text)
-        return "".join(texts)
-    return ""
+    if not isinstance(content, list):
+        return ""
+    texts: List[str] = []
+    for part in content:
+        if isinstance(part, str):
+            texts.append(part)
+        elif field(part, "type") in (None, "text"):
+            text = field(part, "text")
+            if isinstance(text, str):
+                texts.append(text)
+    return "".join(texts)
+
+
+def thinking_text(content: Any) -> str:
+    """The thinking parts' text of a list of parts (billed as output, so estimates count it)."""
+    if not isinstance(content, list):
+        return ""
+    return "".join(content_text(field(part, "thinking")) for part in content if field(part, "type") == "thinking")
 
 
 def output_message(text: str, finish_reason: str) -> Dict[str, Any]:

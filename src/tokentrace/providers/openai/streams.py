@@ -5,15 +5,17 @@ attribute and method; only iteration, context management and ``close()`` pass th
 tokentrace. Per chunk the work is a few attribute reads. The call ends exactly once: when the
 stream is exhausted, closed, fails, or the proxy is garbage-collected.
 
-When tokentrace itself asked for ``stream_options.include_usage``, the usage-only chunk it
-caused is consumed here and never reaches the application, and the ``usage`` field the other
-chunks carry (as ``null``) is marked unset again, so the application sees exactly the chunks it
-would have seen without tokentrace.
+When tokentrace itself asked for ``stream_options.include_usage``, it takes back exactly what
+asking changed, given what the host sends unasked (:mod:`.stream_hosts`): the usage-only chunk
+it caused is consumed here, a usage it caused on a chunk that carries anything else is removed
+from that chunk, and a ``"usage": null`` the host would not have sent is marked unset again, so
+the application sees exactly the chunks (fields-set, ``to_dict()``, ``to_json()``) it would have
+seen without tokentrace.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import wrapt
 
@@ -23,62 +25,140 @@ from ...core.pipeline import Call, Pipeline
 from ...core.safety import report
 from .. import flow
 from ..proxies import AsyncRawResponseProxy, AsyncStreamProxy, SyncRawResponseProxy, SyncStreamProxy
-from . import extract
+from . import extract, stream_hosts
 from .endpoints import CHAT, COMPLETIONS, RESPONSES
 
 _RESPONSE_DONE_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
 
 
+#: Fields every chunk carries; a usage chunk with nothing else (set and non-null) is tokentrace's own.
+_CHUNK_METADATA = frozenset(
+    {"id", "object", "created", "model", "system_fingerprint", "service_tier", "usage", "choices", "obfuscation"}
+)
+
+
+def take_back(asked: stream_hosts.Profile, chunk: Any) -> bool:
+    """Undo on one chunk what asking for usage changed; ``False`` when the whole chunk is ours.
+
+    ``asked`` is what the host sends unasked. A ``"usage": null`` it would not have sent is
+    marked unset again; a usage it would not have sent is removed, and the chunk hidden only
+    when usage is all it carries (a chunk that also carries a moderation report, a content
+    filter result or any other field reaches the application, without the usage).
+    """
+    fields = chunk.__pydantic_fields_set__
+    if "usage" not in fields:
+        return True
+    if chunk.usage is not None:
+        if not chunk.choices and not _carries_more(chunk, fields):
+            return False
+        chunk.__dict__["usage"] = None
+    if not asked.null_usage:
+        fields.discard("usage")
+    return True
+
+
+def _carries_more(chunk: Any, fields: Any) -> bool:
+    for name in fields:
+        if name not in _CHUNK_METADATA and getattr(chunk, name, None) is not None:
+            return True
+    extra = chunk.model_extra
+    return bool(extra) and any(value is not None for value in extra.values())
+
+
+class Probe:
+    """Watches a stream sent as the application asked, to learn what its host sends unasked."""
+
+    __slots__ = ("host", "port", "null_usage", "usage", "complete")
+
+    def __init__(self, host: Optional[str], port: Optional[int]) -> None:
+        self.host = host
+        self.port = port
+        self.null_usage = False
+        self.usage = False
+        self.complete = False
+
+    def see(self, chunk: Any) -> None:
+        if "usage" in chunk.__pydantic_fields_set__:
+            if chunk.usage is None:
+                self.null_usage = True
+            else:
+                self.usage = True
+
+    def exhausted(self) -> None:
+        self.complete = True
+
+    def learn(self) -> None:
+        # A stream closed early may not have reached a usage chunk at its end: only what was
+        # seen counts then, and "usage seen" is the one conclusion that needs no end.
+        if self.complete or self.usage:
+            stream_hosts.learn(self.host, self.port, self.null_usage, self.usage)
+
+
 class StreamState:
     """What a stream has shown so far; ``observe`` says whether the app should see the item.
 
-    The hiding of the usage-only chunk relies on the ``usage``/``choices`` fields that the
-    ``openai`` SDK types define for chat and legacy completion chunks.
+    ``asked`` is set when tokentrace asked for usage (it is the host's unasked behaviour, used to
+    take back exactly what asking changed); ``probe`` when the stream is being observed to learn
+    its host.
     """
 
     __slots__ = (
-        "call", "pipeline", "endpoint", "hide_usage_chunk", "capture", "texts", "sample", "reasons", "seen_first",
+        "call", "pipeline", "endpoint", "asked", "probe", "capture", "texts", "sample", "reasons", "seen_first",
         "expect_usage",
     )
 
     def __init__(
-        self, call: Call, pipeline: Pipeline, endpoint: str, hide_usage_chunk: bool, usage_expected: bool = False
+        self,
+        call: Call,
+        pipeline: Pipeline,
+        endpoint: str,
+        asked: Optional[stream_hosts.Profile],
+        probe: Optional[Probe] = None,
+        usage_expected: bool = False,
     ) -> None:
         self.call = call
         self.pipeline = pipeline
         self.endpoint = endpoint
-        self.hide_usage_chunk = hide_usage_chunk
+        self.asked = asked if endpoint != RESPONSES else None
+        self.probe = probe if endpoint != RESPONSES else None
         self.capture = pipeline.config.capture_any
         #: The whole text, only for content capture.
         self.texts: List[str] = []
-        #: Text for a local count if no usage arrives: none kept when the stream will report usage
-        #: (only its length, for the app that leaves before the usage chunk), else bounded.
-        expected = usage_expected or hide_usage_chunk or endpoint == RESPONSES
+        #: Text for a local count if no usage arrives (thinking parts included: billed output):
+        #: none kept when the stream will report usage (only its length, for the app that leaves
+        #: before the usage chunk), else bounded.
+        expected = usage_expected or asked is not None or endpoint == RESPONSES
         self.sample = TextSample(0 if expected else SAMPLE_CHARS)
         #: A chat/completions stream whose usage chunk follows the last ``finish_reason``.
-        self.expect_usage = (usage_expected or hide_usage_chunk) and endpoint != RESPONSES
+        self.expect_usage = (usage_expected or asked is not None) and endpoint != RESPONSES
         self.reasons: Dict[int, str] = {}
         self.seen_first = False
 
     def observe(self, item: Any) -> bool:
         visible = True
+        decided = False
         try:
-            if self.hide_usage_chunk and self.endpoint != RESPONSES:
-                # Decided before anything else, so a fault below can never leak tokentrace's chunk
-                # or the ``usage`` field it caused.
-                visible = not (item.usage is not None and not item.choices)
-                if item.usage is None:
-                    # Without tokentrace the field would not have been sent at all.
-                    item.__pydantic_fields_set__.discard("usage")
+            usage = None
+            if self.endpoint != RESPONSES:
+                usage = item.usage
+                if self.asked is not None:
+                    # Decided before anything else, so a fault below can never leak
+                    # tokentrace's chunk or the ``usage`` field it caused.
+                    visible = take_back(self.asked, item)
+                elif self.probe is not None:
+                    self.probe.see(item)
+                decided = True
             if not self.seen_first:
                 self.seen_first = True
                 self.pipeline.first_chunk(self.call)
             if self.endpoint == RESPONSES:
                 self._observe_response_event(item)
             else:
-                self._observe_chunk(item)
+                self._observe_chunk(item, usage)
         except Exception as exc:
             report("OpenAI stream chunk", exc)
+            if not decided:
+                return self.visible_on_fault(item)
         return visible
 
     def wants_trailing(self) -> bool:
@@ -88,23 +168,35 @@ class StreamState:
     def visible_on_fault(self, item: Any) -> bool:
         """Whether the app should see ``item`` when ``observe`` itself failed: tokentrace's own
         usage chunk stays hidden even then."""
-        if self.hide_usage_chunk and self.endpoint != RESPONSES:
-            return _UsageChunkFilter.visible(item)
+        if self.asked is not None:
+            return _UsageChunkFilter.visible(self.asked, item)
         return True
 
-    def _observe_chunk(self, chunk: Any) -> None:
+    def exhausted(self) -> None:
+        """The stream ran to its end (not closed early)."""
+        if self.probe is not None:
+            self.probe.exhausted()
+
+    def _observe_chunk(self, chunk: Any, usage: Any) -> None:
         record = self.call.record
         if record.response_model is None:
             extract._common(record, chunk)
-        usage = chunk.usage
         if usage is not None:
             record.usage = extract.completion_usage(usage)
             record.provider_cost_usd = extract._provider_cost(usage)
-        for choice in chunk.choices:
+        # Writer sends ``"choices": null``; the SDK does not validate chunks.
+        for choice in chunk.choices or ():
             if self.endpoint == CHAT:
-                text = choice.delta.content if choice.delta is not None else None
+                delta = choice.delta
+                text = delta.content if delta is not None else None
             else:
                 text = choice.text
+            if text and not isinstance(text, str):
+                # Mistral's reasoning models: content as a list of parts, thinking first.
+                thinking = extract.thinking_text(text)
+                if thinking:
+                    self.sample.add(thinking)
+                text = extract.content_text(text)
             if text:
                 if self.capture:
                     self.texts.append(text)
@@ -125,6 +217,8 @@ class StreamState:
 
     def end(self, error: Optional[BaseException] = None) -> None:
         try:
+            if self.probe is not None and error is None:
+                self.probe.learn()
             record = self.call.record
             if self.reasons:
                 finish_reasons.apply(record, [self.reasons[i] for i in sorted(self.reasons)])
@@ -144,14 +238,15 @@ class StreamState:
 
 
 class _UsageChunkFilter:
-    """Last resort when tokentrace failed to set up its stream proxy: still hide the chunk it caused."""
+    """Last resort when tokentrace failed to set up its stream proxy, or :func:`take_back` itself
+    failed: still hide the usage chunk it caused. Deliberately independent of ``take_back``."""
 
     @staticmethod
-    def visible(item: Any) -> bool:
+    def visible(asked: stream_hosts.Profile, item: Any) -> bool:
         try:
             if item.usage is None:
-                # Without tokentrace the field would not have been sent at all.
-                item.__pydantic_fields_set__.discard("usage")
+                if not asked.null_usage:
+                    item.__pydantic_fields_set__.discard("usage")
                 return True
             return bool(item.choices)
         except Exception:
@@ -159,13 +254,17 @@ class _UsageChunkFilter:
 
 
 class SyncUsageFilter(wrapt.ObjectProxy):  # type: ignore[misc]
+    def __init__(self, stream: Any, asked: stream_hosts.Profile) -> None:
+        super().__init__(stream)
+        self._self_asked = asked
+
     def __iter__(self) -> "SyncUsageFilter":
         return self
 
     def __next__(self) -> Any:
         while True:
             item = self.__wrapped__.__next__()
-            if _UsageChunkFilter.visible(item):
+            if _UsageChunkFilter.visible(self._self_asked, item):
                 return item
 
     def __enter__(self) -> "SyncUsageFilter":
@@ -174,13 +273,17 @@ class SyncUsageFilter(wrapt.ObjectProxy):  # type: ignore[misc]
 
 
 class AsyncUsageFilter(wrapt.ObjectProxy):  # type: ignore[misc]
+    def __init__(self, stream: Any, asked: stream_hosts.Profile) -> None:
+        super().__init__(stream)
+        self._self_asked = asked
+
     def __aiter__(self) -> "AsyncUsageFilter":
         return self
 
     async def __anext__(self) -> Any:
         while True:
             item = await self.__wrapped__.__anext__()
-            if _UsageChunkFilter.visible(item):
+            if _UsageChunkFilter.visible(self._self_asked, item):
                 return item
 
     async def __aenter__(self) -> "AsyncUsageFilter":
@@ -188,26 +291,34 @@ class AsyncUsageFilter(wrapt.ObjectProxy):  # type: ignore[misc]
         return self
 
 
-def filter_injected_usage(result: Any) -> Any:
+def filter_injected_usage(result: Any, asked: stream_hosts.Profile) -> Any:
     from openai import AsyncStream, Stream
 
     if isinstance(result, Stream):
-        return SyncUsageFilter(result)
+        return SyncUsageFilter(result, asked)
     if isinstance(result, AsyncStream):
-        return AsyncUsageFilter(result)
+        return AsyncUsageFilter(result, asked)
     return result
 
 
 class ResultHandler:
     """Turns what the SDK's ``request`` returned into telemetry, and into what the app receives."""
 
-    __slots__ = ("call", "pipeline", "endpoint", "hide_usage_chunk")
+    __slots__ = ("call", "pipeline", "endpoint", "asked", "probe_host")
 
-    def __init__(self, call: Call, pipeline: Pipeline, endpoint: str, hide_usage_chunk: bool) -> None:
+    def __init__(
+        self,
+        call: Call,
+        pipeline: Pipeline,
+        endpoint: str,
+        asked: Optional[stream_hosts.Profile],
+        probe_host: Optional[Tuple[Optional[str], Optional[int]]] = None,
+    ) -> None:
         self.call = call
         self.pipeline = pipeline
         self.endpoint = endpoint
-        self.hide_usage_chunk = hide_usage_chunk
+        self.asked = asked
+        self.probe_host = probe_host
 
     def handle(self, result: Any) -> Any:
         """Return the object to give the application (the result itself, or a proxy of it)."""
@@ -229,7 +340,8 @@ class ResultHandler:
         return result
 
     def _stream_state(self) -> StreamState:
-        return StreamState(self.call, self.pipeline, self.endpoint, self.hide_usage_chunk)
+        probe = Probe(*self.probe_host) if self.probe_host is not None else None
+        return StreamState(self.call, self.pipeline, self.endpoint, self.asked, probe)
 
     def _legacy_raw(self, raw: Any) -> Any:
         if self.call.record.stream:

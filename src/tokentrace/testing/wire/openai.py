@@ -3,7 +3,8 @@
 Bodies follow the OpenAI API reference and the ``openai`` SDK's types: ids, ``created``,
 ``system_fingerprint``, ``service_tier``, usage with ``prompt_tokens_details`` /
 ``completion_tokens_details``; streams end with the usage-only chunk (when
-``stream_options.include_usage`` asks for it) and ``data: [DONE]``. Azure OpenAI's
+``stream_options.include_usage`` asks for it) and ``data: [DONE]``. A server built with
+``openai_flavour`` imitates the quirks of OpenAI-compatible hosts (:data:`FLAVOURS`). Azure OpenAI's
 ``/openai/deployments/{deployment}/...`` paths are served by the same handlers.
 """
 
@@ -25,6 +26,40 @@ _ERRORS = {
     500: ("server_error", None, "The server had an error while processing your request. Sorry about that!"),
     503: ("server_error", None, "The engine is currently overloaded, please try again later."),
 }
+
+
+#: Quirks of OpenAI-compatible hosts seen in recorded traffic, for ``ProviderServer(openai_flavour=...)``.
+FLAVOURS = {
+    "null_usage": 'every chunk carries "usage": null, asked or not (vLLM, Hugging Face router, local servers)',
+    "usage_chunk": "the usage-only chunk is sent whether or not the request asks for it (Together)",
+    "moderation": "a chunk after the last choice carries a moderation report; usage, when sent, rides on it",
+    "null_choices": 'the usage chunk says "choices": null instead of [] (Writer)',
+    "content_parts": "delta.content is a list of parts, a thinking part first (Mistral's reasoning models)",
+}
+
+_MODERATION = {
+    "type": "moderation_results",
+    "model": "omni-moderation-latest",
+    "results": [
+        {
+            "type": "moderation_result",
+            "model": "omni-moderation-latest",
+            "flagged": False,
+            "categories": {"violence": False},
+            "category_scores": {"violence": 0.0012},
+            "category_applied_input_types": {"violence": ["text"]},
+        }
+    ],
+}
+
+
+def check_flavour(flavour: Any) -> frozenset:
+    """The flavour as a frozenset, refusing names that are not in :data:`FLAVOURS`."""
+    chosen = frozenset([flavour] if isinstance(flavour, str) else flavour)
+    unknown = sorted(chosen - set(FLAVOURS))
+    if unknown:
+        raise ValueError(f"unknown OpenAI host flavour(s) {unknown}; known: {sorted(FLAVOURS)}")
+    return chosen
 
 
 def register(server: ProviderServer) -> None:
@@ -167,7 +202,7 @@ def chat_completions(server: ProviderServer, request: ReceivedRequest, match: Di
             return _custom_stream(plan)
         include_usage = bool((body.get("stream_options") or {}).get("include_usage")) and not plan.omit_usage
         return StreamReply(
-            _chat_chunks(common, text, choices_n, usage, include_usage, plan.chunks),
+            _chat_chunks(common, text, choices_n, usage, include_usage, plan.chunks, server.openai_flavour),
             truncate_after=plan.truncate_after,
             chunk_delay_s=plan.chunk_delay_s,
             headers={"x-request-id": "req_" + completion_id[-12:], **plan.headers},
@@ -191,20 +226,30 @@ def chat_completions(server: ProviderServer, request: ReceivedRequest, match: Di
 
 
 def _chat_chunks(
-    common: Dict[str, Any], text: str, choices_n: int, usage: Dict[str, Any], include_usage: bool, parts: int
+    common: Dict[str, Any], text: str, choices_n: int, usage: Dict[str, Any], include_usage: bool, parts: int, flavour: frozenset = frozenset()
 ) -> Iterator[bytes]:
     base = {"object": "chat.completion.chunk", **common}
-    if include_usage:
+    if include_usage or "null_usage" in flavour:
         base["usage"] = None
+    send_usage = include_usage or "usage_chunk" in flavour
+    thinking = "content_parts" in flavour
     for index in range(choices_n):
-        first = {"index": index, "delta": {"role": "assistant", "content": "", "refusal": None}, "logprobs": None, "finish_reason": None}
+        content: Any = [{"type": "thinking", "thinking": [{"type": "text", "text": "The user wants the spend."}]}] if thinking else ""
+        first = {"index": index, "delta": {"role": "assistant", "content": content, "refusal": None}, "logprobs": None, "finish_reason": None}
         yield sse(json.dumps({**base, "choices": [first]}))
         for piece in _split(text, parts):
-            delta = {"index": index, "delta": {"content": piece}, "logprobs": None, "finish_reason": None}
+            piece_content: Any = [{"type": "text", "text": piece}] if thinking else piece
+            delta = {"index": index, "delta": {"content": piece_content}, "logprobs": None, "finish_reason": None}
             yield sse(json.dumps({**base, "choices": [delta]}))
         yield sse(json.dumps({**base, "choices": [{"index": index, "delta": {}, "logprobs": None, "finish_reason": "stop"}]}))
-    if include_usage:
-        yield sse(json.dumps({**base, "choices": [], "usage": usage}))
+    empty_choices = None if "null_choices" in flavour else []
+    if "moderation" in flavour:
+        tail = {**base, "choices": empty_choices, "moderation": _MODERATION}
+        if send_usage:
+            tail["usage"] = usage
+        yield sse(json.dumps(tail))
+    elif send_usage:
+        yield sse(json.dumps({**base, "choices": empty_choices, "usage": usage}))
     yield sse("[DONE]")
 
 
@@ -231,17 +276,18 @@ def completions(server: ProviderServer, request: ReceivedRequest, match: Dict[st
         if plan.events is not None:
             return _custom_stream(plan)
         include_usage = bool((body.get("stream_options") or {}).get("include_usage")) and not plan.omit_usage
+        flavour = server.openai_flavour
 
         def chunks() -> Iterator[bytes]:
             pieces = _split(text, plan.chunks)
             for i, piece in enumerate(pieces):
                 finish = "length" if i == len(pieces) - 1 else None
                 chunk = {**common, "choices": [{"text": piece, "index": 0, "logprobs": None, "finish_reason": finish}]}
-                if include_usage:
+                if include_usage or "null_usage" in flavour:
                     chunk["usage"] = None
                 yield sse(json.dumps(chunk))
-            if include_usage:
-                yield sse(json.dumps({**common, "choices": [], "usage": usage}))
+            if include_usage or "usage_chunk" in flavour:
+                yield sse(json.dumps({**common, "choices": None if "null_choices" in flavour else [], "usage": usage}))
             yield sse("[DONE]")
 
         return StreamReply(chunks(), truncate_after=plan.truncate_after, headers=dict(plan.headers))
