@@ -6,7 +6,8 @@ SDK at it, and shows
 1. a burn-rate forecast: a monthly team budget that the current rate will use up early;
 2. a downgrade budget: past its limit, gpt-5 calls are sent to gpt-5-mini (never silently);
 3. a model policy: team "search" may only call the mini models; gpt-5 is rewritten, o3 blocked;
-4. a spend anomaly: this hour's spend against the same hour of the previous days.
+4. a spend anomaly: this hour's spend against the same hour of the previous days;
+5. the vendor's own spend limit (a 429 ``project_spend_limit_exceeded``) recorded as what it is.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def main() -> None:
         with policy, tokentrace.attribute(team="search"):
             print("policy: gpt-5 answered by", call("gpt-5"))
             try:
-                call("o3")
+                client.chat.completions.create(model="o3", messages=ASK)  # blocked before it is sent
             except tokentrace.ModelNotAllowed as refused:
                 print("policy:", refused)
 
@@ -72,6 +73,31 @@ def main() -> None:
                 call("gpt-5")
         anomaly = next(a for a in alerts if isinstance(a, AnomalyAlert) and a.dimension == "team")
         print("anomaly:", anomaly.message())
+
+        # 5. The vendor's spend limit: OpenAI answers 429 project_spend_limit_exceeded.
+        server.enqueue(
+            ResponsePlan(
+                status=429,
+                error={"message": "You exceeded your current quota.", "type": "insufficient_quota", "param": None,
+                       "code": "project_spend_limit_exceeded"},
+            )
+        )
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+        tokentrace.uninstrument()
+        spans = InMemorySpanExporter()
+        provider = TracerProvider()
+        provider.add_span_processor(SimpleSpanProcessor(spans))
+        tokentrace.instrument(tracer_provider=provider)
+        try:
+            openai.OpenAI(base_url=server.openai_url, api_key="sk-local", max_retries=0).chat.completions.create(
+                model="gpt-5", messages=ASK
+            )
+        except openai.RateLimitError as refused:
+            (span,) = spans.get_finished_spans()
+            print(f"vendor limit: {type(refused).__name__} recorded as {span.attributes['tokentrace.vendor.spend_limit']}")
         tokentrace.uninstrument()
 
 

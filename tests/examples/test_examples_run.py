@@ -51,6 +51,7 @@ def test_routing_example_forecasts_downgrades_rewrites_and_flags_the_anomaly() -
     assert "does not allow model 'o3'" in out and "the call was not sent" in out
     assert re.search(r"^anomaly: .*team support spent \$[\d.]+ since \d\d:00 UTC, [\d.]+x its usual \$0\.02", out, re.M)
     assert "workflow 'ticket-summary'" in out
+    assert "vendor limit: RateLimitError recorded as project_spend_limit" in out
 
 
 def test_finops_example_reports_and_exports_the_same_spend() -> None:
