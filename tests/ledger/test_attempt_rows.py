@@ -42,3 +42,31 @@ def test_a_timed_out_attempt_is_an_attempt_row(instrument: Any, server: Provider
     without = build([r for r in rows if r.usage_source != "attempt"], time.time() - 3600, time.time() + 3600)
     assert with_attempts.total.cost == without.total.cost and with_attempts.total.tokens == without.total.tokens == 2306
     assert focus_rows(rows) == focus_rows([r for r in rows if r.usage_source != "attempt"])
+
+
+def test_a_call_that_never_got_an_answer_has_its_prompt_estimated(instrument: Any, server: ProviderServer, tmp_path: Path) -> None:
+    import anthropic
+    import pytest
+
+    import tokentrace
+
+    ledger = tmp_path / "spend.sqlite"
+    instrument(ledger=str(ledger))
+    client = anthropic.Anthropic(base_url=server.url, api_key="sk-ant-test", timeout=0.3, max_retries=1)
+    usage = {"input_tokens": 10, "output_tokens": 5}
+    server.enqueue(ResponsePlan(usage=usage, delay_s=0.8), ResponsePlan(usage=usage, delay_s=0.8))
+    prompt = "Explain the quarterly infrastructure spend in three bullet points. " * 20
+    with pytest.raises(anthropic.APITimeoutError):
+        client.messages.create(model="claude-sonnet-4-5", max_tokens=10, messages=[{"role": "user", "content": prompt}])
+    tokentrace.uninstrument()
+    rows = read_rows(ledger=str(ledger), start=time.time() - 3600, end=time.time() + 3600)
+    failed = [r for r in rows if r.usage_source != "attempt"]
+    attempts = [r for r in rows if r.usage_source == "attempt"]
+    assert [(r.token_type, r.tokens, r.calls, r.cost_status) for r in failed] == [("input", 0, 1, "no_usage")]
+    # both attempts timed out: each may have been billed for the prompt, counted locally
+    assert [(r.token_type, r.calls) for r in attempts] == [("input", 2)]
+    per_attempt = attempts[0].tokens // 2
+    from tokentrace.core.estimate import count_tokens
+
+    assert attempts[0].tokens == 2 * per_attempt and abs(per_attempt - count_tokens(prompt, "claude-sonnet-4-5")[0]) <= 8
+    assert attempts[0].effective_cost_usd is None  # an estimate of what may be billed, never a $0 charge

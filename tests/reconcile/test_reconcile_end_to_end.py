@@ -43,7 +43,7 @@ class Source:
 
 SOURCES = [
     Source("openai", ("openai",), "gpt-4o-2024-08-06", ("gpt-4o-mini-2024-07-18", "gpt-4o-mini-legacy"), "gpt-5-mini-2025-08-07", "project_id", "proj_unknown"),
-    Source("anthropic", ("anthropic",), "claude-sonnet-4-5-20250929", ("claude-haiku-4-5-20251001", "claude-haiku-legacy"), "claude-opus-4-5-20251101", "workspace_id", "wrkspc_other"),
+    Source("anthropic", ("anthropic",), "claude-sonnet-4-5-20250929", ("claude-haiku-4-5-20251001", "claude-haiku-legacy"), "claude-opus-4-6", "workspace_id", "wrkspc_other"),
     Source("cur", ("aws.bedrock",), wl.BEDROCK_HAIKU, ("amazon.nova-pro-v1:0", "amazon.nova-legacy-v1:0"), "anthropic.claude-sonnet-4-5-20250929-v1:0", "project_id", "999999999999", "cur.csv"),
     Source("gcp", ("gcp",), wl.VERTEX_CLAUDE, ("gemini-2.5-flash", "gemini-9-flash"), "gemini-2.5-pro", "project_id", "acme-sandbox", "billing.csv"),
     Source("azure", ("azure.ai.openai",), "gpt-4o-2024-08-06", ("gpt-4o-mini-2024-07-18", "gpt-9o-mini-2024-07-18"), "gpt-4.1-mini-2025-04-14", "workspace_id", "acme-openai-eu", "costs.csv"),
@@ -141,3 +141,49 @@ def test_every_injected_discrepancy_is_found_and_explained(run: wl.Workload, sou
 
 def _unexplained(result: Dict[str, Any]) -> List[Dict[str, Any]]:
     return [cell for cell in result["cells"] if cell["unexplained_tokens"] or abs(cell["unexplained_cost_usd"] or 0) > 1e-6]
+
+
+def test_metrics_flag_exports_the_capture_ratio_over_otlp_without_the_key(run: wl.Workload, tmp_path: Path) -> None:
+    """``--metrics`` from cron: the gauge reaches an OTLP/HTTP endpoint; the admin key goes nowhere."""
+    import os
+    import subprocess
+    import sys
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    bodies: List[bytes] = []
+
+    class Collector(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            bodies.append(self.path.encode() + b" " + self.rfile.read(int(self.headers["Content-Length"] or 0)))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    collector = ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+    threading.Thread(target=collector.serve_forever, daemon=True).start()
+    billing_for(run.server).calls = _mine(run.clean, SOURCES[0])
+    today = dt.datetime.now(dt.timezone.utc).date()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env.update(
+        OPENAI_ADMIN_KEY=OPENAI_ADMIN_KEY,
+        OTEL_METRICS_EXPORTER="otlp",
+        OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
+        OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{collector.server_address[1]}",
+        PYTHONPATH=os.pathsep.join(sys.path),
+    )
+    args = ["--vendor", "openai", "--base-url", run.server.openai_url, "--from", str(today), "--to", str(today), "--ledger", str(run.clean_ledger), "--metrics"]
+    try:
+        done = subprocess.run([sys.executable, "-m", "tokentrace", "reconcile", *args], env=env, capture_output=True, text=True, timeout=120)
+    finally:
+        collector.shutdown()
+        collector.server_close()
+    assert done.returncode == 0, done.stderr
+    exported = b"".join(bodies)
+    assert b"/v1/metrics" in exported and b"tokentrace.reconcile.capture_ratio" in exported and b"openai" in exported
+    for secret in (OPENAI_ADMIN_KEY.encode(), b"sk-admin"):
+        assert secret not in exported
+        assert secret.decode() not in done.stdout + done.stderr

@@ -52,7 +52,7 @@ def anthropic_usage(uncached: int, output: int, read: int = 0, write_5m: int = 0
 ANTHROPIC_USAGE = {
     "claude-sonnet-4-5": anthropic_usage(1500, 400, read=20000, write_5m=3000),
     "claude-haiku-4-5": anthropic_usage(700, 120, write_1h=1000),
-    "claude-opus-4-5": anthropic_usage(2500, 900),
+    "claude-opus-4-6": anthropic_usage(2500, 900),
 }
 BEDROCK_HAIKU = "anthropic.claude-haiku-4-5-20251001-v1:0"
 BEDROCK_CONVERSE = {
