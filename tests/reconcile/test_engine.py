@@ -155,3 +155,14 @@ def test_an_unexplained_gap_fails_the_tolerance() -> None:
 def test_rows_outside_the_window_are_ignored() -> None:
     result = run(billed(0) + billed(5), call(0, "gpt-4o", USAGE), days=1)
     assert result.within_tolerance and result.totals.vendor_tokens == sum(USAGE.values())
+
+
+def test_calls_tagged_with_the_vendor_project_reconcile_per_project() -> None:
+    rows = billed(0, project_id="proj_app") + billed(0, usage={"input": 400, "output": 40}, project_id="proj_batch")
+    tagged = call(0, "gpt-4o", USAGE, dimensions={"tag.project_id": "proj_app"})
+    result = run(rows, tagged, days=1)
+    assert {c.key.scope for c in result.cells} == {(("project_id", "proj_app"),), (("project_id", "proj_batch"),)}
+    app = [c for c in result.cells if c.key.scope == (("project_id", "proj_app"),)]
+    assert all(c.delta_tokens == 0 for c in app)
+    batch = [c for c in result.cells if c.key.scope == (("project_id", "proj_batch"),)]
+    assert {c.causes[0].kind for c in batch} == {r.UNSEEN_SCOPE} and "tokentrace has no call from it" in batch[0].causes[0].detail

@@ -28,6 +28,15 @@ SCOPE_KEYS = ("project_id", "workspace_id", "api_key_id", "account_id")
 DAY = 86400
 
 
+def scope_value(row: SpendRow, key: str) -> Optional[str]:
+    """A vendor-side key of a row; on tokentrace's side also the tag of that name, so calls tagged
+    ``tokentrace.attribute(project_id="proj_app")`` reconcile per project."""
+    value = row.dimensions.get(key)
+    if value is None:
+        value = row.dimensions.get(f"tag.{key}")
+    return value
+
+
 def day_of(epoch: float) -> str:
     return dt.datetime.fromtimestamp(int(epoch // DAY) * DAY, dt.timezone.utc).strftime("%Y-%m-%d")
 
@@ -89,7 +98,7 @@ class Side:
             self.cost_usd += cost
             self.priced_tokens += row.tokens
         for key in SCOPE_KEYS:
-            value = row.dimensions.get(key)
+            value = scope_value(row, key)
             if value is not None:
                 self.by_scope[(key, value)] += row.tokens
                 self.cost_by_scope[(key, value)] = self.cost_by_scope.get((key, value), 0.0) + (cost or 0.0)
@@ -122,7 +131,7 @@ def shared_scope_keys(vendor: Sequence[SpendRow], ours: Sequence[SpendRow]) -> T
     def present(rows: Sequence[SpendRow]) -> set:
         keys = set(SCOPE_KEYS)
         for row in rows:
-            keys &= {k for k in SCOPE_KEYS if row.dimensions.get(k) not in (None, "")}
+            keys &= {k for k in SCOPE_KEYS if scope_value(row, k) not in (None, "")}
             if not keys:
                 break
         return keys if rows else set()
@@ -155,7 +164,7 @@ def _sum(
         family = provider_family(row.provider)
         compared = identity.resolve_row(row.provider, row.model, row.request_model)
         names[(family, row.model)] = compared
-        scope = tuple((k, row.dimensions[k]) for k in scope_keys)
+        scope = tuple((k, scope_value(row, k) or "") for k in scope_keys)
         key = CellKey(day_of(row.period_start), family, compared[0], row.token_type, scope)
         side = into.get(key)
         if side is None:
