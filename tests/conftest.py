@@ -113,6 +113,16 @@ def _private_data_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Non
         os.environ["XDG_DATA_HOME"] = saved
 
 
+@pytest.fixture(autouse=True)
+def _fresh_budget_memory() -> Iterator[None]:
+    """The in-memory budget store outlives instrument() on purpose; each test starts from zero."""
+    from tokentrace.budgets.store import SHARED_MEMORY
+
+    SHARED_MEMORY.clear()
+    yield
+    SHARED_MEMORY.clear()
+
+
 @pytest.fixture
 def telemetry() -> Telemetry:
     return Telemetry()

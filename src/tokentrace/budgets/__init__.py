@@ -21,7 +21,7 @@ from .anomaly import AnomalyAlert
 from .forecast import ForecastAlert
 from .policy import ModelPolicy, load_policies, model_policy
 from .spec import SCOPES, BudgetSpec, load_specs
-from .store import BudgetStore, MemoryStore, open_store
+from .store import SHARED_MEMORY, BudgetStore, MemoryStore, open_store
 from .windows import WINDOWS
 
 logger = logging.getLogger("tokentrace")
@@ -73,7 +73,8 @@ def setup(config: Any) -> List[CallObserver]:
             policies += _guard(lambda: load_policies(config.budgets, None if strict else _log_error), [], strict)
     if getattr(config, "model_policies", None) is not None:
         policies += _guard(lambda: load_policies(config.model_policies, None if strict else _log_error), [], strict)
-    store = _guard(lambda: open_store(getattr(config, "budget_store", None)), None, strict) or MemoryStore()
+    store = _open_store(config, strict)
+    specs = _refuse_unshared_user_hashes(specs, store, config, strict)
     alerter = Alerter(
         getattr(config, "meter_provider", None),
         getattr(config, "metric_attributes", ()),
@@ -90,6 +91,46 @@ def setup(config: Any) -> List[CallObserver]:
     if anomaly.enabled:
         observers.append(AnomalyDetector(anomaly, meter_provider, getattr(config, "metric_value_limit", 100)))
     return observers
+
+
+def _open_store(config: Any, strict: bool) -> BudgetStore:
+    """The configured store; an unusable one is a ConfigError under strict, else memory and a warning."""
+    try:
+        return open_store(getattr(config, "budget_store", None))
+    except BudgetConfigError as exc:
+        if strict:
+            raise
+        logger.error(
+            "%s. Budgets fall back to the in-memory store (counted in this process only); tracing goes on. "
+            "strict=True makes this an error.",
+            exc,
+        )
+        return SHARED_MEMORY
+
+
+def _refuse_unshared_user_hashes(specs: List[BudgetSpec], store: BudgetStore, config: Any, strict: bool) -> List[BudgetSpec]:
+    """A shared store with ``user`` budgets needs one hash key for every process.
+
+    Without ``TOKENTRACE_USER_HASH_KEY`` each process hashes user ids with its own random key,
+    so the same user gets a different counter in each process and a 5-calls-a-day budget
+    admits 5 calls per process. Such budgets are refused: ``BudgetConfigError`` under strict,
+    otherwise an error line and the budget left out (the others still apply).
+    """
+    if isinstance(store, MemoryStore) or getattr(config, "user_hash_key", None):
+        return specs
+    refused = [spec for spec in specs if spec.scope == "user" or "user" in spec.match]
+    if not refused:
+        return specs
+    message = (
+        f"budget(s) {', '.join(repr(spec.name) for spec in refused)} count per user in the shared store "
+        f"{store.label}, but no TOKENTRACE_USER_HASH_KEY (instrument(user_hash_key=...)) is set: every process "
+        "would hash users with its own random key and give each user a separate allowance per process. Set the "
+        "same secret TOKENTRACE_USER_HASH_KEY in every process"
+    )
+    if strict:
+        raise BudgetConfigError(message)
+    logger.error("tokentrace: %s; these budgets are left out until then (strict=True makes this an error).", message)
+    return [spec for spec in specs if spec not in refused]
 
 
 def _log_error(exc: BudgetConfigError) -> None:

@@ -48,6 +48,7 @@ from .errors import BudgetExceeded, BudgetStoreUnavailable, utc_from_timestamp
 from .forecast import Forecaster, make_forecast_alert
 from .spec import ENTRY_SCOPE, NANO, BudgetSpec
 from .store import Admission, Amount, BudgetStore, StoreUnavailable
+from .leases import LeaseKeeper
 from .windows import Period, period, utc_now
 
 logger = logging.getLogger("tokentrace")
@@ -76,6 +77,7 @@ class BudgetEnforcer:
         self._unpriced_warned: Set[Tuple[str, Optional[str]]] = set()
         self._downgrade_warned: Set[Tuple[str, str, str]] = set()
         self.forecaster = Forecaster()
+        self.leases = LeaseKeeper()
 
     # -- before the call --------------------------------------------------------------------------
 
@@ -106,6 +108,8 @@ class BudgetEnforcer:
             self._release(reserved, reservation)  # then the pipeline reports it; the call goes on
             raise
         call.observer_state[STATE_KEY] = (reservation, applied)
+        # The reservations are leases: renewed while the call runs (however long a stream lasts).
+        self.leases.add(reservation, [(item.store, item.key) for item in reserved])
 
     def _downgrade(self, call: Any, item: Applied, admission: Admission) -> bool:
         """Send the call to the budget's cheaper model; False when it names none for this model."""
@@ -270,6 +274,7 @@ class BudgetEnforcer:
         if state is None:
             return
         reservation, applied = state
+        self.leases.remove(reservation)
         usage = call.record.usage
         cost_usd = call.cost.usd if call.cost is not None else None
         actual = Amount(
@@ -340,6 +345,7 @@ class BudgetEnforcer:
         )
 
     def close(self) -> None:
+        self.leases.close()
         try:
             self.store.close()
         except Exception as exc:

@@ -47,6 +47,21 @@ MAX_PENDING = 10_000
 MAX_SEEN = 10_000
 #: How long Redis remembers a settled reservation id, for counters without a TTL of their own.
 SETTLED_TTL_S = 86_400
+#: Every key has a TTL: a ``window="total"`` counter lives this long after its last use (400
+#: days), refreshed by every call, instead of forever.
+TOTAL_TTL_S = 400 * 86_400
+
+_RENEW = """
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if not v then return 0 end
+local u, t = string.match(v, '^(%-?%d+) (%-?%d+) ')
+if u == nil then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], u .. ' ' .. t .. ' ' .. ARGV[2])
+if redis.call('TTL', KEYS[1]) < tonumber(ARGV[3]) then
+  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+end
+return 1
+"""
 
 _RESERVE = """
 local now = tonumber(ARGV[1])
@@ -133,13 +148,11 @@ return {su, st, fired, redis.call('HGET', KEYS[1], 'exceeded_at') or ''}
 
 
 def redact_url(url: str) -> str:
-    """The URL without its password, for messages."""
+    """The URL without its password, for messages (also for a URL that does not parse)."""
     parts = urlsplit(url)
-    if parts.password is None and parts.username is None:
+    if "@" not in parts.netloc:
         return url
-    host = parts.hostname or ""
-    if parts.port:
-        host += f":{parts.port}"
+    host = parts.netloc.rsplit("@", 1)[1]
     return urlunsplit((parts.scheme, f"***@{host}", parts.path, parts.query, parts.fragment))
 
 
@@ -164,6 +177,7 @@ class RedisStore:
         )
         self._reserve = self._client.register_script(_RESERVE)
         self._settle = self._client.register_script(_SETTLE)
+        self._renew = self._client.register_script(_RENEW)
         self._down_until = 0.0
         self._down = False
         self._lock = threading.Lock()
@@ -264,7 +278,7 @@ class RedisStore:
     ) -> Admission:
         self._replay()
         now = int(time.time())
-        from .store import RESERVATION_TIMEOUT_S
+        from .store import RESERVATION_LEASE_S
 
         high_usd, high_tokens = self._high_water(key)
         reply = self._run(
@@ -278,8 +292,8 @@ class RedisStore:
                 projection.tokens,
                 "1" if check_projection else "0",
                 reservation,
-                now + RESERVATION_TIMEOUT_S,
-                ttl_s or 0,
+                now + RESERVATION_LEASE_S,
+                ttl_s or TOTAL_TTL_S,
                 high_usd,
                 high_tokens,
             ),
@@ -321,7 +335,7 @@ class RedisStore:
                 "" if limit.nano_usd is None else limit.nano_usd,
                 "" if limit.tokens is None else limit.tokens,
                 repr(when),
-                ttl_s or 0,
+                ttl_s or TOTAL_TTL_S,
                 ",".join(repr(float(t)) for t in thresholds),
                 high_usd,
                 high_tokens,
@@ -336,6 +350,14 @@ class RedisStore:
             tuple(float(_text(t)) for t in fired),
             float(exceeded_text) if exceeded_text else None,
         )
+
+    def renew(self, key: str, reservation: str) -> bool:
+        """Extend a live reservation's lease (a long call or stream); False when it is gone."""
+        from .store import RESERVATION_LEASE_S
+
+        now = int(time.time())
+        reply = self._run(self._renew, self._keys(key)[1:2], (reservation, now + RESERVATION_LEASE_S, 2 * RESERVATION_LEASE_S))
+        return bool(int(reply))
 
     def spent(self, key: str) -> Amount:
         try:

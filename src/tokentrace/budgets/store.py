@@ -16,6 +16,8 @@ land exactly on the limit is admitted). Amounts are integers (nano-dollars, toke
 
 from __future__ import annotations
 
+import heapq
+import os
 import threading
 import time
 from typing import Dict, List, NamedTuple, Optional, Protocol, Sequence, Tuple
@@ -70,8 +72,21 @@ class BudgetStore(Protocol):
     def close(self) -> None: ...
 
 
-#: A reservation older than this is presumed abandoned (its process died) and stops counting.
-RESERVATION_TIMEOUT_S = 3600
+def _lease_from_environment() -> int:
+    try:
+        value = int(os.environ.get("TOKENTRACE_BUDGET_LEASE_S", "") or 60)
+    except ValueError:
+        return 60
+    return max(1, min(value, 3600))
+
+
+#: A reservation is a lease of this many seconds: a call still running renews it (the budget
+#: enforcer renews every live reservation each third of it, long streams included), so one that
+#: is no longer renewed (its process died, its settlement failed) stops counting soon after.
+#: ``TOKENTRACE_BUDGET_LEASE_S`` changes it (1 to 3600).
+RESERVATION_LEASE_S = _lease_from_environment()
+#: Kept for callers of the old name: the lease is what bounds a reservation now.
+RESERVATION_TIMEOUT_S = RESERVATION_LEASE_S
 
 
 def decide(spent: Amount, in_flight: Amount, projection: Amount, limit: Limit, check_projection: bool) -> Tuple[Optional[str], Optional[str]]:
@@ -112,27 +127,41 @@ class _Counter:
 
 
 class MemoryStore:
-    """Counters in this process, behind one lock: exact for threads and asyncio tasks."""
+    """Counters in this process, behind one lock: exact for threads and asyncio tasks.
+
+    Expired counters are found through a heap ordered by expiry, so creating a counter costs
+    O(log n) however many counters exist (scanning them all cost milliseconds at 100k counters).
+    """
 
     label = "memory"
 
     def __init__(self) -> None:
         self._counters: Dict[str, _Counter] = {}
+        self._expiry: List[Tuple[float, str]] = []
         self._lock = threading.Lock()
 
     def _counter(self, key: str, ttl_s: Optional[int], now: float) -> _Counter:
         counter = self._counters.get(key)
         if counter is None or (counter.expires is not None and counter.expires < now):
-            counter = self._counters[key] = _Counter()
             self._drop_expired(now)
+            counter = self._counters[key] = _Counter()
         if ttl_s is not None:
-            counter.expires = now + ttl_s
+            expires = now + ttl_s
+            if counter.expires is None or expires > counter.expires + 1.0:
+                heapq.heappush(self._expiry, (expires, key))
+            counter.expires = expires
         return counter
 
     def _drop_expired(self, now: float) -> None:
-        expired = [k for k, c in self._counters.items() if c.expires is not None and c.expires < now]
-        for key in expired:
-            del self._counters[key]
+        while self._expiry and self._expiry[0][0] < now:
+            _, key = heapq.heappop(self._expiry)
+            counter = self._counters.get(key)
+            if counter is None or counter.expires is None:
+                continue
+            if counter.expires < now:
+                del self._counters[key]
+            else:  # extended since that entry was pushed: keep one entry for its current expiry
+                heapq.heappush(self._expiry, (counter.expires, key))
 
     def reserve(
         self, key: str, limit: Limit, projection: Amount, check_projection: bool, reservation: str, ttl_s: Optional[int]
@@ -148,8 +177,19 @@ class MemoryStore:
             )
             unit, reason = decide(counter.spent, in_flight, projection, limit, check_projection)
             if unit is None:
-                counter.in_flight[reservation] = (projection, now + RESERVATION_TIMEOUT_S)
+                counter.in_flight[reservation] = (projection, now + RESERVATION_LEASE_S)
             return Admission(unit is None, unit, reason, counter.spent, in_flight, counter.exceeded_at)
+
+    def renew(self, key: str, reservation: str) -> bool:
+        """Extend a live reservation's lease; False when it is gone (expired or settled)."""
+        now = time.time()
+        with self._lock:
+            counter = self._counters.get(key)
+            entry = counter.in_flight.get(reservation) if counter is not None else None
+            if counter is None or entry is None:
+                return False
+            counter.in_flight[reservation] = (entry[0], now + RESERVATION_LEASE_S)
+            return True
 
     def settle(
         self, key: str, reservation: str, actual: Amount, limit: Limit, thresholds: Sequence[float], ttl_s: Optional[int]
@@ -184,26 +224,50 @@ class MemoryStore:
             return True
 
     def close(self) -> None:
+        """Nothing to release: the counters stay, so ``uninstrument()`` + ``instrument()`` keeps them."""
+
+    def clear(self) -> None:
+        """Forget every counter (tests start from zero with this)."""
         with self._lock:
             self._counters.clear()
+            self._expiry.clear()
+
+
+#: The process's in-memory store: every ``instrument()`` with the memory store shares it, so a
+#: re-instrumentation (to change an option) does not hand every budget a fresh allowance.
+SHARED_MEMORY = MemoryStore()
 
 
 def open_store(spec: object) -> BudgetStore:
-    """The store named by ``budget_store``: ``None``/``"memory"``, a ``redis://`` URL, or a store object."""
+    """The store named by ``budget_store``: ``None``/``"memory"``, a ``redis://`` URL, or a store object.
+
+    A URL that cannot be used (a typo such as ``redis://127.0.0.1:notaport/0``, the ``redis``
+    package missing) is a :class:`~tokentrace.budgets.errors.BudgetConfigError`, which
+    ``instrument()`` raises under ``strict=True`` and otherwise logs before falling back to the
+    in-memory store: tracing always goes on.
+    """
+    from .errors import BudgetConfigError
+
     if spec is None or spec == "memory":
-        return MemoryStore()
+        return SHARED_MEMORY
     if isinstance(spec, str):
         if spec.startswith(("redis://", "rediss://", "unix://")):
-            from .redis_store import RedisStore
+            from .redis_store import RedisStore, redact_url
 
-            return RedisStore(spec)
-        from .errors import BudgetConfigError
-
+            try:
+                return RedisStore(spec)
+            except ImportError:
+                raise BudgetConfigError(
+                    f"budget_store {redact_url(spec)!r} needs the redis package: pip install 'tokentrace[redis]'"
+                ) from None
+            except (ValueError, TypeError) as exc:
+                raise BudgetConfigError(
+                    f"budget_store {redact_url(spec)!r} is not a usable Redis URL ({exc}); expected "
+                    "redis://[:password@]host:port/db, e.g. redis://127.0.0.1:6379/0"
+                ) from None
         raise BudgetConfigError(
             f"budget_store {spec!r} is not understood; use 'memory' or a Redis URL such as redis://127.0.0.1:6379/0"
         )
     if all(hasattr(spec, name) for name in ("reserve", "settle", "spent")):
         return spec  # type: ignore[return-value]
-    from .errors import BudgetConfigError
-
     raise BudgetConfigError(f"budget_store must be 'memory', a Redis URL or a store object, got {type(spec).__name__}")
