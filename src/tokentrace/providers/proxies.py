@@ -40,6 +40,10 @@ class RawResponseHandler(Protocol):
         """The response was closed or dropped unparsed: end the call with what is known."""
         ...
 
+    def failed(self, error: BaseException) -> None:
+        """The application's ``parse()`` raised (an empty or malformed body): the call failed."""
+        ...
+
 
 def own(state: StreamState) -> None:
     """Let the state end its call if the application never does (a stream still open at exit)."""
@@ -271,6 +275,17 @@ def _parsed_safely(handler: RawResponseHandler, value: Any) -> Any:
         return value
 
 
+def _failed_safely(handler: RawResponseHandler, error: BaseException) -> None:
+    try:
+        hook = getattr(handler, "failed", None)
+        if hook is None:
+            handler.abandon()
+        else:
+            hook(error)
+    except Exception as exc:
+        report("raw response failure", exc)
+
+
 def _abandon_safely(handler: RawResponseHandler) -> None:
     try:
         handler.abandon()
@@ -287,7 +302,12 @@ class SyncRawResponseProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         self._self_parsed: Dict[int, Any] = {}
 
     def parse(self, *args: Any, **kwargs: Any) -> Any:
-        value = self.__wrapped__.parse(*args, **kwargs)
+        try:
+            value = self.__wrapped__.parse(*args, **kwargs)
+        except BaseException as exc:
+            # What plain ``create()`` would have raised: the call failed, the app gets it as is.
+            _failed_safely(self._self_handler, exc)
+            raise
         key = id(value)
         if key not in self._self_parsed:
             self._self_parsed[key] = _parsed_safely(self._self_handler, value)
@@ -314,7 +334,11 @@ class AsyncRawResponseProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         self._self_parsed: Dict[int, Any] = {}
 
     async def parse(self, *args: Any, **kwargs: Any) -> Any:
-        value = await self.__wrapped__.parse(*args, **kwargs)
+        try:
+            value = await self.__wrapped__.parse(*args, **kwargs)
+        except BaseException as exc:
+            _failed_safely(self._self_handler, exc)
+            raise
         key = id(value)
         if key not in self._self_parsed:
             self._self_parsed[key] = _parsed_safely(self._self_handler, value)

@@ -156,3 +156,31 @@ def test_messages_path_detection():
     assert not request.is_messages_call(Options("post", "/v1/messages/batches"))
     assert not request.is_messages_call(Options("get", "/v1/messages"))
     assert not request.is_messages_call(None)
+
+
+@pytest.mark.parametrize("surface", ["with_raw_response", "with_streaming_response"])
+def test_raw_response_parse_raising_is_a_failure(instrument, server, client, surface):
+    """An empty 200 body: plain create() raises while parsing; the raw variants raise from the
+    app's own parse(). Either way the span records the failure."""
+    from opentelemetry.trace import StatusCode
+
+    from tokentrace.core.pipeline import error_type
+    from tokentrace.testing import ResponsePlan
+
+    server.enqueue(ResponsePlan(body=b""))
+    with pytest.raises(Exception) as plain:
+        client.messages.create(model="claude-haiku-4-5", max_tokens=64, messages=MESSAGES)
+    telemetry = instrument()
+    server.enqueue(ResponsePlan(body=b""))
+    if surface == "with_raw_response":
+        raw = client.messages.with_raw_response.create(model="claude-haiku-4-5", max_tokens=64, messages=MESSAGES)
+        with pytest.raises(type(plain.value)) as caught:
+            raw.parse()
+    else:
+        with client.messages.with_streaming_response.create(model="claude-haiku-4-5", max_tokens=64, messages=MESSAGES) as raw:
+            with pytest.raises(type(plain.value)) as caught:
+                raw.parse()
+    assert str(caught.value) == str(plain.value)
+    span = telemetry.only_llm_span()
+    assert span.status.status_code == StatusCode.ERROR
+    assert span.attributes["error.type"] == error_type(plain.value)

@@ -94,7 +94,13 @@ def _sync_result(handler: ResultHandler, result: Any) -> Any:
             return proxy
         if handler.is_raw(result):
             if handler.read_now(result):
-                handler.complete(result.parse())
+                try:
+                    message = result.parse()
+                except Exception as exc:
+                    # The body plain ``create()`` could not parse either: the call failed.
+                    flow.fail(handler.pipeline, handler.call, exc, _PROVIDER)
+                    return result
+                handler.complete(message)
                 return result
             return SyncRawResponseProxy(result, handler)
         handler.complete(result)
@@ -131,7 +137,13 @@ async def _async_result(handler: ResultHandler, result: Any) -> Any:
             return proxy
         if handler.is_raw(result):
             if handler.read_now(result):
-                handler.complete(await result.parse())
+                try:
+                    message = await result.parse()
+                except Exception as exc:
+                    # The body plain ``create()`` could not parse either: the call failed.
+                    flow.fail(handler.pipeline, handler.call, exc, _PROVIDER)
+                    return result
+                handler.complete(message)
                 return result
             return AsyncRawResponseProxy(result, handler)
         handler.complete(result)

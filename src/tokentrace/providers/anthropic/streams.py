@@ -168,3 +168,7 @@ class ResultHandler:
         """The raw response was closed or dropped without being parsed: end with what is known."""
         flow.finish(self.pipeline, self.call, "Anthropic")
 
+    def failed(self, error: BaseException) -> None:
+        """The app's ``parse()`` raised: the error plain ``create()`` would have raised."""
+        flow.fail(self.pipeline, self.call, error, "Anthropic")
+

@@ -19,7 +19,7 @@ from .. import flow, retries
 from ..base import Patch, ProviderInstrumentor, is_foreign_wrapper
 from . import endpoints
 from .endpoints import CHAT, COMPLETIONS, build_record, client_target, endpoint_of, input_messages
-from . import stream_hosts
+from . import helpers, stream_hosts
 from .streams import ResultHandler, filter_injected_usage
 
 _PROVIDER = "OpenAI"
@@ -230,6 +230,14 @@ class OpenAIInstrumentor(ProviderInstrumentor):
             # OpenAI / AsyncOpenAI (and the Azure clients) override the hook without calling super().
             Patch("openai._client", "OpenAI._prepare_request", _sync_prepare),
             Patch("openai._client", "AsyncOpenAI._prepare_request", _async_prepare),
+            *(
+                patch
+                for module, sync_class, async_class in helpers.HELPER_MODULES
+                for patch in (
+                    Patch(module, f"{sync_class}.__stream__", helpers.sync_helper),
+                    Patch(module, f"{async_class}.__stream__", helpers.async_helper),
+                )
+            ),
         ]
 
     def foreign_instrumentation(self) -> List[str]:

@@ -348,7 +348,14 @@ class ResultHandler:
             return SyncRawResponseProxy(raw, self)
         try:
             # parse() caches its result, so the application's own parse() returns this same object.
-            self.complete(raw.parse())
+            value = raw.parse()
+        except Exception as exc:
+            # The body plain ``create()`` could not parse either (an empty 200): the call failed,
+            # and the app's own parse() raises the same error.
+            flow.fail(self.pipeline, self.call, exc, "OpenAI")
+            return raw
+        try:
+            self.complete(value)
         except Exception as exc:
             report("OpenAI raw response", exc)
             flow.finish(self.pipeline, self.call, "OpenAI")
@@ -383,4 +390,8 @@ class ResultHandler:
     def abandon(self) -> None:
         """The raw response was closed or dropped without being parsed: end with what is known."""
         flow.finish(self.pipeline, self.call, "OpenAI")
+
+    def failed(self, error: BaseException) -> None:
+        """The app's ``parse()`` raised: the error plain ``create()`` would have raised."""
+        flow.fail(self.pipeline, self.call, error, "OpenAI")
 
