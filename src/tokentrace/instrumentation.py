@@ -76,8 +76,11 @@ def _build(config: Config) -> _Active:
     allow_download(config.download_encodings)
     instruments = create_instruments(config.tracer_provider, config.meter_provider)
     prices = pricing.load_catalog(config)
+    # Budgets first: a strict-mode BudgetConfigError must leave nothing patched behind
+    # (attribution.setup patches threading for context propagation).
+    budget_observers = budgets.setup(config)
     capture, attribution_observers = attribution.setup(config)
-    observers = [*attribution_observers, *budgets.setup(config), *ledger.setup(config, prices)]
+    observers = [*attribution_observers, *budget_observers, *ledger.setup(config, prices)]
     pipeline = Pipeline(config, instruments, prices, capture, observers)
     instrumentors = load_instrumentors(config.providers)
     applied: List[ProviderInstrumentor] = []
