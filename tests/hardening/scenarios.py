@@ -9,6 +9,7 @@ two outcomes is how the hardening tests prove tokentrace changed nothing for the
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Tuple
@@ -18,6 +19,8 @@ import boto3
 import cohere
 import groq
 import ollama
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no price-map download at import
+import litellm  # noqa: E402
 from azure.ai.inference import ChatCompletionsClient as AzureChatClient
 from azure.core.credentials import AzureKeyCredential
 from azure.core.exceptions import HttpResponseError as AzureHttpError
@@ -42,7 +45,7 @@ GROQ_KEY = "gsk_HARDENINGgroq0secret0key0123456789"
 AZURE_KEY = "HARDENINGazure0inference0secret0key01"
 SECRETS = (OPENAI_KEY, ANTHROPIC_KEY, GOOGLE_KEY, AWS_ACCESS_KEY, AWS_SECRET_KEY, MISTRAL_KEY, COHERE_KEY, GROQ_KEY, AZURE_KEY)
 
-PROVIDERS = ("openai", "anthropic", "google", "bedrock", "mistral", "cohere", "groq", "ollama", "azure_ai_inference")
+PROVIDERS = ("openai", "anthropic", "google", "bedrock", "mistral", "cohere", "groq", "ollama", "azure_ai_inference", "litellm")
 BEDROCK_MODEL = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 
 
@@ -219,6 +222,17 @@ def _azure_error(server: ProviderServer) -> Any:
     raise AssertionError("the provider error did not reach the application")
 
 
+def _litellm_call(server: ProviderServer) -> Any:
+    r = litellm.completion(api_base=server.openai_url, api_key=OPENAI_KEY, num_retries=0, **{**OPENAI_REQUEST, "model": "openai/gpt-4o"})
+    return (r.model, [c.model_dump() for c in r.choices], r.usage.model_dump() if r.usage else None)
+
+
+def _litellm_stream(server: ProviderServer) -> Any:
+    chunks = litellm.completion(api_base=server.openai_url, api_key=OPENAI_KEY, stream=True, num_retries=0,
+                                **{**OPENAI_REQUEST, "model": "openai/gpt-4o"})
+    return [(c.model, [ch.model_dump() for ch in c.choices], getattr(c, "usage", None), c.model_fields_set) for c in chunks]
+
+
 #: Request ids differ between two identical calls.
 _IDS = re.compile(r"req_\w+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -273,6 +287,7 @@ SCENARIOS: Dict[str, Scenario] = {
     "groq": Scenario("groq", _groq_call, _groq_stream, _error((groq.RateLimitError,))(_groq_call)),
     "ollama": Scenario("ollama", _ollama_call, _ollama_stream, _error((ollama.ResponseError,))(_ollama_call)),
     "azure_ai_inference": Scenario("azure_ai_inference", _azure_call, _azure_stream, _azure_error),
+    "litellm": Scenario("litellm", _litellm_call, _litellm_stream, _error((litellm.RateLimitError,))(_litellm_call)),
 }
 
 

@@ -47,6 +47,9 @@ BODIES: Dict[str, Callable[[], Dict[str, Any]]] = {
     "mistral": lambda: {"id": "cf79f7daaee244b1a0ae5c7b1444424a", "object": "chat.completion", "created": 1741570283,
                         "model": "mistral-small-2603",
                         "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}]},
+    # LiteLLM is not fuzzed here: its errors for a malformed body embed the call's own ids and
+    # timestamps, so two identical calls never give the same message; its OpenAI route's bodies
+    # are the openai entry's. Its truncated streams are tested below.
     "cohere": lambda: {"id": "c14c80c3-18eb-4519-9460-6c92edd8cfb4", "finish_reason": "COMPLETE",
                        "message": {"role": "assistant", "content": [{"type": "text", "text": "ok"}]}},
     "ollama": lambda: {"model": "llama3.2", "created_at": "2026-12-01T10:00:00.000000Z", "message": {"role": "assistant", "content": "ok"},

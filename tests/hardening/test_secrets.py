@@ -54,7 +54,7 @@ def test_no_secret_in_any_span_metric_or_log(instrument: Any, server: Any, monke
                 scenario.call(server)
             except Exception as exc:
                 # The app's own exception may echo the key (the SDK's doing); it is not telemetry.
-                assert type(exc).__module__.split(".")[0] in ("openai", "anthropic", "google", "botocore", "mistralai", "cohere", "groq", "ollama", "azure")
+                assert type(exc).__module__.split(".")[0] in ("openai", "anthropic", "google", "botocore", "mistralai", "cohere", "groq", "ollama", "azure", "litellm")
     finally:
         for logger, level in zip(loggers, old_levels):
             logger.removeHandler(handler)

@@ -59,7 +59,7 @@ def parse_str_list(raw: Any) -> Tuple[str, ...]:
 
 
 #: The ``providers=`` names, as the provider registry knows them (kept equal by a test).
-PROVIDER_NAMES = ("openai", "anthropic", "google_genai", "bedrock", "mistral", "cohere", "groq", "ollama", "azure_ai_inference")
+PROVIDER_NAMES = ("openai", "anthropic", "google_genai", "bedrock", "mistral", "cohere", "groq", "ollama", "azure_ai_inference", "litellm")
 #: Other spellings people use for the same adapters (package, SDK or product names).
 PROVIDER_ALIASES = {
     "google-genai": "google_genai",

@@ -93,6 +93,9 @@ class CallRecord:
     service_tier: Optional[str] = None
     #: A charge the provider or gateway itself reported (OpenRouter ``usage.cost``), in USD.
     provider_cost_usd: Optional[float] = None
+    #: A cost a gateway computed from its own price map (LiteLLM's ``response_cost``), in USD:
+    #: used only when the catalog has no price for the model, never instead of one.
+    gateway_cost_usd: Optional[float] = None
     #: Provider-specific response attributes (``openai.response.service_tier`` ...).
     response_attributes: Dict[str, Any] = field(default_factory=dict)
 

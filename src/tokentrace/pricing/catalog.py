@@ -28,6 +28,8 @@ logger = logging.getLogger("tokentrace")
 
 SOURCE_LOCAL = "local"
 SOURCE_PROVIDER = "provider"
+#: Cost computed by a gateway (LiteLLM) for a model tokentrace has no price for.
+SOURCE_GATEWAY = "gateway"
 #: Environment variable naming the file ``tokentrace prices update`` writes (a default is used otherwise).
 UPDATE_PATH_ENV = "TOKENTRACE_PRICES_CACHE"
 _MAX_CACHED = 4096
@@ -79,6 +81,8 @@ class Catalog:
         if usage is None:
             return CostResult(None, sc.COST_NO_USAGE, resolved.name if resolved else None)
         if resolved is None:
+            if record.gateway_cost_usd is not None:
+                return CostResult(float(record.gateway_cost_usd), sc.COST_PROVIDER_REPORTED, record.model, SOURCE_GATEWAY)
             return CostResult(None, sc.COST_UNKNOWN_MODEL, None)
         card, premium = self._card(resolved, record, at)
         usd = card.cost(usage)
@@ -162,7 +166,7 @@ class Catalog:
                 resolved = self.resolve(record.provider, model)
                 if resolved is not None:
                     break
-        if resolved is None and record.provider_cost_usd is None:
+        if resolved is None and record.provider_cost_usd is None and record.gateway_cost_usd is None:
             model = record.model
             self._warn_once(
                 ("unknown", record.provider, model),

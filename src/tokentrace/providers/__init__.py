@@ -23,6 +23,7 @@ REGISTRY = [
     ("groq", "tokentrace.providers.groq:GroqInstrumentor"),
     ("ollama", "tokentrace.providers.ollama:OllamaInstrumentor"),
     ("azure_ai_inference", "tokentrace.providers.azure_ai_inference:AzureAIInferenceInstrumentor"),
+    ("litellm", "tokentrace.providers.litellm:LiteLLMInstrumentor"),
 ]
 
 

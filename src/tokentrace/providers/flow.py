@@ -10,7 +10,7 @@ exception through untouched. Only a budget's deliberate block
 
 from __future__ import annotations
 
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any, Awaitable, Callable, Dict, Mapping, Optional, Tuple
 
 from ..core.pipeline import Call, Pipeline
@@ -28,7 +28,24 @@ __all__ = [
     "run_async",
     "apply_policy_model",
     "options_with_model",
+    "enter_gateway",
+    "leave_gateway",
 ]
+
+#: Set while a gateway SDK (LiteLLM) that tokentrace traces as one call sends its request: the
+#: provider SDK it goes through (openai, anthropic ...) must not open a second span for it.
+_gateway: ContextVar[Optional[str]] = ContextVar("tokentrace_gateway_call", default=None)
+
+
+def enter_gateway(name: str) -> Token:
+    return _gateway.set(name)
+
+
+def leave_gateway(token: Token) -> None:
+    try:
+        _gateway.reset(token)
+    except ValueError:  # reset from another context (a stream closed elsewhere): clear it here
+        _gateway.set(None)
 
 Arguments = Tuple[Tuple[Any, ...], Dict[str, Any]]
 
@@ -44,8 +61,11 @@ def current_call() -> Optional[Call]:
 def open_call(pipeline: Pipeline, build: Callable[[], Optional[CallRecord]], provider: str) -> Optional[Call]:
     """Build the request half of the record and start the call; ``None`` means "call the SDK untouched".
 
-    ``build`` returns ``None`` for requests tokentrace does not trace.
+    ``build`` returns ``None`` for requests tokentrace does not trace. Inside a gateway call
+    (:func:`enter_gateway`) nothing is opened: the gateway's span already covers the request.
     """
+    if _gateway.get() is not None:
+        return None
     try:
         record = build()
     except Exception as exc:
