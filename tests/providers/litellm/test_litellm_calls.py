@@ -111,6 +111,7 @@ def test_response_cost_only_where_tokentrace_cannot_price(instrument: Any, serve
     response = litellm.completion(model="openai/gpt-4-0613", messages=MESSAGES, api_base=server.openai_url, api_key=KEY)
     attrs = _attrs(telemetry.only_llm_span())
     assert attrs["tokentrace.cost.status"] == "provider_reported"
+    assert attrs["gen_ai.usage.cost.source"] == "gateway"
     assert attrs["tokentrace.cost.usd"] == pytest.approx((1000 * 30 + 100 * 60) / 1e6)
     assert attrs["litellm.response_cost"] == pytest.approx(response._hidden_params["response_cost"])
 
