@@ -33,9 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
     from . import finops
 
     finops.add_parsers(commands)
-    from . import reconcile
+    from . import reconcile, serve
 
     reconcile.add_parser(commands)
+    serve.add_parser(commands)
     return parser
 
 
