@@ -6,7 +6,11 @@ import pytest
 
 from tokentrace.core.pipeline import error_type
 from tokentrace.core.redact import redact
+from tokentrace.core.config import Config
 from tokentrace.core.rerouting import canonical_model, is_rerouted
+from tokentrace.pricing.catalog import load_catalog
+
+_CATALOG = load_catalog(Config())
 
 
 @pytest.mark.parametrize(
@@ -27,12 +31,14 @@ from tokentrace.core.rerouting import canonical_model, is_rerouted
     ],
 )
 def test_rerouting(requested, answered, expected):
-    assert is_rerouted(requested, answered) is expected
+    assert is_rerouted(requested, answered, resolve=_CATALOG.resolve) is expected
 
 
 def test_azure_deployment_names_resolve_through_aliases():
-    assert is_rerouted("prod-chat", "gpt-4o-2024-08-06", {"prod-chat": "gpt-4o"}) is False
-    assert is_rerouted("prod-chat", "gpt-4o-mini-2024-07-18", {"prod-chat": "gpt-4o"}) is True
+    assert is_rerouted("prod-chat", "gpt-4o-2024-08-06", {"prod-chat": "gpt-4o"}, "azure.ai.openai", _CATALOG.resolve) is False
+    assert is_rerouted("prod-chat", "gpt-4o-mini-2024-07-18", {"prod-chat": "gpt-4o"}, "azure.ai.openai", _CATALOG.resolve) is True
+    # Unmapped, a deployment name says nothing about the model: unknown, not an alarm.
+    assert is_rerouted("prod-chat", "gpt-4o-2024-08-06", {}, "azure.ai.openai", _CATALOG.resolve) is None
 
 
 def test_canonical_model():

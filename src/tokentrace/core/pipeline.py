@@ -292,11 +292,18 @@ class Pipeline:
             report("usage estimation", exc)
         self._complete(call, end_time_ns)
 
+    def _resolve(self, provider: Optional[str], model: str) -> Any:
+        """The price catalog's model identity (its aliases), for rerouting; ``None`` if unknown."""
+        resolve = getattr(self.prices, "resolve", None)
+        return resolve(provider, model) if resolve is not None else None
+
     def _complete(self, call: Call, end_time_ns: int) -> None:
         span = call.span
         try:
             record = call.record
-            call.rerouted = is_rerouted(record.sent_model, record.response_model, self.config.azure_deployments)
+            call.rerouted = is_rerouted(
+                record.sent_model, record.response_model, self.config.azure_deployments, record.provider, self._resolve
+            )
             call.cost = self._price(call)
             span.set_attributes(self._end_attributes(call))
             if call.error is not None:
@@ -414,6 +421,10 @@ class Pipeline:
                 attributes[sc.TT_COST_MODEL] = cost.model
         if call.rerouted is not None:
             attributes[sc.TT_MODEL_REROUTED] = call.rerouted
+        if record.sent_model and record.response_model:
+            attributes[sc.TT_MODEL_MATCH] = (
+                sc.MODEL_MATCH_UNKNOWN if call.rerouted is None else sc.MODEL_MATCH_REROUTED if call.rerouted else sc.MODEL_MATCH_SAME
+            )
         if record.policy_model:
             attributes[sc.TT_MODEL_POLICY] = record.policy_model
         if record.retries:

@@ -63,6 +63,12 @@ TT_COST_MODEL = "tokentrace.cost.model"
 TT_USAGE_SOURCE = "tokentrace.usage.source"
 TT_USAGE_ESTIMATOR = "tokentrace.usage.estimator"
 TT_MODEL_REROUTED = "tokentrace.model.rerouted"
+#: ``same``, ``rerouted`` or ``unknown``: the reroute decision, including "cannot tell"
+#: (``tokentrace.model.rerouted`` is only set when it could be told).
+TT_MODEL_MATCH = "tokentrace.model.match"
+MODEL_MATCH_SAME = "same"
+MODEL_MATCH_REROUTED = "rerouted"
+MODEL_MATCH_UNKNOWN = "unknown"
 #: The model a tokentrace policy sent instead of the requested one (downgrade, rewrite).
 TT_MODEL_POLICY = "tokentrace.model.policy"
 #: SDK retries of the call, and attempts the provider may have billed without the app seeing an answer.

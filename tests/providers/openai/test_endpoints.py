@@ -138,6 +138,35 @@ def test_azure_openai_provider_and_deployment_mapping(instrument, server):
     assert a["gen_ai.request.model"] == "finance-gpt4o"
     assert a["server.address"] == "127.0.0.1"
     assert a["tokentrace.model.rerouted"] is False
+    assert a["tokentrace.model.match"] == "same"
+
+
+def test_unmapped_azure_deployment_is_unknown_not_a_reroute(instrument, server):
+    telemetry = instrument()
+    client = openai.AzureOpenAI(azure_endpoint=server.url, api_key="azure-key", api_version="2024-10-21", max_retries=0)
+    server.enqueue(ResponsePlan(model="gpt-4o-2024-08-06"))
+    client.chat.completions.create(model="finance-prod", messages=[{"role": "user", "content": "x"}])
+    a = telemetry.only_llm_span().attributes
+    assert "tokentrace.model.rerouted" not in a
+    assert a["tokentrace.model.match"] == "unknown"
+
+
+@pytest.mark.parametrize(
+    "requested, answered, match",
+    [
+        ("gpt-4-vision-preview", "gpt-4-1106-vision-preview", "same"),
+        ("davinci-002", "davinci:2023-07-21-v2", "same"),
+        ("gpt-5", "gpt-5-mini-2025-08-07", "rerouted"),
+    ],
+)
+def test_reroute_signal_from_the_catalogs_model_identity(instrument, server, requested, answered, match):
+    telemetry = instrument()
+    client = openai.OpenAI(base_url=server.openai_url, api_key="sk-test", max_retries=0)
+    server.enqueue(ResponsePlan(model=answered))
+    client.chat.completions.create(model=requested, messages=[{"role": "user", "content": "x"}])
+    a = telemetry.only_llm_span().attributes
+    assert a["tokentrace.model.match"] == match
+    assert a["tokentrace.model.rerouted"] is (match == "rerouted")
 
 
 @pytest.mark.parametrize(
