@@ -188,8 +188,9 @@ class Pipeline:
         self.prices = prices
         self.capture_attribution = capture_attribution
         self.observers: List[CallObserver] = list(observers)
-        # Once per (request, answer) pair, as documented; at most 256 pairs remembered.
-        self._reroute_log = RateLimitedLog(interval_s=float("inf"))
+        # Once per (request, answer) pair, as documented; at most 32 pairs remembered, then one
+        # line for all others (a gateway answering with a new name each call cannot flood logs).
+        self._reroute_log = RateLimitedLog(interval_s=float("inf"), max_causes=32)
         self._numbers_log = RateLimitedLog()
         self._metric_cache: Dict[tuple, _MetricAttributes] = {}
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
+from ..attribution.propagation import register_provider_origin
 from ..core import semconv as sc
 from ..core.record import CallRecord
 from .openai import endpoints as openai_endpoints
@@ -42,6 +43,8 @@ def target_of(url: Optional[str], provider: str) -> ClientTarget:
     port = parts.port
     if port is None and parts.hostname:
         port = 443 if parts.scheme == "https" else 80
+    # This client sends to an LLM provider: the transport strips attribution baggage there.
+    register_provider_origin(parts.hostname, port)
     return ClientTarget(provider, parts.hostname, port)
 
 
