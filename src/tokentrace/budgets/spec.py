@@ -126,7 +126,14 @@ def _number(value: Any, what: str) -> float:
         raise ValueError(f"{what} must be a finite number, got {value!r}")
     if number < 0:
         raise ValueError(f"{what} must not be negative, got {value!r} (use 0 to block every call)")
+    cap = _MAXIMA.get(what)
+    if cap is not None and number > cap:
+        raise ValueError(f"{what} = {value!r} is not plausible: at most {cap:,.0f} (limits are counted exactly, in 64-bit integers)")
     return number
+
+
+#: Largest limits: nano-dollars and tokens are counted in 64-bit integers (here and in Redis).
+_MAXIMA = {"usd": 1e9, "tokens": 1e15}
 
 
 def _thresholds(raw: Any) -> Tuple[float, ...]:

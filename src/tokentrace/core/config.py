@@ -150,7 +150,13 @@ def parse_positive_int(raw: Any) -> int:
         value = None
     if value is None or value <= 0:
         raise ValueError(f"expected a positive whole number, got {raw!r}")
+    if value > MAX_CONFIG_INT:
+        raise ValueError(f"expected a positive whole number of at most {MAX_CONFIG_INT:,}, got {raw!r}")
     return value
+
+
+#: Largest whole number a count-like option takes (a cardinality limit of 10**30 is a typo).
+MAX_CONFIG_INT = 10**9
 
 
 #: The attribution keys with a name of their own; any other key given to ``attribute()`` is a tag.
