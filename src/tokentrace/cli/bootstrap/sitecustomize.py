@@ -26,7 +26,9 @@ if os.environ.get("TOKENTRACE_RUN_BOOTSTRAP") == "1":
     try:
         from tokentrace.cli.run import start_in_child
     except ImportError as exc:
-        _explain_missing_tokentrace(exc)
+        # Only the program itself explains; a Python it starts keeps its stderr as it is.
+        if os.environ.get("TOKENTRACE_RUN_NESTED") != "1":
+            _explain_missing_tokentrace(exc)
     else:
         try:
             start_in_child()
