@@ -64,11 +64,13 @@ def request_attributes(body: Mapping[str, Any]) -> Dict[str, Any]:
     for key, attribute in (
         ("temperature", sc.GEN_AI_REQUEST_TEMPERATURE),
         ("top_p", sc.GEN_AI_REQUEST_TOP_P),
-        ("top_k", sc.GEN_AI_REQUEST_TOP_K),
     ):
         number = request_number(body.get(key))
         if number is not None:
             attributes[attribute] = number
+    top_k = request_integer(body.get("top_k"))  # an int in the conventions' registry
+    if top_k is not None:
+        attributes[sc.GEN_AI_REQUEST_TOP_K] = top_k
     stop = body.get("stop_sequences")
     if isinstance(stop, (list, tuple)) and stop and all(isinstance(s, str) for s in stop):
         attributes[sc.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)

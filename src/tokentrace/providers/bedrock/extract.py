@@ -8,13 +8,15 @@ as they are and priced as unknown rather than guessed.
 
 Usage follows Bedrock's and Anthropic's convention that ``inputTokens`` exclude cache reads and
 writes; the canonical ``input_tokens`` adds them back. InvokeModel bodies are recognised by
-shape, not by model id, because an ARN may hide the family.
+shape, not by model id, because an ARN may hide the family. What Bedrock bills is in the
+``X-Amzn-Bedrock-*-Token-Count`` headers (and a stream's ``amazon-bedrock-invocationMetrics``):
+those win wherever the body has no usage or says something else.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ...core import finish_reasons
 from ...core import semconv as sc
@@ -113,11 +115,13 @@ def invoke_request_attributes(body: Optional[Mapping[str, Any]]) -> Dict[str, An
     if not body:
         return attributes
     nova = body.get("inferenceConfig") if isinstance(body.get("inferenceConfig"), dict) else {}
-    max_tokens = _first(body, nova, ("max_tokens", "max_gen_len", "maxTokens", "max_new_tokens"))
+    if not nova and isinstance(body.get("textGenerationConfig"), dict):  # Titan Text
+        nova = body["textGenerationConfig"]
+    max_tokens = _first(body, nova, ("max_tokens", "max_gen_len", "maxTokens", "max_new_tokens", "max_tokens_to_sample", "maxTokenCount"))
     _put(attributes, sc.GEN_AI_REQUEST_MAX_TOKENS, max_tokens, int)
     _put(attributes, sc.GEN_AI_REQUEST_TEMPERATURE, _first(body, nova, ("temperature",)), float)
-    _put(attributes, sc.GEN_AI_REQUEST_TOP_P, _first(body, nova, ("top_p", "topP")), float)
-    _put(attributes, sc.GEN_AI_REQUEST_TOP_K, _first(body, nova, ("top_k", "topK")), float)
+    _put(attributes, sc.GEN_AI_REQUEST_TOP_P, _first(body, nova, ("top_p", "topP", "p")), float)
+    _put(attributes, sc.GEN_AI_REQUEST_TOP_K, _first(body, nova, ("top_k", "topK", "k")), int)
     stops = _first(body, nova, ("stop_sequences", "stopSequences", "stop"))
     if isinstance(stops, list) and stops:
         attributes[sc.GEN_AI_REQUEST_STOP_SEQUENCES] = [str(s) for s in stops]
@@ -236,16 +240,40 @@ def invocation_metrics_usage(metrics: Any) -> Optional[Usage]:
     )
 
 
-def header_usage(headers: Mapping[str, Any]) -> Optional[Usage]:
-    """InvokeModel's ``X-Amzn-Bedrock-Input/Output-Token-Count`` headers (botocore lower-cases them)."""
-    raw_in = headers.get("x-amzn-bedrock-input-token-count")
-    raw_out = headers.get("x-amzn-bedrock-output-token-count")
-    if raw_in is None and raw_out is None:
+def _header_count(headers: Mapping[str, Any], name: str) -> Optional[int]:
+    raw = headers.get(name)
+    if raw is None:
         return None
     try:
-        return Usage(input_tokens=max(0, int(raw_in or 0)), output_tokens=max(0, int(raw_out or 0)))
+        value = int(raw)
     except (TypeError, ValueError):
         return None
+    return value if value >= 0 else None
+
+
+def header_usage(headers: Mapping[str, Any], body: Optional[Usage] = None) -> Optional[Usage]:
+    """What Bedrock bills for an InvokeModel call: its ``X-Amzn-Bedrock-*-Token-Count`` headers
+    (botocore lower-cases them), with the cache parts from the cache headers, else from the body.
+
+    The headers count input without the cache reads and writes, like Anthropic's ``input_tokens``.
+    ``None`` when the response has no token headers.
+    """
+    raw_in = _header_count(headers, "x-amzn-bedrock-input-token-count")
+    raw_out = _header_count(headers, "x-amzn-bedrock-output-token-count")
+    if raw_in is None and raw_out is None:
+        return None
+    read = _header_count(headers, "x-amzn-bedrock-cache-read-input-token-count")
+    write = _header_count(headers, "x-amzn-bedrock-cache-write-input-token-count")
+    read = read if read is not None else (body.cache_read_tokens if body else 0)
+    write = write if write is not None else (body.cache_write_tokens if body else 0)
+    return Usage(
+        input_tokens=(raw_in or 0) + read + write,
+        output_tokens=raw_out or 0,
+        cache_read_tokens=read,
+        cache_write_tokens=write,
+        cache_write_long_tokens=min(body.cache_write_long_tokens, write) if body else 0,
+        reasoning_tokens=min(body.reasoning_tokens, raw_out or 0) if body else 0,
+    )
 
 
 # -- responses ------------------------------------------------------------------------------------
@@ -265,37 +293,85 @@ def fill_converse(record: CallRecord, response: Mapping[str, Any], capture: bool
 
 
 def fill_invoke(record: CallRecord, body: Optional[Mapping[str, Any]], headers: Mapping[str, Any], capture: bool) -> None:
-    """A native InvokeModel body, recognised by shape; usage falls back to the token headers."""
+    """A native InvokeModel body, recognised by shape; the token headers are the billing truth."""
     record.response_model = record.request_model
     usage: Optional[Usage] = None
     text: Optional[str] = None
-    reason: Optional[str] = None
     if body is not None:
-        native = body.get("usage")
-        if isinstance(native, Mapping) and "input_tokens" in native:  # Anthropic Messages
-            usage = canonical_usage(native)
-            reason = body.get("stop_reason")
-            record.response_id = body.get("id") if isinstance(body.get("id"), str) else None
-            text = "".join(_texts(body.get("content")))
-        elif isinstance(native, Mapping) and "inputTokens" in native:  # Amazon Nova
-            usage = nova_usage(native)
-            reason = body.get("stopReason")
-            text = "".join(_texts(((body.get("output") or {}).get("message") or {}).get("content")))
-        elif "prompt_token_count" in body or "generation" in body:  # Meta Llama
-            usage = Usage(
-                input_tokens=token_count(body.get("prompt_token_count")),
-                output_tokens=token_count(body.get("generation_token_count")),
-            )
-            reason = body.get("stop_reason")
-            text = body.get("generation") if isinstance(body.get("generation"), str) else None
-        elif isinstance(body.get("outputs"), list):  # Mistral
-            outputs = [o for o in body["outputs"] if isinstance(o, Mapping)]
-            finish_reasons.apply(record, [o.get("stop_reason") for o in outputs])
-            text = "".join(str(o.get("text", "")) for o in outputs)
-        elif "inputTextTokenCount" in body:  # Titan / Nova embeddings
-            usage = Usage(input_tokens=token_count(body.get("inputTextTokenCount")))
-    if isinstance(reason, str):
-        finish_reasons.apply(record, [reason])
-    record.usage = usage or header_usage(headers)
+        usage, text, reasons, response_id = read_invoke_body(body)
+        finish_reasons.apply(record, reasons)
+        if response_id:
+            record.response_id = response_id
+    record.usage = header_usage(headers, usage) or usage
     if capture and text is not None and record.operation == "chat":
         record.output_messages = [output_message(text, record.finish_reasons[0] if record.finish_reasons else None)]
+
+
+def read_invoke_body(body: Mapping[str, Any]) -> Tuple[Optional[Usage], Optional[str], List[Any], Optional[str]]:
+    """(usage, text, raw finish reasons, response id) of a model family's own InvokeModel body.
+
+    Families, by shape: Anthropic Messages, Amazon Nova, Amazon Titan Text, Titan / Cohere
+    embeddings, Meta Llama, Mistral, AI21 Jurassic-2, Anthropic text completions (Claude v2),
+    Cohere Command, and imported models answering in the OpenAI chat/completions shape. A family
+    whose body carries no usage gives ``None``: the headers say what was billed.
+    """
+    native = body.get("usage")
+    if isinstance(native, Mapping) and "input_tokens" in native:  # Anthropic Messages
+        text = "".join(_texts(body.get("content")))
+        response_id = body.get("id") if isinstance(body.get("id"), str) else None
+        return canonical_usage(native), text, [body.get("stop_reason")], response_id
+    if isinstance(native, Mapping) and "inputTokens" in native:  # Amazon Nova
+        text = "".join(_texts(((body.get("output") or {}).get("message") or {}).get("content")))
+        return nova_usage(native), text, [body.get("stopReason")], None
+    if isinstance(native, Mapping) and "prompt_tokens" in native:  # imported, OpenAI-shaped
+        return _openai_shaped(body, native)
+    results = body.get("results")
+    if isinstance(results, list):  # Amazon Titan Text
+        outputs = [r for r in results if isinstance(r, Mapping)]
+        usage = Usage(
+            input_tokens=token_count(body.get("inputTextTokenCount")),
+            output_tokens=sum(token_count(r.get("tokenCount")) for r in outputs),
+        )
+        text = "".join(str(r.get("outputText", "")) for r in outputs)
+        return usage, text, [r.get("completionReason") for r in outputs], None
+    if "inputTextTokenCount" in body:  # Titan / Nova embeddings
+        return Usage(input_tokens=token_count(body.get("inputTextTokenCount"))), None, [], None
+    if "prompt_token_count" in body or "generation" in body:  # Meta Llama
+        usage = Usage(
+            input_tokens=token_count(body.get("prompt_token_count")),
+            output_tokens=token_count(body.get("generation_token_count")),
+        )
+        text = body.get("generation") if isinstance(body.get("generation"), str) else None
+        return usage, text, [body.get("stop_reason")], None
+    if isinstance(body.get("outputs"), list):  # Mistral
+        outputs = [o for o in body["outputs"] if isinstance(o, Mapping)]
+        return None, "".join(str(o.get("text", "")) for o in outputs), [o.get("stop_reason") for o in outputs], None
+    if isinstance(body.get("completions"), list):  # AI21 Jurassic-2
+        completions = [c for c in body["completions"] if isinstance(c, Mapping)]
+        text = "".join(str((c.get("data") or {}).get("text", "")) for c in completions)
+        return None, text, [(c.get("finishReason") or {}).get("reason") for c in completions], None
+    if isinstance(body.get("completion"), str):  # Anthropic text completions (Claude v2, Instant)
+        return None, body["completion"], [body.get("stop_reason")], None
+    if isinstance(body.get("generations"), list):  # Cohere Command
+        generations = [g for g in body["generations"] if isinstance(g, Mapping)]
+        text = "".join(str(g.get("text", "")) for g in generations)
+        response_id = body.get("id") if isinstance(body.get("id"), str) else None
+        return None, text, [g.get("finish_reason") for g in generations], response_id
+    if isinstance(body.get("choices"), list):  # imported, OpenAI-shaped, without usage
+        return _openai_shaped(body, None)
+    return None, None, [], None
+
+
+def _openai_shaped(body: Mapping[str, Any], usage: Optional[Mapping[str, Any]]) -> Tuple[Optional[Usage], Optional[str], List[Any], Optional[str]]:
+    choices = [c for c in body.get("choices") or [] if isinstance(c, Mapping)]
+    texts = []
+    for choice in choices:
+        message = choice.get("message")
+        content = message.get("content") if isinstance(message, Mapping) else choice.get("text")
+        texts.append(content if isinstance(content, str) else "")
+    read = Usage(
+        input_tokens=token_count(usage.get("prompt_tokens")),
+        output_tokens=token_count(usage.get("completion_tokens")),
+    ) if usage is not None else None
+    response_id = body.get("id") if isinstance(body.get("id"), str) else None
+    return read, "".join(texts), [c.get("finish_reason") for c in choices], response_id

@@ -27,9 +27,12 @@ from ...core.safety import report
 from .. import flow
 from ..anthropic.extract import canonical_usage
 from ..proxies import end_safely
+from ..values import token_count
 from . import extract
 
-_INTERESTING = (b'"usage"', b"invocationMetrics", b'"messageStop"', b'"stop_reason"')
+_INTERESTING = (
+    b'"usage"', b"invocationMetrics", b'"messageStop"', b'"stop_reason"', b'"completionReason"', b'"finish_reason"',
+)
 
 
 class StreamState:
@@ -126,6 +129,26 @@ class StreamState:
                 if isinstance(output, dict):
                     self._text(output.get("text"))
                     self._reason(output.get("stop_reason"))
+        elif "outputText" in payload:  # Amazon Titan Text
+            self._text(payload.get("outputText"))
+            self._reason(payload.get("completionReason"))
+        elif isinstance(payload.get("completion"), str):  # Anthropic text completions (Claude v2)
+            self._text(payload["completion"])
+            self._reason(payload.get("stop_reason"))
+        elif "is_finished" in payload:  # Cohere Command
+            self._text(payload.get("text"))
+            self._reason(payload.get("finish_reason"))
+        elif isinstance(payload.get("choices"), list):  # imported, OpenAI-shaped
+            for choice in payload["choices"]:
+                if isinstance(choice, dict):
+                    delta = choice.get("delta")
+                    self._text(delta.get("content") if isinstance(delta, dict) else choice.get("text"))
+                    self._reason(choice.get("finish_reason"))
+            usage = payload.get("usage")
+            if isinstance(usage, dict) and "prompt_tokens" in usage:
+                self.nova_usage = Usage(
+                    input_tokens=token_count(usage.get("prompt_tokens")), output_tokens=token_count(usage.get("completion_tokens"))
+                )
         metadata = payload.get("metadata")
         if isinstance(metadata, dict) and isinstance(metadata.get("usage"), dict):
             self.nova_usage = extract.nova_usage(metadata["usage"])
@@ -156,12 +179,16 @@ class StreamState:
         try:
             record = self.call.record
             record.response_model = record.request_model
-            if self.native is not None and "input_tokens" in self.native:
-                record.usage = canonical_usage(self.native)
+            native = canonical_usage(self.native) if self.native is not None and "input_tokens" in self.native else None
+            if self.metrics_usage is not None:
+                # What Bedrock bills; a body's own count (Claude's message_delta) can differ.
+                record.usage = self.metrics_usage
+                if native is not None:
+                    record.usage.cache_write_long_tokens = min(native.cache_write_long_tokens, record.usage.cache_write_tokens)
+            elif native is not None:
+                record.usage = native
             elif self.nova_usage is not None:
                 record.usage = self.nova_usage
-            elif self.metrics_usage is not None:
-                record.usage = self.metrics_usage
             if self.reason:
                 finish_reasons.apply(record, [self.reason])
             if self.capture and self.texts:

@@ -83,7 +83,7 @@ _REQUEST_KEYS = (
     ("max_output_tokens", sc.GEN_AI_REQUEST_MAX_TOKENS, int),
     ("temperature", sc.GEN_AI_REQUEST_TEMPERATURE, float),
     ("top_p", sc.GEN_AI_REQUEST_TOP_P, float),
-    ("top_k", sc.GEN_AI_REQUEST_TOP_K, float),
+    ("top_k", sc.GEN_AI_REQUEST_TOP_K, int),
     ("candidate_count", sc.GEN_AI_REQUEST_CHOICE_COUNT, int),
     ("seed", sc.GEN_AI_REQUEST_SEED, int),
     ("presence_penalty", sc.GEN_AI_REQUEST_PRESENCE_PENALTY, float),

@@ -4,14 +4,21 @@ Paths and shapes follow botocore's ``bedrock-runtime`` 2023-09-30 service model:
 /model/{modelId}/converse`` (``modelId`` URL-encoded, so inference-profile ARNs work), JSON
 bodies with ``output.message``, ``stopReason``, ``usage`` and ``metrics``; the streaming
 operations answer in AWS event-stream framing. InvokeModel bodies are the model family's own
-format, picked from the model id: Anthropic Messages, Meta Llama, Amazon Nova, Mistral (whose
-body has no usage; Bedrock reports the counts in ``X-Amzn-Bedrock-*-Token-Count`` headers).
+format, picked from the model id (and, for Anthropic, the request: a ``prompt`` is a Claude v2
+text completion): Anthropic Messages, Meta Llama, Amazon Nova, Mistral, Amazon Titan Text, AI21
+Jurassic-2, Anthropic text completions, Cohere Command and imported models answering in the
+OpenAI chat shape. Mistral, AI21, Claude text and Cohere bodies carry no usage; Bedrock reports
+the counts in ``X-Amzn-Bedrock-*-Token-Count`` headers (and in ``amazon-bedrock-invocationMetrics``
+on a stream's last chunk), which are what Bedrock bills.
 Errors carry ``x-amzn-ErrorType`` and ``{"message": ...}`` as Bedrock sends them.
 
 ``ResponsePlan.usage`` is sent verbatim in the answering shape: a Converse ``TokenUsage`` for
 the Converse operations, the family's native usage object for InvokeModel (Anthropic
 ``usage``, Nova ``usage``, Llama ``{prompt_token_count, generation_token_count}``), and
-``{inputTokenCount, outputTokenCount}`` for Mistral. In a stream, ``ResponsePlan.error`` with
+``{inputTokenCount, outputTokenCount}`` for the families without body usage (Mistral, AI21,
+Claude text, Cohere), Titan's ``{inputTextTokenCount, tokenCount}`` and the OpenAI ``usage`` for
+imported models. ``ResponsePlan.extra["amazon-bedrock-invocationMetrics"]`` replaces a stream's
+invocation metrics (a body that disagrees with what is billed). In a stream, ``ResponsePlan.error`` with
 status 200 (``{"exception": "throttlingException", "message": ...}``) sends a modeled error
 event after the first content event.
 """
@@ -52,14 +59,22 @@ def register(server: ProviderServer) -> None:
 # -- shared helpers -------------------------------------------------------------------------------
 
 
-def family(model_id: str) -> str:
-    """The body format a model id answers in: anthropic, meta, nova, mistral or embed (Titan)."""
+def family(model_id: str, body: Optional[Dict[str, Any]] = None) -> str:
+    """The body format a model id answers in: anthropic, claude_text, meta, nova, mistral, titan,
+    ai21, cohere, imported (OpenAI-shaped) or embed (Titan / Cohere embeddings)."""
     lowered = model_id.lower()
     if "embed" in lowered:
         return "embed"
-    for name, marker in (("meta", "meta."), ("nova", "amazon.nova"), ("mistral", "mistral.")):
+    if "imported-model" in lowered:
+        return "imported"
+    for name, marker in (
+        ("meta", "meta."), ("nova", "amazon.nova"), ("mistral", "mistral."), ("titan", "amazon.titan-text"),
+        ("ai21", "ai21."), ("cohere", "cohere.command"),
+    ):
         if marker in lowered:
             return name
+    if body is not None and isinstance(body.get("prompt"), str) and "messages" not in body:
+        return "claude_text"
     return "anthropic"
 
 
@@ -199,6 +214,11 @@ def _native_usage(kind: str, body: Dict[str, Any], text: str, plan: ResponsePlan
         return {"prompt_token_count": prompt, "generation_token_count": output}
     if kind == "embed":
         return {"inputTextTokenCount": count_text_tokens(str(body.get("inputText", "")))}
+    if kind == "titan":
+        prompt = count_text_tokens(str(body.get("inputText", "")))
+        return {"inputTextTokenCount": prompt, "tokenCount": output}
+    if kind == "imported":
+        return {"prompt_tokens": prompt, "completion_tokens": output, "total_tokens": prompt + output}
     return {"inputTokenCount": prompt, "outputTokenCount": output}
 
 
@@ -208,9 +228,10 @@ def _counts(kind: str, usage: Dict[str, Any]) -> Tuple[int, int]:
         "anthropic": ("input_tokens", "output_tokens"),
         "nova": ("inputTokens", "outputTokens"),
         "meta": ("prompt_token_count", "generation_token_count"),
-        "mistral": ("inputTokenCount", "outputTokenCount"),
+        "titan": ("inputTextTokenCount", "tokenCount"),
+        "imported": ("prompt_tokens", "completion_tokens"),
         "embed": ("inputTextTokenCount", "outputTokenCount"),
-    }[kind]
+    }.get(kind, ("inputTokenCount", "outputTokenCount"))
     return int(usage.get(keys[0]) or 0), int(usage.get(keys[1]) or 0)
 
 
@@ -244,15 +265,45 @@ def _native_body(kind: str, model_id: str, text: str, usage: Dict[str, Any], pla
     if kind == "embed":
         digest = hashlib.sha256(model_id.encode()).digest()
         return {"embedding": [round(b / 255.0 - 0.5, 6) for b in digest[:8]], **usage}
+    if kind == "titan":
+        result = {"tokenCount": usage.get("tokenCount", 0), "outputText": text, "completionReason": "FINISH"}
+        return {"inputTextTokenCount": usage.get("inputTextTokenCount", 0), "results": [result]}
+    if kind == "ai21":
+        return _ai21_body(text, usage)
+    if kind == "claude_text":
+        return {"type": "completion", "completion": " " + text, "stop_reason": "stop_sequence", "stop": "\n\nHuman:"}
+    if kind == "cohere":
+        generation = {"finish_reason": "COMPLETE", "id": str(uuid.uuid4()), "text": " " + text}
+        return {"generations": [generation], "id": str(uuid.uuid4()), "prompt": "..."}
+    if kind == "imported":
+        message = {"role": "assistant", "content": text}
+        return {
+            "id": "chatcmpl-" + uuid.uuid4().hex[:24], "object": "chat.completion", "created": int(time.time()), "model": model_id,
+            "choices": [{"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}], "usage": usage,
+        }
     return {"outputs": [{"text": text, "stop_reason": "stop"}]}
+
+
+def _ai21_tokens(count: int) -> List[Dict[str, Any]]:
+    return [
+        {"generatedToken": {"token": "\u2581w", "logprob": -0.2, "raw_logprob": -0.2}, "topTokens": None, "textRange": {"start": i, "end": i + 1}}
+        for i in range(count)
+    ]
+
+
+def _ai21_body(text: str, usage: Dict[str, Any]) -> Dict[str, Any]:
+    """Jurassic-2's body: token lists, and the finish reason under ``finishReason.reason``."""
+    prompt, output = int(usage.get("inputTokenCount") or 0), int(usage.get("outputTokenCount") or 0)
+    completion = {"data": {"text": text, "tokens": _ai21_tokens(output)}, "finishReason": {"reason": "endoftext"}}
+    return {"id": 1234, "prompt": {"text": "...", "tokens": _ai21_tokens(prompt)}, "completions": [completion]}
 
 
 def invoke(server: ProviderServer, request: ReceivedRequest, match: Dict[str, str], plan: ResponsePlan) -> Reply:
     if plan.status != 200:
         return _error(plan)
     model_id = unquote(match["model"])
-    kind = family(model_id)
     body = request.json or {}
+    kind = family(model_id, body)
     text = plan.text if plan.text is not None else DEFAULT_TEXT
     usage = _native_usage(kind, body, text, plan)
     input_count, output_count = _counts(kind, usage)
@@ -266,7 +317,7 @@ def invoke(server: ProviderServer, request: ReceivedRequest, match: Dict[str, st
     if plan.body is not None:
         return Reply(200, plan.body, headers)
     result = _native_body(kind, model_id, text, usage, plan)
-    result.update(plan.extra)
+    result.update({k: v for k, v in plan.extra.items() if k != "amazon-bedrock-invocationMetrics"})
     return Reply(200, result, headers)
 
 
@@ -320,6 +371,35 @@ def _meta_events(pieces: List[str], usage: Dict[str, Any]) -> Iterator[Dict[str,
         }
 
 
+def _titan_events(pieces: List[str], usage: Dict[str, Any]) -> Iterator[Dict[str, Any]]:
+    for index, piece in enumerate(pieces):
+        last = index == len(pieces) - 1
+        event: Dict[str, Any] = {"outputText": piece, "index": 0, "totalOutputTextTokenCount": usage.get("tokenCount", 0) if last else None,
+                                 "completionReason": "FINISH" if last else None}
+        if index == 0:
+            event["inputTextTokenCount"] = usage.get("inputTextTokenCount", 0)
+        yield event
+
+
+def _claude_text_events(pieces: List[str]) -> Iterator[Dict[str, Any]]:
+    for index, piece in enumerate(pieces):
+        last = index == len(pieces) - 1
+        yield {"type": "completion", "completion": piece, "stop_reason": "stop_sequence" if last else None, "stop": "\n\nHuman:" if last else None}
+
+
+def _cohere_events(pieces: List[str]) -> Iterator[Dict[str, Any]]:
+    for piece in pieces:
+        yield {"text": piece, "is_finished": False}
+    yield {"is_finished": True, "finish_reason": "COMPLETE"}
+
+
+def _imported_events(model_id: str, pieces: List[str]) -> Iterator[Dict[str, Any]]:
+    for index, piece in enumerate(pieces):
+        last = index == len(pieces) - 1
+        yield {"id": "chatcmpl-imp", "object": "chat.completion.chunk", "model": model_id,
+               "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": "stop" if last else None}]}
+
+
 def _mistral_events(pieces: List[str]) -> Iterator[Dict[str, Any]]:
     for index, piece in enumerate(pieces):
         yield {"outputs": [{"text": piece, "stop_reason": "stop" if index == len(pieces) - 1 else None}]}
@@ -329,11 +409,11 @@ def invoke_stream(server: ProviderServer, request: ReceivedRequest, match: Dict[
     if plan.status != 200:
         return _error(plan)
     model_id = unquote(match["model"])
-    kind = family(model_id)
+    body = request.json or {}
+    kind = family(model_id, body)
     headers = {"X-Amzn-Bedrock-Content-Type": "application/json"}
     if plan.events is not None:
         return _stream_reply(_custom_events(plan), plan, headers)
-    body = request.json or {}
     text = plan.text if plan.text is not None else DEFAULT_TEXT
     usage = _native_usage(kind, body, text, plan)
     pieces = _split(text, plan.chunks)
@@ -343,10 +423,19 @@ def invoke_stream(server: ProviderServer, request: ReceivedRequest, match: Dict[
         payloads = list(_nova_events(pieces, usage))
     elif kind == "meta":
         payloads = list(_meta_events(pieces, usage))
+    elif kind == "titan":
+        payloads = list(_titan_events(pieces, usage))
+    elif kind == "claude_text":
+        payloads = list(_claude_text_events(pieces))
+    elif kind == "cohere":
+        payloads = list(_cohere_events(pieces))
+    elif kind == "imported":
+        payloads = list(_imported_events(model_id, pieces))
     else:
         payloads = list(_mistral_events(pieces))
     if not plan.omit_usage:
-        payloads[-1] = {**payloads[-1], "amazon-bedrock-invocationMetrics": _metrics(usage, kind)}
+        metrics = plan.extra.get("amazon-bedrock-invocationMetrics") or _metrics(usage, kind)
+        payloads[-1] = {**payloads[-1], "amazon-bedrock-invocationMetrics": metrics}
     elif kind == "nova":
         payloads = payloads[:-1]
     failure = _stream_error(plan)
