@@ -125,6 +125,13 @@ def _quiet_warnings() -> Callable[[], None]:
     return restore
 
 
+def _counter_of(encoding: Any) -> Counter:
+    def count(text: str) -> int:
+        return len(encoding.encode(text, disallowed_special=()))
+
+    return count
+
+
 def _load_first(names: Sequence[str], box: Dict[str, Tuple[Counter, str]]) -> None:
     """Body of the loader thread: the first of ``names`` that loads locally wins."""
     _loader.active = True
@@ -143,7 +150,7 @@ def _load_first(names: Sequence[str], box: Dict[str, Tuple[Counter, str]]) -> No
                 except Exception as exc:
                     logger.debug("tokentrace: encoding %s not available locally: %s", name, exc)
                     continue
-                box["result"] = (lambda text, enc=encoding: len(enc.encode(text, disallowed_special=())), f"tiktoken:{name}")
+                box["result"] = (_counter_of(encoding), f"tiktoken:{name}")
                 return
         finally:
             restore_warnings()
