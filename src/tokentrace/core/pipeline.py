@@ -196,25 +196,35 @@ class Pipeline:
 
     # -- call lifecycle ---------------------------------------------------------------------------
 
-    def start(self, record: CallRecord) -> Call:
-        """Open the span for a call about to be sent; may raise a deliberate block (budget)."""
-        try:
-            attribution = self.capture_attribution()
-        except Exception as exc:
-            report("attribution", exc)
-            attribution = NO_ATTRIBUTION
+    def start(
+        self, record: CallRecord, *, attribution: Optional[AttributionSnapshot] = None, links: Sequence[Any] = (), enforce: bool = True
+    ) -> Call:
+        """Open the span for a call about to be sent; may raise a deliberate block (budget).
+
+        ``attribution``, ``links`` and ``enforce=False`` are for work billed earlier and recorded
+        now (batch results): the attribution captured when the batch was created, links to the
+        creating call's span, and no budget block (the spend has already happened).
+        """
+        if attribution is None:
+            try:
+                attribution = self.capture_attribution()
+            except Exception as exc:
+                report("attribution", exc)
+                attribution = NO_ATTRIBUTION
         call = Call(record, attribution)
         call.pipeline = self
         attributes = self._start_attributes(record)
         if attribution.span_attributes:
             attributes.update(attribution.span_attributes)
         name = f"{record.operation} {record.request_model}" if record.request_model else record.operation
-        call.span = self.instruments.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
+        call.span = self.instruments.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes, links=list(links) or None)
         lifecycle.track(call)
         for observer in self.observers:
             try:
                 observer.before_call(call)
             except InstrumentationIntent as blocked:
+                if not enforce:
+                    continue
                 self.finish(call, blocked)
                 raise
             except Exception as exc:

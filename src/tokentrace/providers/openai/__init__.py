@@ -17,7 +17,7 @@ from ...core.pipeline import Call, Pipeline
 from ...core.safety import report
 from .. import flow, retries
 from ..base import Patch, ProviderInstrumentor, is_foreign_wrapper
-from . import endpoints
+from . import batches, endpoints
 from .endpoints import CHAT, COMPLETIONS, build_record, client_target, endpoint_of, input_messages
 from . import helpers, stream_hosts
 from .streams import ResultHandler, filter_injected_usage
@@ -230,6 +230,13 @@ class OpenAIInstrumentor(ProviderInstrumentor):
             # OpenAI / AsyncOpenAI (and the Azure clients) override the hook without calling super().
             Patch("openai._client", "OpenAI._prepare_request", _sync_prepare),
             Patch("openai._client", "AsyncOpenAI._prepare_request", _async_prepare),
+            # Batch API: usage per request from the output file (see .batches).
+            Patch("openai.resources.batches", "Batches.create", batches.create_wrapper(False)),
+            Patch("openai.resources.batches", "AsyncBatches.create", batches.create_wrapper(True)),
+            Patch("openai.resources.batches", "Batches.retrieve", batches.retrieve_wrapper(False)),
+            Patch("openai.resources.batches", "AsyncBatches.retrieve", batches.retrieve_wrapper(True)),
+            Patch("openai.resources.files", "Files.content", batches.content_wrapper(False)),
+            Patch("openai.resources.files", "AsyncFiles.content", batches.content_wrapper(True)),
             *(
                 patch
                 for module, sync_class, async_class in helpers.HELPER_MODULES
