@@ -69,6 +69,14 @@ def test_error_type_hides_private_modules():
 
     assert error_type(openai.RateLimitError.__new__(openai.RateLimitError)) == "openai.RateLimitError"
     assert error_type(ValueError()) == "ValueError"
+    import json
+
+    from botocore.exceptions import ClientError
+    from google.genai import errors
+
+    assert error_type(json.JSONDecodeError("x", "", 0)) == "json.JSONDecodeError"  # re-exported by json
+    assert error_type(ClientError({}, "Converse")) == "botocore.exceptions.ClientError"  # fully qualified
+    assert error_type(errors.ClientError.__new__(errors.ClientError)) == "google.genai.errors.ClientError"
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import threading
 import time
 import weakref
+from functools import lru_cache
 from typing import Any, Callable, Dict, List, Mapping, Optional, Protocol, Sequence
 
 from opentelemetry import context as otel_context
@@ -150,13 +152,29 @@ def _may_have_been_processed(error: BaseException) -> bool:
 
 
 def error_type(exc: BaseException) -> str:
-    """Low-cardinality, fully qualified type name with private modules left out."""
-    cls = type(exc)
-    parts = [p for p in cls.__module__.split(".") if not p.startswith("_")]
+    """Low-cardinality, fully qualified type name with private modules left out.
+
+    The name is the one an app imports the exception by: ``openai.RateLimitError`` (defined in
+    ``openai._exceptions``), ``json.JSONDecodeError`` and ``tokentrace.BudgetExceeded`` (re-exported
+    by their top-level package), ``google.genai.errors.ClientError`` and
+    ``botocore.exceptions.ClientError`` (not re-exported: the full module path).
+    """
+    return _error_type_name(type(exc))
+
+
+@lru_cache(maxsize=512)
+def _error_type_name(cls: type) -> str:
+    parts = [p for p in (cls.__module__ or "").split(".") if p and not p.startswith("_")]
     if not parts or parts == ["builtins"]:
         return cls.__qualname__
-    return ".".join(parts[:1] + [cls.__qualname__])
+    top = sys.modules.get(parts[0])
+    if top is not None and getattr(top, cls.__qualname__, None) is cls:
+        return f"{parts[0]}.{cls.__qualname__}"
+    return ".".join(parts + [cls.__qualname__])
 
+
+#: The operation whose calls have no output tokens (no output attribute, no output point).
+EMBEDDINGS = "embeddings"
 
 #: Distinct metric attribute combinations whose dicts are kept for reuse (beyond it, built per call).
 _METRIC_CACHE_SIZE = 4096
@@ -406,7 +424,8 @@ class Pipeline:
         usage = record.usage
         if usage is not None:
             attributes[sc.GEN_AI_USAGE_INPUT_TOKENS] = usage.input_tokens
-            attributes[sc.GEN_AI_USAGE_OUTPUT_TOKENS] = usage.output_tokens
+            if record.operation != EMBEDDINGS:  # an embedding has no output tokens
+                attributes[sc.GEN_AI_USAGE_OUTPUT_TOKENS] = usage.output_tokens
             if usage.cache_read_tokens:
                 attributes[sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = usage.cache_read_tokens
             if usage.cache_write_tokens:
@@ -529,7 +548,8 @@ class Pipeline:
         if usage is None:
             return
         instruments.token_usage.record(usage.input_tokens, attributes.input)
-        instruments.token_usage.record(usage.output_tokens, attributes.output)
+        if call.record.operation != EMBEDDINGS:
+            instruments.token_usage.record(usage.output_tokens, attributes.output)
         for token_type, count in usage.by_type().items():
             if count:
                 instruments.tokens.add(count, (key, token_type), base, {sc.GEN_AI_TOKEN_TYPE: token_type})

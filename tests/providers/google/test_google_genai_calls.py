@@ -183,7 +183,7 @@ def test_errors_propagate_unchanged(instrument: Any, server: Any, gemini: Any) -
     assert (seen.code, seen.status, seen.message) == (plain.code, plain.status, plain.message)
     span = telemetry.only_llm_span()
     assert span.status.status_code.name == "ERROR"
-    assert _attrs(span)["error.type"] == "google.ClientError"
+    assert _attrs(span)["error.type"] == "google.genai.errors.ClientError"
 
     server.enqueue(ResponsePlan(status=503))
     with pytest.raises(errors.ServerError):

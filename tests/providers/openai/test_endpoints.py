@@ -74,7 +74,7 @@ def test_embeddings(instrument, server, client):
     assert span.name == "embeddings text-embedding-3-small"
     assert a["gen_ai.operation.name"] == "embeddings"
     assert a["gen_ai.usage.input_tokens"] == 1500
-    assert a["gen_ai.usage.output_tokens"] == 0
+    assert "gen_ai.usage.output_tokens" not in a  # an embedding has no output tokens
     assert a["gen_ai.embeddings.dimension.count"] == len(result.data[0].embedding) == 16
     assert a["tokentrace.cost.usd"] == pytest.approx(1500 * 0.02 / 1e6, abs=1e-15)
 

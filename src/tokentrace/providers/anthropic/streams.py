@@ -50,11 +50,11 @@ class StreamState:
 
     def observe(self, event: Any) -> None:
         try:
+            if self.first:  # the first chunk of any kind, as on every adapter
+                self.first = False
+                self.pipeline.first_chunk(self.call)
             kind = event.type
             if kind == "content_block_delta":
-                if self.first:
-                    self.first = False
-                    self.pipeline.first_chunk(self.call)
                 if self.collect:
                     self._collect(event.delta)
                 if not self.usage:

@@ -102,6 +102,8 @@ def request_attributes(config: Any) -> Dict[str, Any]:
                 attributes[key] = kind(value)
             except (TypeError, ValueError):
                 pass
+    if attributes.get(sc.GEN_AI_REQUEST_CHOICE_COUNT) == 1:  # the conventions: only when not 1
+        del attributes[sc.GEN_AI_REQUEST_CHOICE_COUNT]
     stops = get(config, "stop_sequences")
     if isinstance(stops, list) and stops:
         attributes[sc.GEN_AI_REQUEST_STOP_SEQUENCES] = [str(s) for s in stops]

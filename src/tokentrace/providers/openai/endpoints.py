@@ -156,9 +156,24 @@ def build_record(endpoint: str, body: Mapping[str, Any], target: ClientTarget, s
         server_address=target.address,
         server_port=target.port,
         stream=stream,
-        request_attributes=request_attributes(endpoint, body),
+        request_attributes=_for_provider(target.provider, request_attributes(endpoint, body)),
         prompt_text=lambda: prompt_text(endpoint, body),
     )
+
+
+#: Providers whose spans carry the conventions' OpenAI refinement (``openai.*`` attributes).
+OPENAI_PROVIDERS = frozenset({"openai", "azure.ai.openai"})
+
+
+def is_openai(provider: str) -> bool:
+    return provider in OPENAI_PROVIDERS
+
+
+def _for_provider(provider: str, attributes: Dict[str, Any]) -> Dict[str, Any]:
+    """``openai.*`` attributes only on OpenAI's own spans, not on Groq's or a vLLM's."""
+    if is_openai(provider):
+        return attributes
+    return {key: value for key, value in attributes.items() if not key.startswith("openai.")}
 
 
 def prompt_text(endpoint: str, body: Mapping[str, Any]) -> str:

@@ -13,6 +13,7 @@ from ...core import finish_reasons
 from ...core import semconv as sc
 from ...core.record import CallRecord, Usage
 from ..values import field, token_count
+from .endpoints import OPENAI_PROVIDERS
 
 #: Responses API statuses that end a response, as the raw finish reason they stand for
 #: (``incomplete`` says why in ``incomplete_details.reason``; ``queued`` / ``in_progress`` have none yet).
@@ -79,12 +80,14 @@ def _common(record: CallRecord, obj: Any) -> None:
     response_id = field(obj, "id")
     if isinstance(response_id, str) and response_id:
         record.response_id = response_id
+    openai_span = record.provider in OPENAI_PROVIDERS  # openai.* only on OpenAI's own spans
     tier = field(obj, "service_tier")
     if isinstance(tier, str) and tier:
         record.service_tier = tier
-        record.response_attributes[sc.OPENAI_RESPONSE_SERVICE_TIER] = tier
+        if openai_span:
+            record.response_attributes[sc.OPENAI_RESPONSE_SERVICE_TIER] = tier
     fingerprint = field(obj, "system_fingerprint")
-    if isinstance(fingerprint, str) and fingerprint:
+    if openai_span and isinstance(fingerprint, str) and fingerprint:
         record.response_attributes[sc.OPENAI_RESPONSE_SYSTEM_FINGERPRINT] = fingerprint
 
 
