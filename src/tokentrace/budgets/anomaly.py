@@ -199,6 +199,7 @@ class AnomalyDetector:
         self._gauge: Any = None
         self._value_limit = value_limit
         self._gauge_values: Dict[str, Set[str]] = defaultdict(set)
+        self._ratios: Dict[Tuple[str, str], float] = {}
 
     def before_call(self, call: Any) -> None:
         return None
@@ -290,26 +291,43 @@ class AnomalyDetector:
         )
 
     def _record_ratio(self, dimension: str, value: str, ratio: float) -> None:
+        """Keep the latest ratio per key; an observable gauge reports them when a reader collects.
+
+        A synchronous gauge would cost the OpenTelemetry SDK's attribute handling on every call
+        for every dimension; this costs a dict store.
+        """
         try:
             if self._gauge is None:
-                from opentelemetry import metrics
-
-                from .. import __version__
-
-                meter = metrics.get_meter("tokentrace", __version__, meter_provider=self._meter_provider)
-                self._gauge = meter.create_gauge(
-                    METRIC_ANOMALY_RATIO,
-                    unit="1",
-                    description="Spend in the current hour divided by the usual spend at this hour (same hour of previous days).",
-                )
+                self._register_gauge()
             seen = self._gauge_values[dimension]
-            if value not in seen and len(seen) >= self._value_limit:
-                value = "_other"
-            else:
-                seen.add(value)
-            self._gauge.set(ratio, {"tokentrace.anomaly.dimension": dimension, "tokentrace.anomaly.value": value})
+            if value not in seen:
+                if len(seen) >= self._value_limit:
+                    value = "_other"
+                else:
+                    seen.add(value)
+            self._ratios[(dimension, value)] = ratio
         except Exception as exc:
             report("spend anomaly metric", exc)
+
+    def _register_gauge(self) -> None:
+        from opentelemetry import metrics
+        from opentelemetry.metrics import Observation
+
+        from .. import __version__
+
+        def observe(options: Any) -> List[Any]:
+            return [
+                Observation(ratio, {"tokentrace.anomaly.dimension": dimension, "tokentrace.anomaly.value": value})
+                for (dimension, value), ratio in list(self._ratios.items())
+            ]
+
+        meter = metrics.get_meter("tokentrace", __version__, meter_provider=self._meter_provider)
+        self._gauge = meter.create_observable_gauge(
+            METRIC_ANOMALY_RATIO,
+            callbacks=[observe],
+            unit="1",
+            description="Spend in the current hour divided by the usual spend at this hour (same hour of previous days).",
+        )
 
     def _announce(self, call: Any, alert: AnomalyAlert) -> None:
         logger.warning("%s", alert.message())
