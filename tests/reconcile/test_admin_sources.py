@@ -180,3 +180,15 @@ def test_fake_admin_endpoints_validate_like_the_api(server: ProviderServer) -> N
     assert get("/v1/organizations/usage_report/messages?starting_at=2026-11-01T00:00:00Z", admin) == 200
     assert get("/v1/organizations/usage_report/messages?starting_at=yesterday", admin) == 400
     assert get("/v1/organizations/cost_report?starting_at=2026-11-01T00:00:00Z&limit=32", admin) == 400
+
+
+def test_anthropic_priority_tier_has_no_cost_and_says_so(server: ProviderServer, admin_keys: None) -> None:
+    client = anthropic.Anthropic(base_url=server.url, api_key="sk-ant-app")
+    server.enqueue(ResponsePlan(usage=ANTHROPIC_USAGE))
+    client.messages.create(model="claude-sonnet-4-5", max_tokens=100, messages=[{"role": "user", "content": "hi"}], extra_body={"service_tier": "priority"})
+    billing_for(server).bill_requests(server.requests)
+    start, end = _window()
+    data = load("anthropic", start=start, end=end, base_url=server.url)
+    assert _by_type([r for r in data.rows if r.tokens])["output"] == 80
+    assert not [r for r in data.rows if r.effective_cost_usd is not None]
+    assert any("3,700 priority-tier tokens have no cost" in note for note in data.all_notes())

@@ -52,6 +52,12 @@ def fetch(start: int, end: int, base_url: Optional[str] = None, bucket_width: st
     params = {"starting_at": _rfc3339(start), "ending_at": _rfc3339(end), "bucket_width": "1d", "group_by": list(COST_GROUP_BY), "limit": 31}
     for page in client.pages("/v1/organizations/cost_report", params):
         data.rows += cost_rows(page.get("data", []), data)
+    priority = sum(r.tokens for r in data.rows if r.service_tier == "priority")
+    if priority:
+        data.notes.append(
+            f"anthropic: {priority:,} priority-tier tokens have no cost in Anthropic's cost report (documented); "
+            "their cells compare tokens, and a cost gap there is that missing report, not a rate"
+        )
     return data
 
 
