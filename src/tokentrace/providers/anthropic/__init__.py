@@ -19,7 +19,7 @@ from ...core.record import CallRecord
 from ...core.safety import report
 from .. import flow, retries
 from ..base import Patch, ProviderInstrumentor
-from . import native
+from . import batches, native
 from .request import build_record, client_target, fill_input_content, is_messages_call
 from ..proxies import AsyncRawResponseProxy, SyncRawResponseProxy
 from .streams import ResultHandler
@@ -27,6 +27,7 @@ from .streams import ResultHandler
 __all__ = ["AnthropicInstrumentor"]
 
 _MODULE = "anthropic._base_client"
+_BATCHES = "anthropic.resources.messages.batches"
 
 
 _PROVIDER = "Anthropic"
@@ -165,4 +166,9 @@ class AnthropicInstrumentor(ProviderInstrumentor):
             Patch(_MODULE, "AsyncAPIClient._sleep_for_retry", retries.async_retry_hook(_PROVIDER)),
             Patch(_MODULE, "start_api_call_span", native.start_api_call_span_wrapper),
             Patch(_MODULE, "inject_trace_headers", native.inject_trace_headers_wrapper),
+            # Message Batches: each result recorded when the app reads it (see .batches).
+            Patch(_BATCHES, "Batches.create", batches.create_wrapper(False)),
+            Patch(_BATCHES, "AsyncBatches.create", batches.create_wrapper(True)),
+            Patch(_BATCHES, "Batches.results", batches.results_wrapper(False)),
+            Patch(_BATCHES, "AsyncBatches.results", batches.results_wrapper(True)),
         ]

@@ -19,92 +19,17 @@ An output file read in a process that did not create the batch is still recognis
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
-from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
-
-from opentelemetry import trace
-from opentelemetry.trace import Link, SpanKind
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 from ...core.pipeline import Pipeline
 from ...core.safety import report
-from .. import flow
+from ..batch_jobs import Created, create_wrapper as _create_wrapper, record_completed, registry
 from ..values import field
 from . import endpoints, extract
 
 _LABEL = "OpenAI batch"
-_MAX_REMEMBERED = 10_000
 BATCH_ID = "openai.batch.id"
 CUSTOM_ID = "openai.batch.custom_id"
-
-
-@dataclass
-class _Created:
-    attribution: Any
-    context: Any
-    endpoint: str
-
-
-class _Registry:
-    """Batches created in this process, their output files, and output files already recorded."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.batches: "OrderedDict[str, _Created]" = OrderedDict()
-        self.outputs: "OrderedDict[str, str]" = OrderedDict()
-        self.settled: "OrderedDict[str, None]" = OrderedDict()
-
-    @staticmethod
-    def _put(table: "OrderedDict[str, Any]", key: str, value: Any) -> None:
-        table[key] = value
-        while len(table) > _MAX_REMEMBERED:
-            table.popitem(last=False)
-
-    def created(self, batch_id: str, info: _Created) -> None:
-        with self.lock:
-            self._put(self.batches, batch_id, info)
-
-    def output(self, file_id: str, batch_id: str) -> None:
-        with self.lock:
-            self._put(self.outputs, file_id, batch_id)
-
-    def claim(self, file_id: str) -> bool:
-        """True the first time an output file is recorded."""
-        with self.lock:
-            if file_id in self.settled:
-                return False
-            self._put(self.settled, file_id, None)
-            return True
-
-
-registry = _Registry()
-
-
-def _endpoint_kind(url: Any) -> str:
-    kind = endpoints.endpoint_of(str(url or ""), "post")
-    return kind or endpoints.CHAT
-
-
-def begin_create(pipeline: Pipeline, kwargs: Dict[str, Any]) -> Tuple[Any, Any, str]:
-    """Start the ``create_batch`` span; (span, attribution snapshot, endpoint kind)."""
-    try:
-        attribution = pipeline.capture_attribution()
-    except Exception as exc:
-        report("OpenAI batch attribution", exc)
-        attribution = None
-    attributes = {"gen_ai.provider.name": "openai", "openai.batch.endpoint": str(kwargs.get("endpoint") or "")}
-    attributes.update(getattr(attribution, "span_attributes", None) or {})
-    span = pipeline.instruments.tracer.start_span("create_batch", kind=SpanKind.CLIENT, attributes=attributes)
-    return span, attribution, _endpoint_kind(kwargs.get("endpoint"))
-
-
-def end_create(span: Any, attribution: Any, endpoint: str, batch: Any) -> None:
-    batch_id = field(batch, "id")
-    if isinstance(batch_id, str) and batch_id:
-        span.set_attribute(BATCH_ID, batch_id)
-        registry.created(batch_id, _Created(attribution, span.get_span_context(), endpoint))
-    span.end()
 
 
 def note_retrieved(batch: Any) -> None:
@@ -133,38 +58,36 @@ def schedule_output(pipeline: Pipeline, file_id: Any, content: Any) -> None:
     created = registry.batches.get(batch_id) if batch_id else None
     if created is None:
         # Not created here: the attribution in force now, on the app's thread, not the worker's.
-        created = _Created(pipeline.capture_attribution(), None, endpoints.CHAT)
+        created = Created(pipeline.capture_attribution(), None, endpoints.CHAT)
     from ...core.estimate import worker
 
-    worker.submit(lambda: settle(pipeline, text, batch_id, created))
+    worker.submit(lambda: None if settle(pipeline, text, batch_id, created) is None else None)
 
 
-def settle(pipeline: Pipeline, text: str, batch_id: Optional[str], created: Optional[_Created]) -> int:
+def settle(pipeline: Pipeline, text: str, batch_id: Optional[str], created: Optional[Created]) -> int:
     """Record every succeeded request of an output file; returns how many were recorded."""
     recorded = 0
-    links = [Link(created.context)] if created is not None and created.context is not None else []
     for line in text.splitlines():
         try:
-            recorded += _settle_line(pipeline, line, batch_id, created, links)
+            recorded += _settle_line(pipeline, line, batch_id, created)
         except Exception as exc:
             report("OpenAI batch output line", exc)
     return recorded
 
 
-def _settle_line(pipeline: Pipeline, line: str, batch_id: Optional[str], created: Optional[_Created], links: List[Any]) -> int:
+def _settle_line(pipeline: Pipeline, line: str, batch_id: Optional[str], created: Optional[Created]) -> int:
     line = line.strip()
     if not line:
         return 0
     item = json.loads(line)
     response = item.get("response") if isinstance(item, Mapping) else None
     body = response.get("body") if isinstance(response, Mapping) else None
-    if not isinstance(body, Mapping) or response.get("status_code") != 200 or body.get("usage") is None:
+    if not isinstance(body, Mapping) or not isinstance(response, Mapping) or response.get("status_code") != 200 or body.get("usage") is None:
         return 0  # failed requests are not billed
     kind = body.get("object")
     endpoint = endpoints.RESPONSES if kind == "response" else endpoints.EMBEDDINGS if kind == "list" else endpoints.CHAT
     model = body.get("model")
     record = endpoints.build_record(endpoint, {"model": model}, _TARGET, False)
-    record.batch = True
     if batch_id:
         record.response_attributes[BATCH_ID] = batch_id
     custom_id = item.get("custom_id")
@@ -176,9 +99,7 @@ def _settle_line(pipeline: Pipeline, line: str, batch_id: Optional[str], created
         extract.fill_embeddings(record, body)
     else:
         extract.fill_chat(record, body, False)
-    call = pipeline.start(record, attribution=created.attribution if created and created.attribution is not None else None,
-                          links=links, enforce=False)
-    flow.finish(pipeline, call, _LABEL)
+    record_completed(pipeline, record, created, _LABEL)
     return 1
 
 
@@ -196,58 +117,17 @@ _TARGET: Any = _Target()
 Wrapped = Callable[..., Any]
 
 
-def _file_id(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
-    return args[0] if args else kwargs.get("file_id")
+def _describe(kwargs: Dict[str, Any]) -> Tuple[str, str, Dict[str, Any]]:
+    endpoint = endpoints.endpoint_of(str(kwargs.get("endpoint") or ""), "post") or endpoints.CHAT
+    return "openai", endpoint, {"openai.batch.endpoint": str(kwargs.get("endpoint") or "")}
 
 
 def create_wrapper(is_async: bool) -> Callable[[Pipeline], Any]:
-    def factory(pipeline: Pipeline) -> Any:
-        def begin(kwargs: Dict[str, Any]) -> Optional[Tuple[Any, Any, str]]:
-            try:
-                return begin_create(pipeline, kwargs)
-            except Exception as exc:
-                report("OpenAI batch create", exc)
-                return None
+    return _create_wrapper(is_async, _LABEL, _describe, BATCH_ID)
 
-        def end(started: Optional[Tuple[Any, Any, str]], batch: Any, error: Optional[BaseException]) -> None:
-            if started is None:
-                return
-            try:
-                if error is not None:
-                    started[0].record_exception(error)
-                    started[0].set_status(trace.Status(trace.StatusCode.ERROR, type(error).__name__))
-                    started[0].end()
-                else:
-                    end_create(started[0], started[1], started[2], batch)
-            except Exception as exc:
-                report("OpenAI batch create end", exc)
 
-        if is_async:
-            async def async_wrapper(wrapped: Wrapped, instance: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
-                started = begin(kwargs)
-                try:
-                    batch = await wrapped(*args, **kwargs)
-                except BaseException as exc:
-                    end(started, None, exc)
-                    raise
-                end(started, batch, None)
-                return batch
-
-            return async_wrapper
-
-        def sync_wrapper(wrapped: Wrapped, instance: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
-            started = begin(kwargs)
-            try:
-                batch = wrapped(*args, **kwargs)
-            except BaseException as exc:
-                end(started, None, exc)
-                raise
-            end(started, batch, None)
-            return batch
-
-        return sync_wrapper
-
-    return factory
+def _file_id(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+    return args[0] if args else kwargs.get("file_id")
 
 
 def retrieve_wrapper(is_async: bool) -> Callable[[Pipeline], Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-MODULES = ("openai", "openai_batches", "anthropic", "google", "bedrock", "mistral", "cohere", "groq", "ollama", "azure_inference", "openai_admin", "anthropic_admin")
+MODULES = ("openai", "openai_batches", "anthropic", "anthropic_batches", "google", "bedrock", "mistral", "cohere", "groq", "ollama", "azure_inference", "openai_admin", "anthropic_admin")
 
 
 def register_all(server: Any) -> None:
