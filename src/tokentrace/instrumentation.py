@@ -86,6 +86,7 @@ def _build(config: Config) -> _Active:
     applied: List[ProviderInstrumentor] = []
     for instrumentor in instrumentors:
         _warn_foreign(instrumentor)
+        instrumentor.on_early_call = lambda instrumentor=instrumentor: _warn_foreign(instrumentor)
         try:
             instrumentor.instrument(pipeline)
             applied.append(instrumentor)
@@ -123,17 +124,28 @@ def _say_nothing_instrumented(config: Config) -> None:
 
 
 def _warn_foreign(instrumentor: ProviderInstrumentor) -> None:
+    """One warning per SDK naming the other instrumentation(s) and how to resolve it.
+
+    Called before patching (the other one came first) and again on a few early calls (it came
+    after), so the warning appears in either order.
+    """
+    if instrumentor.name in _warned_foreign:
+        return
     try:
         foreign = instrumentor.foreign_instrumentation()
     except Exception:
         return
-    if foreign and instrumentor.name not in _warned_foreign:
+    if foreign:
         _warned_foreign.add(instrumentor.name)
+        packages = sorted({item.rsplit("(", 1)[-1].rstrip(")") for item in foreign if "(" in item})
         logger.warning(
-            "tokentrace: another instrumentation already wraps %s (%s); each call will produce two "
-            "spans and be counted twice. Uninstrument the other one, or leave %s out with "
-            "instrument(providers=[...]).",
+            "tokentrace: another instrumentation already wraps %s (%s: %s); each call produces two "
+            "spans and its tokens are recorded twice (tokentrace still sees every call and enforces "
+            "budgets). Keep one: uninstrument the other one (e.g. its Instrumentor().uninstrument(), "
+            "or OTEL_PYTHON_DISABLED_INSTRUMENTATIONS under opentelemetry-instrument), or leave %s "
+            "out of tokentrace with instrument(providers=[...]).",
             instrumentor.name,
+            ", ".join(packages) or "unknown package",
             ", ".join(foreign),
             instrumentor.name,
         )

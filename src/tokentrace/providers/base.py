@@ -66,11 +66,83 @@ def is_foreign_wrapper(obj: Any) -> bool:
     The OpenTelemetry, OpenInference, OpenLLMetry and Langfuse instrumentations all patch with
     wrapt, whose wrappers are ``ObjectProxy`` instances.
     """
-    return isinstance(obj, _WRAPT_PROXIES) and not getattr(obj, "_tokentrace_wrapper", False)
+    # The marker is read from the type: a foreign proxy forwards attribute reads to what it wraps,
+    # which may be tokentrace's own wrapper.
+    return isinstance(obj, _WRAPT_PROXIES) and not getattr(type(obj), "_tokentrace_wrapper", False)
+
+
+def is_tokentrace_wrapper(obj: Any) -> bool:
+    return bool(getattr(type(obj), "_tokentrace_wrapper", False))
 
 
 class _TokentraceFunctionWrapper(wrapt.FunctionWrapper):
     _tokentrace_wrapper = True
+
+
+def foreign_package(obj: Any) -> str:
+    """The instrumentation package a foreign wrapper comes from (``openinference.instrumentation.openai``)."""
+    wrapper = getattr(obj, "_self_wrapper", None)
+    module = getattr(wrapper, "__module__", None) or type(wrapper).__module__ or ""
+    parts = module.split(".")
+    if len(parts) >= 3 and parts[1] == "instrumentation":
+        return ".".join(parts[:3])
+    return parts[0] or "unknown"
+
+
+def _subclasses(cls: type) -> List[type]:
+    found: List[type] = []
+    pending = list(cls.__subclasses__())
+    while pending:
+        sub = pending.pop()
+        if sub not in found:
+            found.append(sub)
+            pending.extend(sub.__subclasses__())
+    return found
+
+
+def _shadowing(owner: Any, name: str) -> List[type]:
+    """Subclasses of ``owner`` whose own ``name`` is another instrumentation's wrapper.
+
+    Such a wrapper (``openinference`` wraps ``openai.OpenAI.request``) captured the base method
+    before tokentrace patched it, so calls through the subclass would bypass tokentrace.
+    """
+    if not isinstance(owner, type):
+        return []
+    return [sub for sub in _subclasses(owner) if is_foreign_wrapper(vars(sub).get(name))]
+
+
+class _Switch:
+    """Turns one instrument() cycle's wrappers off for good at uninstrument().
+
+    Another instrumentation applied after tokentrace may have captured tokentrace's wrapper and
+    keep calling it; once off, it passes every call straight through.
+    """
+
+    __slots__ = ("on", "calls", "first_calls")
+
+    #: Calls (by number) at which the adapter looks again for other instrumentations.
+    CHECK_AT = frozenset({1, 10, 100, 1000, 10000})
+
+    def __init__(self, first_calls: Optional[Callable[[], None]]) -> None:
+        self.on = True
+        self.calls = 0
+        self.first_calls = first_calls
+
+
+def _switched(switch: _Switch, inner: Wrapper) -> Wrapper:
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: Tuple[Any, ...], kwargs: dict) -> Any:
+        if not switch.on:
+            return wrapped(*args, **kwargs)
+        if switch.first_calls is not None:
+            switch.calls += 1
+            if switch.calls in _Switch.CHECK_AT:
+                try:
+                    switch.first_calls()
+                except Exception:
+                    pass
+        return inner(wrapped, instance, args, kwargs)
+
+    return wrapper
 
 
 class ProviderInstrumentor:
@@ -81,6 +153,9 @@ class ProviderInstrumentor:
 
     def __init__(self) -> None:
         self._applied: List[_Applied] = []
+        self._switch: Optional[_Switch] = None
+        #: Called on a few early calls (instrumentation looks again for other instrumentations).
+        self.on_early_call: Optional[Callable[[], None]] = None
 
     def available(self) -> bool:
         try:
@@ -93,25 +168,53 @@ class ProviderInstrumentor:
         raise NotImplementedError
 
     def foreign_instrumentation(self) -> List[str]:
-        """Names of the patch targets another instrumentation already wraps."""
+        """The patch targets another instrumentation wraps, each with that instrumentation's package.
+
+        Looks at tokentrace's own targets (a wrapper inside tokentrace's, or one applied over it
+        on a subclass) and at the subclasses that shadow a base-class target.
+        """
         found = []
         for patch in self.patches():
             resolved = _resolve(patch)
-            if resolved and is_foreign_wrapper(resolved[2]):
-                found.append(f"{patch.module}.{patch.path}")
+            if not resolved:
+                continue
+            owner, name, current, _ = resolved
+            candidates = [(f"{patch.module}.{patch.path}", current)]
+            if is_tokentrace_wrapper(current):
+                candidates = [(f"{patch.module}.{patch.path}", getattr(current, "__wrapped__", None))]
+            for sub in _subclasses(owner) if isinstance(owner, type) else []:
+                attr = vars(sub).get(name)
+                if attr is not None:
+                    if is_tokentrace_wrapper(attr):
+                        attr = getattr(attr, "__wrapped__", None)
+                    candidates.append((f"{sub.__module__}.{sub.__qualname__}.{name}", attr))
+            for where, obj in candidates:
+                if is_foreign_wrapper(obj):
+                    found.append(f"{where} ({foreign_package(obj)})")
         return found
 
     def instrument(self, pipeline: Pipeline) -> None:
+        switch = self._switch = _Switch(self.on_early_call)
         for patch in self.patches():
             resolved = _resolve(patch)
             if resolved is None:
                 logger.debug("tokentrace: %s.%s not found; skipped", patch.module, patch.path)
                 continue
             owner, name, original, own = resolved
-            setattr(owner, name, _TokentraceFunctionWrapper(original, patch.wrapper_factory(pipeline)))
+            setattr(owner, name, _TokentraceFunctionWrapper(original, _switched(switch, patch.wrapper_factory(pipeline))))
             self._applied.append(_Applied(owner, name, original, own))
+            # A subclass wrapped by another instrumentation before tokentrace would bypass the
+            # patch above: tokentrace wraps it too, outside the other wrapper, so it is never
+            # blind and budgets still block the call.
+            for sub in _shadowing(owner, name):
+                foreign = vars(sub)[name]
+                setattr(sub, name, _TokentraceFunctionWrapper(foreign, _switched(switch, patch.wrapper_factory(pipeline))))
+                self._applied.append(_Applied(sub, name, foreign, True))
 
     def uninstrument(self) -> None:
+        if self._switch is not None:
+            self._switch.on = False
+            self._switch = None
         while self._applied:
             applied = self._applied.pop()
             if applied.own:

@@ -16,7 +16,7 @@ from ...attribution.propagation import register_provider_origin
 from ...core.pipeline import Call, Pipeline
 from ...core.safety import report
 from .. import flow, retries
-from ..base import Patch, ProviderInstrumentor, is_foreign_wrapper
+from ..base import Patch, ProviderInstrumentor, foreign_package, is_foreign_wrapper, is_tokentrace_wrapper
 from . import batches, endpoints
 from .endpoints import CHAT, COMPLETIONS, build_record, client_target, endpoint_of, input_messages
 from . import helpers, stream_hosts
@@ -250,14 +250,18 @@ class OpenAIInstrumentor(ProviderInstrumentor):
     def foreign_instrumentation(self) -> List[str]:
         import importlib
 
-        found = []
+        found = super().foreign_instrumentation()
         for module_name, class_name, method in _FOREIGN_TARGETS:
             try:
                 owner = getattr(importlib.import_module(module_name), class_name)
             except (ImportError, AttributeError):
                 continue
-            if is_foreign_wrapper(vars(owner).get(method)):
-                found.append(f"{module_name}.{class_name}.{method}")
+            attr = vars(owner).get(method)
+            if is_tokentrace_wrapper(attr):
+                attr = getattr(attr, "__wrapped__", None)
+            where = f"{module_name}.{class_name}.{method}"
+            if is_foreign_wrapper(attr) and not any(item.startswith(where + " ") for item in found):
+                found.append(f"{where} ({foreign_package(attr)})")
         return found
 
 
