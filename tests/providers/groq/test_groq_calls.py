@@ -118,3 +118,13 @@ def test_rate_limit_reaches_the_app(instrument: Any, server: Any, client: groq.G
     with pytest.raises(groq.RateLimitError):
         client.chat.completions.create(model="llama-3.3-70b-versatile", messages=MESSAGES)
     assert _attrs(telemetry.only_llm_span())["error.type"] == "groq.RateLimitError"
+
+
+def test_raw_parse_failure_ends_the_call_as_failed(instrument: Any, server: Any, client: groq.Groq) -> None:
+    telemetry = instrument()
+    server.enqueue(ResponsePlan(body=b"{not json"))
+    raw = client.chat.completions.with_raw_response.create(model="llama-3.3-70b-versatile", messages=MESSAGES)
+    with pytest.raises(Exception):
+        raw.parse()
+    span = telemetry.only_llm_span()
+    assert span.end_time is not None and "error.type" in span.attributes

@@ -93,3 +93,7 @@ class ResultHandler:
 
     def abandon(self) -> None:
         flow.finish(self.pipeline, self.call, _LABEL)
+
+    def failed(self, error: BaseException) -> None:
+        """The app's ``parse()`` raised: the error plain ``create()`` would have raised."""
+        flow.fail(self.pipeline, self.call, error, _LABEL)

@@ -136,7 +136,7 @@ class _AfterImport(importlib.abc.MetaPathFinder):
         loader = getattr(spec, "loader", None)
         if spec is None or loader is None or not hasattr(loader, "exec_module"):
             return spec
-        spec.loader = _ExecThenCall(loader, self.fire)
+        spec.loader = _ExecThenCall(loader, self.fire)  # type: ignore[assignment]
         return spec
 
     def fire(self) -> None:

@@ -62,7 +62,9 @@ def request_record(client: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any], c
     """``Client._request(cls, method, path, json=..., stream=...)`` -> record, ``None`` for pull, list ..."""
     method = args[1] if len(args) > 1 else kwargs.get("method")
     path = args[2] if len(args) > 2 else kwargs.get("url")
-    operation = _OPERATIONS.get(path) if isinstance(method, str) and method.upper() == "POST" else None
+    if not isinstance(path, str) or not isinstance(method, str) or method.upper() != "POST":
+        return None
+    operation = _OPERATIONS.get(path)
     if operation is None:
         return None
     body = kwargs.get("json")

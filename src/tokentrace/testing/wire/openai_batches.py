@@ -43,10 +43,12 @@ def upload(server: ProviderServer, request: ReceivedRequest, match: Dict[str, st
     for part in message.iter_parts():
         field_name = part.get_param("name", header="content-disposition")
         if field_name == "file":
-            data = part.get_payload(decode=True) or b""
+            payload = part.get_payload(decode=True)
+            data = payload if isinstance(payload, bytes) else b""
             name = part.get_filename() or name
         elif field_name == "purpose":
-            purpose = (part.get_payload(decode=True) or b"batch").decode()
+            payload = part.get_payload(decode=True)
+            purpose = payload.decode() if isinstance(payload, bytes) else "batch"
     file_id = "file-" + uuid.uuid4().hex[:22]
     server._openai_batch_files[file_id] = data  # type: ignore[attr-defined]
     return Reply(200, _file_object(file_id, name, len(data), purpose))
