@@ -34,8 +34,8 @@ def test_cost_with_cache_writes_tier_and_date(capsys) -> None:
 
 
 def test_cost_unknown_model_and_bad_counts(capsys) -> None:
-    code, _, err = run(capsys, "cost", "--model", "nope-1", "--input", "10")
-    assert code == 1 and "no price for model 'nope-1'" in err
+    code, _, err = run(capsys, "cost", "--provider", "openai", "--model", "nope-1", "--input", "10")
+    assert code == 1 and "no price for model 'nope-1'" in err and "unknown_model" in err
     code, _, err = run(capsys, "cost", "--model", "gpt-4o", "--input", "10", "--cached", "20")
     assert code == 2 and "must include --cached" in err
     with pytest.raises(SystemExit):
@@ -43,14 +43,24 @@ def test_cost_unknown_model_and_bad_counts(capsys) -> None:
 
 
 def test_prices_lists_with_source_and_date(capsys) -> None:
-    code, out, _ = run(capsys, "prices", "gpt-5.4", "--wide")
+    code, out, _ = run(capsys, "prices", "gpt-5.4", "--provider", "openai", "--wide")
     assert code == 0
     line = next(l for l in out.splitlines() if l.split()[:2] == ["openai", "gpt-5.4"])
-    assert "2.5" in line and "15" in line and ">272,000: 5/22.5" in line and "2026-03-05" in line and "https://" in line
-    code, out, _ = run(capsys, "prices", "anthropic.claude-haiku-4-5*")
-    assert "(+10% regional)" in out
+    assert "2.5" in line and "15" in line and ">272,000: 5/22.5" in line and "genai-prices" in line and "https://" in line
+    code, out, _ = run(capsys, "prices", "anthropic.claude-sonnet-4-5", "--provider", "bedrock", "--wide")
+    assert "aws.bedrock" in out and "(+10% regional)" in out  # shown under the name calls are recorded with
     code, out, _ = run(capsys, "prices", "no-such-model-xyz")
     assert code == 1
+    code, _, err = run(capsys, "prices", "--provider", "nope")
+    assert code == 2 and "unknown provider" in err
+
+
+def test_prices_providers_lists_names_aliases_and_hosts(capsys) -> None:
+    code, out, _ = run(capsys, "prices", "--providers")
+    assert code == 0
+    bedrock = next(l for l in out.splitlines() if l.startswith("aws.bedrock "))
+    assert "bedrock" in bedrock and "amazonaws" in bedrock
+    assert any(l.startswith("self-hosted ") for l in out.splitlines())
 
 
 def test_prices_shows_overrides(capsys, tmp_path: Path) -> None:
@@ -120,40 +130,106 @@ def test_prices_table_fits_100_columns_and_shows_only_rates_that_exist(capsys) -
     assert "write 5m" not in wide_openai
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_prices_update_offline_is_a_clear_error_and_changes_nothing(capsys, tmp_path: Path, monkeypatch) -> None:
-    target = tmp_path / "fetched.toml"
-    monkeypatch.setenv(UPDATE_PATH_ENV, str(target))
-    code, _, err = run(capsys, "prices", "update", "--url", f"http://127.0.0.1:{_closed_port()}/prices.toml", "--timeout", "2")
-    assert code == 1
-    assert "could not download" in err and "Nothing was changed" in err
-    assert not target.exists()
-
-
-def test_prices_update_fetches_validates_and_is_used(capsys, tmp_path: Path, monkeypatch, provider_server) -> None:
+def test_prices_update_converts_the_installed_genai_prices(capsys, tmp_path: Path, monkeypatch) -> None:
+    pytest.importorskip("genai_prices")
     from tokentrace.core.config import Config
     from tokentrace.core.record import CallRecord, Usage
     from tokentrace.pricing import load_catalog
-    from tokentrace.pricing.catalog import builtin_text
-    from tokentrace.testing.server import Reply
+    from tokentrace.pricing.catalog import base_text
 
-    newer = builtin_text().replace('name = "gpt-4o"\neffective_from = "2024-08-06"\ninput = 2.5', 'name = "gpt-4o"\neffective_from = "2024-08-06"\ninput = 2.0')
-    assert newer != builtin_text()
-    provider_server.route("GET", r"/catalog/prices\.toml", lambda s, r, m, p: Reply(200, newer.encode(), content_type="text/plain"))
-    provider_server.route("GET", r"/catalog/broken\.toml", lambda s, r, m, p: Reply(200, b"[[model]]\nname = 1", content_type="text/plain"))
-    target = tmp_path / "fetched.toml"
+    target = tmp_path / "genai_prices.json"
     monkeypatch.setenv(UPDATE_PATH_ENV, str(target))
-
-    code, _, err = run(capsys, "prices", "update", "--url", f"{provider_server.url}/catalog/broken.toml")
-    assert code == 1 and "'name' must be a non-empty string" in err and not target.exists()
-
-    code, out, _ = run(capsys, "prices", "update", "--url", f"{provider_server.url}/catalog/prices.toml")
-    assert code == 0 and str(target) in out and target.exists()
-    catalog = load_catalog(Config())
+    code, out, _ = run(capsys, "prices", "update")
+    assert code == 0 and str(target) in out and "genai-prices" in out
+    assert target.read_text() == base_text()  # the shipped data is exactly this conversion
+    lines = target.read_text().split("\n")
+    index = next(i for i, l in enumerate(lines) if l.startswith('{"id":"gpt-4o","name":"gpt 4o"'))
+    lines[index] = lines[index].replace('"standard":{"cached_input":1.25,"input":2.5,', '"standard":{"cached_input":1.25,"input":2.0,')
+    target.write_text("\n".join(lines))
+    catalog = load_catalog(Config())  # a newer conversion in the cache wins over the shipped one
     result = catalog.cost(CallRecord("openai", "chat", request_model="gpt-4o", usage=Usage(input_tokens=1_000_000)), None)
     assert result.usd == pytest.approx(2.0)
+
+
+def test_prices_update_without_genai_prices_changes_nothing(capsys, tmp_path: Path, monkeypatch) -> None:
+    import sys
+
+    target = tmp_path / "genai_prices.json"
+    monkeypatch.setenv(UPDATE_PATH_ENV, str(target))
+    monkeypatch.setitem(sys.modules, "genai_prices", None)
+    code, _, err = run(capsys, "prices", "update")
+    assert code == 1 and "genai-prices is not installed" in err and "Nothing was changed" in err
+    assert not target.exists()
+
+
+def test_a_broken_update_copy_is_ignored_with_an_error(tmp_path: Path, monkeypatch, caplog) -> None:
+    from tokentrace.core.config import Config
+    from tokentrace.pricing import load_catalog
+
+    target = tmp_path / "genai_prices.json"
+    target.write_text("{not json")
+    monkeypatch.setenv(UPDATE_PATH_ENV, str(target))
+    catalog = load_catalog(Config())
+    assert catalog.resolve("openai", "gpt-4o") is not None
+    assert any("ignoring the price data" in r.getMessage() for r in caplog.records)
+
+
+def test_cost_shows_the_breakdown_per_token_type(capsys) -> None:
+    code, out, _ = run(capsys, "cost", "--model", "gpt-4o", "--input", "2006", "--cached", "1920", "--output", "300")
+    lines = out.splitlines()
+    assert "provider: openai (assumed from the model name" in lines[1]
+    assert any("input (uncached)" in l and "86 x $2.5/1M = $0.000215" in l for l in lines)
+    assert any("cache read" in l and "1,920 x $1.25/1M = $0.002400" in l for l in lines)
+    assert any(l.strip().startswith("output") and "300 x $10/1M = $0.003000" in l for l in lines)
+
+
+def test_cost_validates_the_service_tier_and_labels_a_fallback(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["cost", "--model", "gpt-4o", "--input", "10", "--service-tier", "bogus"])
+    assert "unknown service tier 'bogus'" in capsys.readouterr().err
+    code, out, _ = run(capsys, "cost", "--model", "gpt-5", "--input", "1000", "--output", "1000", "--service-tier", "flex", "--date", "2026-11-01")
+    assert out.startswith("$0.005625  gpt-5 (flex rates")  # 1000 x 0.625 + 1000 x 5
+    code, out, _ = run(capsys, "cost", "--model", "claude-3-haiku-20240307", "--input", "1000", "--service-tier", "flex")
+    assert "(standard rates: no flex price known for this model" in out.splitlines()[0]
+    assert "flex rates" not in out.splitlines()[0].replace("no flex price", "")
+
+
+@pytest.mark.parametrize("alias, canonical", [("bedrock", "aws.bedrock"), ("aws", "aws.bedrock"), ("google", "gcp.gemini"),
+                                              ("vertex", "gcp.vertex_ai"), ("xai", "x_ai"), ("mistral", "mistral_ai")])
+def test_cost_accepts_the_names_people_use_for_providers(capsys, alias: str, canonical: str) -> None:
+    model = {"aws.bedrock": "us.anthropic.claude-haiku-4-5-20251001-v1:0", "gcp.gemini": "gemini-2.5-flash",
+             "gcp.vertex_ai": "gemini-2.5-flash", "x_ai": "grok-4-0709", "mistral_ai": "mistral-small-2603"}[canonical]
+    code, out, err = run(capsys, "cost", "--provider", alias, "--model", model, "--input", "1000", "--output", "10")
+    assert code == 0, err
+    assert f"provider: {canonical} (from --provider {alias})" in out
+
+
+def test_cost_unknown_provider_and_unguessable_model_are_errors(capsys) -> None:
+    code, _, err = run(capsys, "cost", "--provider", "opnai", "--model", "gpt-4o", "--input", "10")
+    assert code == 2 and "unknown provider 'opnai'" in err
+    code, _, err = run(capsys, "cost", "--model", "house-model-7", "--input", "10")
+    assert code == 2 and "cannot tell the provider" in err
+
+
+def test_cost_suggests_close_model_names(capsys) -> None:
+    code, _, err = run(capsys, "cost", "--model", "claude-sonet-4-5", "--input", "10")
+    assert code == 1 and "close names in the catalog:" in err and "claude-sonnet-4-5" in err
+
+
+def test_cost_for_a_self_hosted_host_says_why_and_how_to_price_it(capsys, tmp_path: Path) -> None:
+    code, _, err = run(capsys, "cost", "--model", "gpt-4o", "--host", "127.0.0.1", "--input", "10")
+    assert code == 1 and "self_hosted" in err and 'host = "127.0.0.1"' in err
+    prices = tmp_path / "p.toml"
+    prices.write_text('[[model]]\nhost = "127.0.0.1"\nmatch = "*"\ninput = 0.1\noutput = 0.2\n')
+    code, out, _ = run(capsys, "cost", "--model", "gpt-4o", "--host", "127.0.0.1", "--input", "1000000", "--prices", str(prices))
+    assert code == 0 and out.startswith("$0.100000")
+
+
+def test_cost_shows_premium_and_discount(capsys, tmp_path: Path) -> None:
+    code, out, _ = run(capsys, "cost", "--provider", "vertex", "--host", "us-east5-aiplatform.googleapis.com",
+                       "--model", "claude-sonnet-4-5@20250929", "--input", "1000", "--output", "1000")
+    assert out.startswith("$0.019800") and "regional endpoint premium +10%" in out  # (3 + 15) x 1.1 per 1k/1M
+    prices = tmp_path / "d.toml"
+    prices.write_text('[[discount]]\nprovider = "anthropic"\npercent = 20\n')
+    code, out, _ = run(capsys, "cost", "--model", "claude-haiku-4-5", "--input", "1000000", "--prices", str(prices))
+    assert out.startswith("$0.800000") and "your discount -20%" in out

@@ -131,8 +131,13 @@ CASES = [
     ("cohere embed", "cohere", "embed-v4.0", "2026-11-01", dict(input_tokens=1000), {}, 1000 * 0.12 / M),
     ("deepseek V3.2 cache hit", "deepseek", "deepseek-chat", "2025-10-01",
      dict(input_tokens=1000, cache_read_tokens=600, output_tokens=500), {}, (400 * 0.28 + 600 * 0.028 + 500 * 0.42) / M),
-    ("deepseek reasoner before V3.2", "deepseek", "deepseek-reasoner", "2025-03-01",
+    ("deepseek reasoner before V3.2", "deepseek", "deepseek-reasoner", "2025-03-01T12:00:00",
      dict(input_tokens=1000, output_tokens=1000, reasoning_tokens=800), {}, (1000 * 0.55 + 1000 * 2.19) / M),
+    # genai-prices' DeepSeek off-peak window (16:30-00:30 UTC) before V3.2 ended it.
+    ("deepseek reasoner off-peak before V3.2", "deepseek", "deepseek-reasoner", "2025-03-01T18:00:00",
+     dict(input_tokens=1000, output_tokens=1000, reasoning_tokens=800), {}, (1000 * 0.135 + 1000 * 0.55) / M),
+    ("deepseek off-peak ends at 00:30 exactly", "deepseek", "deepseek-chat", "2025-03-02T00:30:00",
+     dict(input_tokens=1000, output_tokens=1000), {}, (1000 * 0.27 + 1000 * 1.1) / M),
     ("xai cached", "x_ai", "grok-4-0709", "2026-11-01", dict(input_tokens=1000, cache_read_tokens=500, output_tokens=100), {},
      (500 * 3 + 500 * 0.75 + 100 * 15) / M),
     ("xai tier below 200k", "x_ai", "grok-4.3", "2026-11-01", dict(input_tokens=199_999), {}, 199_999 * 1.25 / M),
@@ -182,7 +187,7 @@ def test_odd_usage_never_goes_negative(price) -> None:
 
 def test_provider_reported_cost_wins(price) -> None:
     result = price("openrouter", "anthropic/claude-sonnet-4.5", provider_cost_usd=0.0123, input_tokens=1000, output_tokens=1000)
-    assert result == (0.0123, sc.COST_PROVIDER_REPORTED, "claude-sonnet-4-5", "provider")
+    assert result == (0.0123, sc.COST_PROVIDER_REPORTED, "anthropic/claude-sonnet-4.5", "provider")
 
 
 def test_provider_reported_cost_for_a_model_not_in_the_catalog(price) -> None:

@@ -62,8 +62,8 @@ def test_unknown_model_has_no_cost_and_warns_once_per_model(catalog, caplog) -> 
         ("openai", None),
         ("openai", ""),
         ("openai", "gpt-4o-but-not-really"),  # a prefix of a known name is not a match
-        ("gcp.gemini", "gemini-2.5-flash-preview-04-17"),  # preview with other prices: never guessed
-        ("openrouter", "meta-llama/llama-3.3-70b-instruct"),  # vendor not in the catalog
+        ("gcp.gemini", "gemini-0.9-ultra-preview-04-17"),  # no such family: never guessed
+        ("openrouter", "some-lab/llama-3.3-70b-instruct"),  # vendor not in the catalog
         ("aws.bedrock", "arn:aws:bedrock:us-east-1:123:application-inference-profile/a1b2c3"),
         ("openai", "ft:babbage-002:org::id"),
         ("self-hosted", "my-llama"),
@@ -81,8 +81,8 @@ def test_unknown_provider_falls_back_to_well_known_names(price) -> None:
 
 def test_resolution_is_cached_per_provider_and_model(catalog, monkeypatch) -> None:
     calls = []
-    original = catalog.resolve
-    monkeypatch.setattr(catalog, "resolve", lambda *a: calls.append(a) or original(*a))
+    original = catalog.resolve_record
+    monkeypatch.setattr(catalog, "resolve_record", lambda *a: calls.append(a) or original(*a))
     for _ in range(5):
         catalog.cost(record("openai", "gpt-4o", input_tokens=1, output_tokens=1), None)
     assert len(calls) == 1

@@ -22,6 +22,7 @@ that point a real SDK at it are priced as the real vendor would charge.
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 import threading
 from functools import lru_cache
@@ -135,6 +136,9 @@ class HostInfo(NamedTuple):
 
 
 _NO_HOST = HostInfo(None, True, "none")
+#: ``host:port`` stand-ins (comma separated) inherited from a parent process that runs the local
+#: provider server, so a worker process it starts prices calls to that server the same way.
+STAND_INS_ENV = "TOKENTRACE_VENDOR_STAND_INS"
 _stand_ins: Set[Tuple[str, Optional[int]]] = set()
 _stand_in_lock = threading.Lock()
 _generation = [0]
@@ -149,6 +153,7 @@ def register_stand_in(host: str, port: Optional[int] = None) -> None:
     with _stand_in_lock:
         _stand_ins.add((_norm(host), port))
         _generation[0] += 1
+        _export()
     _classify.cache_clear()
 
 
@@ -156,7 +161,27 @@ def unregister_stand_in(host: str, port: Optional[int] = None) -> None:
     with _stand_in_lock:
         _stand_ins.discard((_norm(host), port))
         _generation[0] += 1
+        _export()
     _classify.cache_clear()
+
+
+def _export() -> None:
+    text = ",".join(sorted(f"{h}:{p}" if p else h for h, p in _stand_ins))
+    if text:
+        os.environ[STAND_INS_ENV] = text
+    else:
+        os.environ.pop(STAND_INS_ENV, None)
+
+
+def _inherited() -> Set[Tuple[str, Optional[int]]]:
+    found: Set[Tuple[str, Optional[int]]] = set()
+    for item in os.environ.get(STAND_INS_ENV, "").split(","):
+        host, _, port = item.strip().rpartition(":")
+        if host and port.isdigit():
+            found.add((_norm(host), int(port)))
+        elif item.strip():
+            found.add((_norm(item), None))
+    return found
 
 
 def stand_in_generation() -> int:
@@ -197,7 +222,8 @@ def is_private(host: Optional[str]) -> bool:
 def _classify(host: str, port: Optional[int]) -> HostInfo:
     text = _norm(host)
     with _stand_in_lock:
-        stand_in = (text, port) in _stand_ins or (text, None) in _stand_ins
+        known = _stand_ins | _inherited()
+    stand_in = (text, port) in known or (text, None) in known
     if stand_in:
         return HostInfo(None, True, "stand_in")
     for suffix, provider in _EXACT_OR_SUFFIX:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_right
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..core.record import Usage
 
@@ -30,7 +30,8 @@ FLEX = "flex"
 PRIORITY = "priority"
 VARIANTS = (BATCH, FLEX, PRIORITY)
 
-#: Response ``service_tier`` values (OpenAI, Gemini, Anthropic, Bedrock) -> price variant.
+#: Response ``service_tier`` values (OpenAI, Gemini, Anthropic, Bedrock, Vertex ``trafficType``)
+#: -> price variant. OpenAI answers ``priority`` for requests sent with ``fast``.
 SERVICE_TIER_VARIANT = {
     "flex": FLEX,
     "on_demand_flex": FLEX,
@@ -39,6 +40,17 @@ SERVICE_TIER_VARIANT = {
     "on_demand_priority": PRIORITY,
     "batch": BATCH,
 }
+#: Tier values that mean the standard price (reported by the providers for ordinary calls).
+STANDARD_TIERS = frozenset(
+    {"standard", "default", "auto", "on_demand", "scale", "reserved", "provisioned_throughput", "standard_only", ""}
+)
+
+
+def variant_for(service_tier: Optional[str], batch: bool = False) -> str:
+    """The price variant for a call: batch first, then the service tier it reports."""
+    if batch:
+        return BATCH
+    return SERVICE_TIER_VARIANT.get((service_tier or "").lower(), STANDARD)
 
 
 class RateCard:
@@ -58,10 +70,13 @@ class RateCard:
         "output_audio",
         "input_image",
         "tiers",
+        "explicit",
     )
 
     def __init__(self, rates: Dict[str, float], tiers: Sequence[Tuple[int, "RateCard"]] = ()) -> None:
-        self.input = rates["input"]
+        #: The rates the source gave (the others are fallbacks), so rules can fill only what is missing.
+        self.explicit = frozenset(rates)
+        self.input = rates.get("input", 0.0)
         self.output = rates.get("output", 0.0)
         self.cached_input = rates.get("cached_input", self.input)
         self.cache_write = rates.get("cache_write", self.input)
@@ -73,6 +88,24 @@ class RateCard:
 
     def as_dict(self) -> Dict[str, float]:
         return {name: getattr(self, name) for name in RATE_FIELDS}
+
+    def explicit_rates(self) -> Dict[str, float]:
+        return {name: getattr(self, name) for name in RATE_FIELDS if name in self.explicit}
+
+    def scaled(self, factor: float) -> "RateCard":
+        """Every rate (and every tier's) times ``factor``: a variant priced as a share of standard."""
+        return RateCard(
+            {k: v * factor for k, v in self.explicit_rates().items()} or {"input": 0.0},
+            [(above, tier.scaled(factor)) for above, tier in self.tiers],
+        )
+
+    def with_rate(self, name: str, value_of: str, factor: float) -> "RateCard":
+        """This card with rate ``name`` set to ``factor`` x rate ``value_of`` where it was not given."""
+        if name in self.explicit:
+            return self
+        rates = self.explicit_rates()
+        rates[name] = getattr(self, value_of) * factor
+        return RateCard(rates, [(above, tier.with_rate(name, value_of, factor)) for above, tier in self.tiers])
 
     def for_input(self, input_tokens: int) -> "RateCard":
         """The card that applies to a call with this many input tokens (cliff tiers)."""
@@ -140,10 +173,29 @@ class RateCard:
         )
 
 
+    def breakdown(self, usage: Usage) -> List[Tuple[str, int, float, float]]:
+        """(token type, tokens, USD per 1M, USD) lines that add up to :meth:`cost` (for the CLI)."""
+        card = self.for_input(usage.input_tokens) if self.tiers else self
+        writes, long_writes = usage.cache_write_tokens, usage.cache_write_long_tokens
+        plain_in = max(0, usage.input_tokens - usage.cache_read_tokens - writes - usage.input_audio_tokens - usage.input_image_tokens)
+        plain_out = max(0, usage.output_tokens - usage.output_audio_tokens)
+        lines = [
+            ("input (uncached)", plain_in, card.input),
+            ("cache read", usage.cache_read_tokens, card.cached_input),
+            ("cache write 5m", writes - long_writes, card.cache_write),
+            ("cache write 1h", long_writes, card.cache_write_long),
+            ("input audio", usage.input_audio_tokens, card.input_audio),
+            ("input image", usage.input_image_tokens, card.input_image),
+            ("output" + (" (reasoning included)" if usage.reasoning_tokens else ""), plain_out, card.output),
+            ("output audio", usage.output_audio_tokens, card.output_audio),
+        ]
+        return [(label, tokens, rate, tokens * rate / 1_000_000) for label, tokens, rate in lines if tokens]
+
+
 class PricePoint:
     """One dated price of a model: the standard card and its batch / service-tier variants."""
 
-    __slots__ = ("start", "effective_from", "source", "cards", "regional_factor", "kind")
+    __slots__ = ("start", "effective_from", "source", "cards", "regional_factor", "kind", "daily", "reason")
 
     def __init__(
         self,
@@ -153,6 +205,8 @@ class PricePoint:
         cards: Dict[str, RateCard],
         regional_factor: float = 1.0,
         kind: str = "chat",
+        daily: Optional[Sequence[Tuple[int, int, Dict[str, RateCard]]]] = None,
+        reason: Optional[str] = None,
     ) -> None:
         self.start = start
         self.effective_from = effective_from
@@ -160,6 +214,23 @@ class PricePoint:
         self.cards = cards
         self.regional_factor = regional_factor
         self.kind = kind
+        #: Time-of-day prices (DeepSeek off-peak): (start second, end second UTC, cards); a window
+        #: that wraps midnight has start > end.
+        self.daily = tuple(daily) if daily else None
+        #: Why tokentrace's curated price differs from its base data, when it does.
+        self.reason = reason
+
+    def cards_at(self, when: Optional[float]) -> Dict[str, RateCard]:
+        """The cards in force at Unix time ``when``: a daily window's if one is open, else the point's."""
+        if self.daily is None:
+            return self.cards
+        if when is None:
+            when = time.time()
+        second = int(when) % 86400
+        for start, end, cards in self.daily:
+            if (start <= second < end) if start <= end else (second >= start or second < end):
+                return cards
+        return self.cards
 
     @property
     def standard(self) -> RateCard:

@@ -13,25 +13,90 @@ from __future__ import annotations
 import re
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
-#: gen_ai.provider.name -> catalog namespaces to search, in order.
+#: gen_ai.provider.name -> catalog namespaces to search, in order. Namespaces are genai-prices'
+#: provider ids (the base data) and tokentrace's curated overlay uses the same ones; a host that
+#: resells another vendor's models lists that vendor after its own (genai-prices' fallbacks).
 PROVIDER_NAMESPACES: Dict[str, Tuple[str, ...]] = {
     "openai": ("openai",),
-    "azure.ai.openai": ("openai",),
+    "azure.ai.openai": ("azure", "openai", "anthropic", "deepseek", "x-ai", "moonshotai"),
+    "azure.ai.inference": ("azure", "openai", "anthropic", "deepseek", "x-ai", "moonshotai"),
     "anthropic": ("anthropic",),
-    "aws.bedrock": ("bedrock",),
+    "aws.bedrock": ("aws",),
     "gcp.gemini": ("google",),
     "gcp.gen_ai": ("google",),
     "gcp.vertex_ai": ("google", "anthropic"),
     "mistral_ai": ("mistral",),
     "cohere": ("cohere",),
     "deepseek": ("deepseek",),
-    "x_ai": ("xai",),
+    "x_ai": ("x-ai",),
     "groq": ("groq",),
     # Self-hosted runtimes: no vendor bill, so no built-in namespace; only the user's prices file.
     "ollama": (),
+    "vllm": (),
+    "self-hosted": (),
+    "perplexity": ("perplexity",),
+    "openrouter": ("openrouter",),
+    "together_ai": ("together",),
+    "fireworks_ai": ("fireworks",),
+    "moonshot_ai": ("moonshotai",),
+    "z_ai": ("zai",),
+    "zhipu_ai": ("zhipuai",),
+    "github_copilot": ("github-copilot",),
+    "cerebras": ("cerebras",),
+    "novita": ("novita",),
+    "avian": ("avian",),
+    "arcee": ("arcee",),
+    "baseten": ("baseten",),
+    "cloudflare": ("cloudflare",),
+    "cursor": ("cursor",),
+    "databricks": ("databricks",),
+    "doubleword": ("doubleword",),
+    "elevenlabs": ("elevenlabs",),
+    "meta": ("meta",),
+    "minimax": ("minimax",),
+    "modal": ("modal",),
+    "ovhcloud": ("ovhcloud",),
+    "quicksilverpro": ("quicksilverpro",),
+    "typesafe": ("typesafe",),
+    "voyageai": ("voyageai",),
+    "huggingface": (),
 }
-#: Namespaces searched when the provider is not one tokentrace knows (a custom gateway ...).
-FALLBACK_NAMESPACES = ("openai", "anthropic", "google", "mistral", "cohere", "deepseek", "xai")
+#: Names people type for a provider (``tokentrace cost --provider bedrock``, a prices file's
+#: ``provider = "google"``) -> the ``gen_ai.provider.name`` the runtime records.
+PROVIDER_ALIASES: Dict[str, str] = {
+    "aws": "aws.bedrock",
+    "bedrock": "aws.bedrock",
+    "amazon": "aws.bedrock",
+    "google": "gcp.gemini",
+    "gemini": "gcp.gemini",
+    "google_genai": "gcp.gemini",
+    "vertex": "gcp.vertex_ai",
+    "vertex_ai": "gcp.vertex_ai",
+    "vertexai": "gcp.vertex_ai",
+    "azure": "azure.ai.openai",
+    "azure_openai": "azure.ai.openai",
+    "azure-openai": "azure.ai.openai",
+    "xai": "x_ai",
+    "x-ai": "x_ai",
+    "grok": "x_ai",
+    "mistral": "mistral_ai",
+    "mistralai": "mistral_ai",
+    "together": "together_ai",
+    "togetherai": "together_ai",
+    "fireworks": "fireworks_ai",
+    "moonshot": "moonshot_ai",
+    "moonshotai": "moonshot_ai",
+    "kimi": "moonshot_ai",
+    "zai": "z_ai",
+    "zhipuai": "zhipu_ai",
+    "github-copilot": "github_copilot",
+    "hf": "huggingface",
+    "self_hosted": "self-hosted",
+    "selfhosted": "self-hosted",
+    "local": "self-hosted",
+}
+#: Namespaces searched when the provider is not one tokentrace knows and no host says otherwise.
+FALLBACK_NAMESPACES = ("openai", "anthropic", "google", "mistral", "cohere", "deepseek", "x-ai")
 #: OpenRouter ``vendor/`` prefixes -> catalog namespace.
 VENDOR_NAMESPACES = {
     "openai": "openai",
@@ -41,8 +106,9 @@ VENDOR_NAMESPACES = {
     "mistral": "mistral",
     "cohere": "cohere",
     "deepseek": "deepseek",
-    "x-ai": "xai",
-    "xai": "xai",
+    "x-ai": "x-ai",
+    "xai": "x-ai",
+    "moonshotai": "moonshotai",
 }
 BEDROCK_GEO_PREFIX = re.compile(r"^(us-gov|us|eu|apac|au|jp|ca|global)\.")
 _SUFFIXES = (
@@ -53,6 +119,10 @@ _SUFFIXES = (
     re.compile(r"-\d{4}-\d{2}-\d{2}$"),
     re.compile(r"-latest$"),
     re.compile(r"-\d{3}$"),
+    re.compile(r"-\d{2}-\d{4}$"),
+    re.compile(r"-\d{2}-\d{2}$"),
+    re.compile(r"-preview$"),
+    re.compile(r"-exp$"),
 )
 _CLAUDE_DOTS = re.compile(r"(?<=\d)\.(?=\d)")
 
@@ -71,6 +141,9 @@ def clean(model: str) -> str:
 def name_forms(name: str) -> List[str]:
     """``name``, then the same with dates, versions and ``-latest`` stripped one by one."""
     forms = [name]
+    if "gpt-35" in name:  # Azure's spelling of gpt-3.5 model names
+        forms.append(name.replace("gpt-35", "gpt-3.5"))
+        name = forms[-1]
     if "claude" in name:
         dashed = _CLAUDE_DOTS.sub("-", name)
         if dashed != name:
@@ -97,31 +170,66 @@ def candidates(provider: Optional[str], model: str) -> List[Candidate]:
     text = clean(model)
     if not text:
         return []
-    provider = (provider or "").strip().lower()
+    provider = canonical_provider(provider)
     if text.startswith("arn:"):
         text = text.rsplit("/", 1)[-1]
     if text.startswith("models/"):
         text = text[len("models/") :]
+    found: List[Candidate] = []
+    if provider == "openrouter":
+        found += [Candidate("openrouter", form, True) for form in dict.fromkeys((text, dashed_date(text)))]
     if provider == "openrouter" or (provider not in PROVIDER_NAMESPACES and "/" in text):
         vendor, _, rest = text.partition("/")
         namespace = VENDOR_NAMESPACES.get(vendor)
         if namespace and rest:
-            return [Candidate(namespace, form, True) for form in name_forms(rest)]
+            found += [Candidate(namespace, form, True) for form in name_forms(rest)]
+            return list(dict.fromkeys(found))
         if provider == "openrouter":
-            return []
-    namespaces = PROVIDER_NAMESPACES.get(provider, FALLBACK_NAMESPACES)
-    found: List[Candidate] = []
+            return found
+    namespaces = namespaces_for(provider)
+    if provider == "huggingface" and ":" in text:
+        text, _, router = text.rpartition(":")
+        namespaces = ("huggingface_" + router,)
     for namespace in namespaces:
         names = [text]
         if "/" in text:
             names.append(text.rsplit("/", 1)[-1])
         regional = True
-        if namespace == "bedrock":
+        if namespace == "aws":
             match = BEDROCK_GEO_PREFIX.match(names[-1])
             if match:
                 regional = match.group(1) != "global"
                 names.append(names[-1][match.end() :])
+            elif names[-1].startswith("claude-"):
+                # AnthropicBedrock answers with Anthropic's own id; Bedrock lists it as anthropic.<id>.
+                names.append("anthropic." + names[-1])
         for name in names:
             for form in name_forms(name):
                 found.append(Candidate(namespace, form, regional))
     return list(dict.fromkeys(found))
+
+
+def canonical_provider(name: Optional[str]) -> str:
+    """The ``gen_ai.provider.name`` for a provider as a user or a prices file spells it."""
+    text = (name or "").strip().lower()
+    return PROVIDER_ALIASES.get(text, text)
+
+
+def known_provider(name: Optional[str]) -> bool:
+    """True for a provider name (or alias) tokentrace has a price namespace for, or ``self-hosted``."""
+    text = canonical_provider(name)
+    return text in PROVIDER_NAMESPACES or text == "self-hosted"
+
+
+def namespaces_for(provider: Optional[str]) -> Tuple[str, ...]:
+    """Catalog namespaces to search for a call recorded under ``provider`` (a registry name)."""
+    text = canonical_provider(provider)
+    return PROVIDER_NAMESPACES.get(text, FALLBACK_NAMESPACES)
+
+
+_COMPACT_DATE = re.compile(r"-(20\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?=-|:|$)")
+
+
+def dashed_date(name: str) -> str:
+    """``gpt-5.2-20251211`` -> ``gpt-5.2-2025-12-11`` (LiteLLM/OpenRouter spell dates compactly)."""
+    return _COMPACT_DATE.sub(lambda m: f"-{m.group(1)}-{m.group(2)}-{m.group(3)}", name)

@@ -17,6 +17,8 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 from ..core.config import ConfigError
 from .rates import RATE_FIELDS, STANDARD, VARIANTS, PricePoint, RateCard
+from .overlay import Alias, Rule
+from .resolve import canonical_provider, known_provider
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -26,11 +28,14 @@ else:  # pragma: no cover - Python 3.10
 GLOB_CHARS = frozenset("*?[")
 KINDS = ("chat", "embedding")
 _ENTRY_KEYS = frozenset(
-    {"provider", "name", "aliases", "match", "effective_from", "source", "kind", "regional_premium", "tier", *VARIANTS, *RATE_FIELDS}
+    {"provider", "name", "aliases", "match", "host", "effective_from", "source", "reason", "kind", "regional_premium", "tier", *VARIANTS, *RATE_FIELDS}
 )
 _VARIANT_KEYS = frozenset({"tier", "source", *RATE_FIELDS})
 _DISCOUNT_KEYS = frozenset({"provider", "model", "percent"})
-_TOP_KEYS = frozenset({"model", "discount", "sources"})
+_HOST_KEYS = frozenset({"match", "provider"})
+_TOP_KEYS = frozenset({"model", "discount", "host", "sources", "alias", "rule"})
+_ALIAS_KEYS = frozenset({"provider", "name", "target", "effective_from", "source", "reason"})
+_RULE_KEYS = frozenset({"provider", "variant", "rate", "factor", "models", "effective_from", "source", "reason"})
 
 
 @dataclass
@@ -43,7 +48,16 @@ class ModelEntry:
     #: Exact ids (built-in names and aliases) or glob patterns (override ``match``).
     patterns: Tuple[str, ...]
     point: PricePoint
+    #: Override only: globs on the call's ``server.address`` (or ``address:port``) it is limited to.
+    hosts: Tuple[str, ...] = ()
 
+
+@dataclass
+class HostRule:
+    """``[[host]]``: calls to these hosts are billed at ``provider``'s list prices (a gateway, a proxy)."""
+
+    patterns: Tuple[str, ...]
+    provider: str
 
 @dataclass
 class Discount:
@@ -63,6 +77,9 @@ class PriceFile:
     origin: str
     models: List[ModelEntry] = field(default_factory=list)
     discounts: List[Discount] = field(default_factory=list)
+    hosts: List[HostRule] = field(default_factory=list)
+    aliases: List[Alias] = field(default_factory=list)
+    rules: List[Rule] = field(default_factory=list)
 
 
 class _Problem(Exception):
@@ -98,7 +115,7 @@ def parse_document(document: Mapping[str, Any], origin: str, builtin: bool) -> P
     if unknown:
         raise ConfigError(
             f"tokentrace prices file {origin}: unknown top-level key(s) {', '.join(unknown)}; "
-            "expected [[model]], [[discount]] and [sources]"
+            "expected [[model]], [[discount]], [[host]] and [sources]"
         )
     sources = document.get("sources", {})
     if not isinstance(sources, Mapping):
@@ -130,7 +147,79 @@ def parse_document(document: Mapping[str, Any], origin: str, builtin: bool) -> P
             result.discounts.append(_parse_discount(raw))
         except _Problem as exc:
             raise ConfigError(f"tokentrace prices file {origin}: {_entry_label('discount', index, raw)}: {exc}") from None
+    for kind, parse in (("alias", _parse_alias), ("rule", _parse_rule)):
+        raw_list = document.get(kind, [])
+        if raw_list and not builtin:
+            raise ConfigError(f"tokentrace prices file {origin}: [[{kind}]] is only used in tokentrace's own catalog; use [[model]] entries")
+        if not isinstance(raw_list, list):
+            raise ConfigError(f"tokentrace prices file {origin}: '{kind}' must be an array of tables ([[{kind}]])")
+        for index, raw in enumerate(raw_list, start=1):
+            try:
+                parsed = parse(raw, sources)
+            except _Problem as exc:
+                raise ConfigError(f"tokentrace prices file {origin}: {_entry_label(kind, index, raw)}: {exc}") from None
+            (result.aliases if kind == "alias" else result.rules).append(parsed)  # type: ignore[arg-type]
+    host_rules = document.get("host", [])
+    if not isinstance(host_rules, list):
+        raise ConfigError(f"tokentrace prices file {origin}: 'host' must be an array of tables ([[host]])")
+    for index, raw in enumerate(host_rules, start=1):
+        try:
+            result.hosts.append(_parse_host(raw))
+        except _Problem as exc:
+            raise ConfigError(f"tokentrace prices file {origin}: {_entry_label('host', index, raw)}: {exc}") from None
     return result
+
+
+def _required_str(raw: Mapping[str, Any], key: str) -> str:
+    value = _optional_str(raw, key)
+    if not value:
+        raise _Problem(f"needs '{key}'")
+    return value.strip()
+
+
+def _parse_alias(raw: Any, sources: Mapping[str, Any]) -> Alias:
+    if not isinstance(raw, Mapping):
+        raise _Problem("must be a table of key = value pairs")
+    _check_keys(raw, _ALIAS_KEYS)
+    effective_from, start = _date(raw.get("effective_from"))
+    if effective_from is None:
+        raise _Problem("needs 'effective_from' (the day the name started meaning the target)")
+    return Alias(_required_str(raw, "provider").lower(), _required_str(raw, "name").lower(), _required_str(raw, "target").lower(),
+                 start, effective_from, _required_str(raw, "source"), _required_str(raw, "reason"))
+
+
+def _parse_rule(raw: Any, sources: Mapping[str, Any]) -> Rule:
+    if not isinstance(raw, Mapping):
+        raise _Problem("must be a table of key = value pairs")
+    _check_keys(raw, _RULE_KEYS)
+    variant = _optional_str(raw, "variant")
+    rate = _optional_str(raw, "rate")
+    if (variant is None) == (rate is None):
+        raise _Problem("needs exactly one of 'variant' (batch, flex, priority) and 'rate' (a rate name)")
+    if variant is not None and variant not in VARIANTS:
+        raise _Problem(f"'variant' must be one of {', '.join(VARIANTS)}, got {variant!r}")
+    if rate is not None and rate not in RATE_FIELDS:
+        raise _Problem(f"'rate' must be one of {', '.join(RATE_FIELDS)}, got {rate!r}")
+    factor = _number(raw, "factor")
+    effective_from, start = _date(raw.get("effective_from"))
+    return Rule(_required_str(raw, "provider").lower(), variant, rate, factor, (_optional_str(raw, "models") or "*").lower(), start,
+                effective_from, _required_str(raw, "source"), _required_str(raw, "reason"))
+
+
+def _parse_host(raw: Any) -> HostRule:
+    if not isinstance(raw, Mapping):
+        raise _Problem("must be a table of key = value pairs")
+    _check_keys(raw, _HOST_KEYS)
+    patterns = _str_list(raw, "match")
+    if not patterns:
+        raise _Problem('needs \'match\' (the server address, e.g. match = "llm-gateway.example.com" or "10.0.0.*")')
+    provider = _optional_str(raw, "provider")
+    if not provider:
+        raise _Problem('needs \'provider\' (whose list prices apply, e.g. provider = "openai")')
+    canonical = canonical_provider(provider)
+    if not known_provider(canonical) or canonical == "self-hosted":
+        raise _Problem(f"'provider' {provider!r} is not a provider tokentrace has prices for; see 'tokentrace prices --providers'")
+    return HostRule(tuple(p.strip().lower() for p in patterns), canonical)
 
 
 def _entry_label(kind: str, index: int, raw: Any) -> str:
@@ -165,6 +254,10 @@ def _parse_model(raw: Any, sources: Mapping[str, Any], builtin: bool, origin: st
     effective_from, start = _date(raw.get("effective_from"))
     default_source = str(sources.get(provider or "", "")) if provider else ""
     source = _optional_str(raw, "source") or default_source or origin
+    reason = _optional_str(raw, "reason")
+    hosts = tuple(h.strip().lower() for h in _str_list(raw, "host"))
+    if builtin and hosts:
+        raise _Problem("'host' belongs in user price files, not the built-in catalog")
     premium = _number(raw, "regional_premium", 0.0)
     standard = _card(raw, required_output=(kind == "chat"), where="")
     explicit = {k: v for k, v in raw.items() if k in RATE_FIELDS}
@@ -172,11 +265,19 @@ def _parse_model(raw: Any, sources: Mapping[str, Any], builtin: bool, origin: st
     for variant in VARIANTS:
         if variant in raw:
             cards[variant] = _variant(raw[variant], explicit, variant)
+    if provider and not builtin:
+        provider = canonical_provider(provider)
+        if not known_provider(provider):
+            raise _Problem(
+                f"'provider' {raw.get('provider')!r} is not a provider name tokentrace knows; use a gen_ai.provider.name "
+                "such as openai, anthropic, aws.bedrock, gcp.gemini, gcp.vertex_ai, self-hosted ('tokentrace prices --providers')"
+            )
     return ModelEntry(
         name=name.strip().lower(),
         provider=provider.strip().lower() if provider else None,
         patterns=tuple(p.strip().lower() for p in patterns),
-        point=PricePoint(start, effective_from, source, cards, 1.0 + premium / 100.0, kind),
+        point=PricePoint(start, effective_from, source, cards, 1.0 + premium / 100.0, kind, reason=reason),
+        hosts=hosts,
     )
 
 
@@ -227,7 +328,14 @@ def _parse_discount(raw: Any) -> Discount:
     percent = _number(raw, "percent")
     if not 0 < percent <= 100:
         raise _Problem(f"'percent' must be more than 0 and at most 100, got {percent!r}")
-    return Discount(provider.strip().lower() if provider else None, model.strip().lower() if model else None, percent)
+    if provider:
+        provider = canonical_provider(provider)
+        if not known_provider(provider):
+            raise _Problem(
+                f"'provider' {raw.get('provider')!r} is not a provider name tokentrace knows; use a gen_ai.provider.name "
+                "such as openai, anthropic, aws.bedrock, gcp.gemini ('tokentrace prices --providers')"
+            )
+    return Discount(provider if provider else None, model.strip().lower() if model else None, percent)
 
 
 def _check_keys(raw: Mapping[str, Any], allowed: frozenset, where: str = "") -> None:
