@@ -236,7 +236,7 @@ class Catalog:
                         resolved = resolved._replace(premium=premium)
                 return resolved
         if not list_prices:
-            return Resolved(record.model or "", None, False, 1.0, status, provider=provider)
+            return Resolved(record.model or "", None, False, 1.0, status=status, provider=provider)
         return None
 
     def resolve(
