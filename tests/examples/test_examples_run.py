@@ -64,3 +64,13 @@ def test_finops_example_reports_and_exports_the_same_spend() -> None:
     assert ledger.group(2) == focus.group(1) == report.group(1)
     for section in ("By team", "By model", "Caching", "Reroutes", "Unpriced and estimated"):
         assert section in out
+
+
+
+def test_self_hosted_example_is_unpriced_without_prices_and_priced_by_the_prices_file() -> None:
+    out = _run("self_hosted.py")
+    without, with_prices = re.findall(r"^\S+ gpt-4o: (\d+) in / (\d+) out, cost (\S+) \((\w+)\)$", out, re.M)
+    assert without[2:] == ("none", "self_hosted")  # OpenAI's list price never applies to a local server
+    tokens_in, tokens_out, cost, status = with_prices
+    assert status == "priced"
+    assert float(cost) == (int(tokens_in) * 0.10 + int(tokens_out) * 0.40) / 1_000_000

@@ -479,10 +479,11 @@ def run_cost(args: argparse.Namespace, out: Optional[TextIO] = None, err: Option
             return 2
         how = "as given" if provider == args.provider.strip().lower() else f"from --provider {args.provider}"
     else:
-        provider = assume_provider(args.model)
-        if provider is None:
+        assumed = assume_provider(args.model)
+        if assumed is None:
             err.write(f"cannot tell the provider of {args.model!r} from its name; add --provider (see 'tokentrace prices --providers')\n")
             return 2
+        provider = assumed
         how = "assumed from the model name; use --provider to choose"
     try:
         catalog = _catalog(args.prices)

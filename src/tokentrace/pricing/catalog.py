@@ -87,7 +87,9 @@ class Catalog:
         self._aliases: Dict[Tuple[str, str], List[Alias]] = {}
         for alias in sorted(aliases, key=lambda a: a.start):
             self._aliases.setdefault((alias.namespace, alias.name), []).append(alias)
-        self._rules = list(rules)
+        self._rules: Dict[str, List[Rule]] = {}
+        for rule in rules:
+            self._rules.setdefault(rule.namespace, []).append(rule)
         self._finished: Dict[Tuple[str, int], PriceHistory] = {}
         self._overrides = _group_overrides(overrides)
         self._discounts = list(discounts)
@@ -117,12 +119,25 @@ class Catalog:
             if record.gateway_cost_usd is not None:
                 return CostResult(float(record.gateway_cost_usd), sc.COST_PROVIDER_REPORTED, record.model, SOURCE_GATEWAY)
             return CostResult(None, sc.COST_UNKNOWN_MODEL, None)
-        if resolved.history is None:
+        history = resolved.history
+        if history is None:
             return CostResult(None, resolved.status, None)
-        card, premium = self._card(resolved, record, at)
+        # _card() inlined: this is the per-call path.
+        point = history.at(at)
+        cards = point.cards if point.daily is None else point.cards_at(at)
+        if record.batch:
+            card = cards.get(BATCH)
+        elif record.service_tier:
+            card = cards.get(SERVICE_TIER_VARIANT.get(record.service_tier.lower(), STANDARD))
+        else:
+            card = cards[STANDARD]
+        if card is None:
+            card = self._card(resolved, record, at)[0]
         usd = card.cost(usage)
-        if premium != 1.0:
-            usd *= premium
+        if resolved.regional and point.regional_factor != 1.0:
+            usd *= point.regional_factor
+        if resolved.premium != 1.0:
+            usd *= resolved.premium
         if resolved.discount != 1.0:
             usd *= resolved.discount
         return CostResult(usd, sc.COST_PRICED, resolved.name, SOURCE_LOCAL)
@@ -267,9 +282,9 @@ class Catalog:
         # The curated overlay first for every spelling, then the base data (genai-prices' own
         # rules see the name as sent first, then with dates and versions stripped).
         for candidate in found:
-            history = self._index.get(candidate.namespace, {}).get(candidate.name)
-            if history is not None:
-                history = self._finish(candidate.namespace, history, curated=True)
+            curated = self._index.get(candidate.namespace, {}).get(candidate.name)
+            if curated is not None:
+                history = self._finish(candidate.namespace, curated, curated=True)
                 return Resolved(
                     history.name,
                     history,
@@ -279,8 +294,9 @@ class Catalog:
                     namespace=candidate.namespace,
                 )
         for candidate in found:
-            history = self._builtin(candidate.namespace, candidate.name)
-            if history is not None:
+            based = self._builtin(candidate.namespace, candidate.name)
+            if based is not None:
+                history = based
                 return Resolved(
                     history.name,
                     history,
@@ -319,8 +335,8 @@ class Catalog:
             for alias in self._aliases.get((namespace, history.name), ()):
                 target = self._index.get(namespace, {}).get(alias.target) or (self._base.lookup(namespace, alias.target) if self._base else None)
                 if target is not None:
-                    finished = with_alias(finished, with_rules(target, namespace, self._rules), alias)
-            finished = with_rules(finished, namespace, self._rules)
+                    finished = with_alias(finished, with_rules(target, namespace, self._rules.get(namespace, ())), alias)
+            finished = with_rules(finished, namespace, self._rules.get(namespace, ()))
             with self._lock:
                 finished = self._finished.setdefault(key, finished)
         return finished

@@ -207,7 +207,7 @@ def _scale(card: Dict[str, Any], ratio_of: Dict[str, Any], ratio_to: Dict[str, A
         return scaled
 
     result = one(card, ratio_of, ratio_to)
-    if "tiers" in ratio_to:
+    if "tiers" in ratio_to and "tiers" in card:
         tiers = []
         card_tiers = {t[0]: t[1] for t in card.get("tiers", [])}
         of_tiers = {t[0]: t[1] for t in ratio_of.get("tiers", [])}

@@ -16,8 +16,10 @@ Both are applied once per resolved model, when it is first priced.
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence
+from functools import lru_cache
+from typing import Callable, Dict, List, Optional, Sequence
 
 from .rates import STANDARD, PriceHistory, PricePoint, RateCard
 
@@ -48,7 +50,12 @@ class Rule:
     reason: str
 
     def applies_to(self, namespace: str, name: str) -> bool:
-        return namespace == self.namespace and fnmatch.fnmatchcase(name, self.models)
+        return namespace == self.namespace and (self.models == "*" or _glob(self.models)(name) is not None)
+
+
+@lru_cache(maxsize=64)
+def _glob(pattern: str) -> "Callable[[str], object]":
+    return re.compile(fnmatch.translate(pattern)).match
 
 
 def with_alias(own: Optional[PriceHistory], target: PriceHistory, alias: Alias) -> PriceHistory:

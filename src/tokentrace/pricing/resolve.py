@@ -111,18 +111,10 @@ VENDOR_NAMESPACES = {
     "moonshotai": "moonshotai",
 }
 BEDROCK_GEO_PREFIX = re.compile(r"^(us-gov|us|eu|apac|au|jp|ca|global)\.")
-_SUFFIXES = (
-    re.compile(r"@\d{8}$"),
-    re.compile(r"-v\d+(?::\d+)?$"),
-    re.compile(r":\d+$"),
-    re.compile(r"-\d{8}$"),
-    re.compile(r"-\d{4}-\d{2}-\d{2}$"),
-    re.compile(r"-latest$"),
-    re.compile(r"-\d{3}$"),
-    re.compile(r"-\d{2}-\d{4}$"),
-    re.compile(r"-\d{2}-\d{2}$"),
-    re.compile(r"-preview$"),
-    re.compile(r"-exp$"),
+#: Suffixes stripped one at a time from the end (dates, versions, ``-latest``, preview dates);
+#: one alternation, so each strip is one regex search (the leftmost, i.e. longest, suffix first).
+_SUFFIX = re.compile(
+    r"(?:@\d{8}|-v\d+(?::\d+)?|:\d+|-\d{8}|-\d{4}-\d{2}-\d{2}|-latest|-\d{3}|-\d{2}-\d{4}|-\d{2}-\d{2}|-preview|-exp)$"
 )
 _CLAUDE_DOTS = re.compile(r"(?<=\d)\.(?=\d)")
 
@@ -149,15 +141,12 @@ def name_forms(name: str) -> List[str]:
         if dashed != name:
             forms.append(dashed)
     current = forms[-1]
-    changed = True
-    while changed:
-        changed = False
-        for pattern in _SUFFIXES:
-            stripped = pattern.sub("", current)
-            if stripped != current and stripped:
-                current = stripped
-                forms.append(current)
-                changed = True
+    while True:
+        stripped = _SUFFIX.sub("", current, count=1)
+        if stripped == current or not stripped:
+            break
+        current = stripped
+        forms.append(current)
     if name.startswith("ft:"):
         base = name.split(":")[1] if name.count(":") >= 1 else ""
         forms = [f for f in forms if f.count(":") <= 1]
