@@ -121,12 +121,12 @@ def test_prices_table_fits_100_columns_and_shows_only_rates_that_exist(capsys) -
         elif line.strip():
             current.append(line)
     assert "write 5m" in blocks["anthropic"][0] and "write 1h" in blocks["anthropic"][0]
-    assert "write" not in blocks["openai"][0]  # OpenAI bills cache writes as input: no such rate
+    assert "write" not in blocks["groq"][0]  # Groq bills no cache writes: no such column
     sonnet = next(l for l in blocks["anthropic"] if l.split()[0] == "claude-sonnet-4-5")
     assert sonnet.split()[1:] == ["3*", "0.3", "3.75", "6", "15", "1.5/7.5"]  # * long-context tier
     code, wide, _ = run(capsys, "prices", "--wide")
     assert max(len(line) for line in wide.splitlines()) > 100 and "long context" in wide and "source" in wide
-    code, wide_openai, _ = run(capsys, "prices", "gpt-4o-mini", "--wide")
+    code, wide_openai, _ = run(capsys, "prices", "gpt-4o-mini", "--provider", "openai", "--wide")
     assert "write 5m" not in wide_openai
 
 

@@ -267,8 +267,8 @@ def show(catalog: Catalog, pattern: Optional[str], out: TextIO, provider: Option
     else:
         _write_compact(rows, out)
         out.write(
-            "USD per 1M tokens; * higher rates above a prompt size (see --wide: tiers, since, source). "
-            "Providers as calls record them (tokentrace prices --providers).\n"
+            "USD per 1M tokens; * higher rates above a prompt size (see --wide: tiers, since, source).\n"
+            "Providers are named as calls record them (tokentrace prices --providers).\n"
         )
     return 0
 
