@@ -39,6 +39,8 @@ SOURCE_GATEWAY = "gateway"
 #: Environment variable naming the file ``tokentrace prices update`` writes (a default is used otherwise).
 UPDATE_PATH_ENV = "TOKENTRACE_PRICES_CACHE"
 _MAX_CACHED = 4096
+#: ``Catalog(base=...)`` left out: the shipped base data.
+_DEFAULT: Any = object()
 
 
 class Resolved(NamedTuple):
@@ -77,11 +79,20 @@ class Catalog:
         overrides: Sequence[ModelEntry] = (),
         discounts: Sequence[Discount] = (),
         azure_deployments: Optional[Dict[str, str]] = None,
-        base: Optional[BaseData] = None,
+        base: Any = _DEFAULT,
         host_rules: Sequence[HostRule] = (),
-        aliases: Sequence[Alias] = (),
-        rules: Sequence[Rule] = (),
+        aliases: Optional[Sequence[Alias]] = None,
+        rules: Optional[Sequence[Rule]] = None,
     ) -> None:
+        """``builtin``: the curated entries (``load_builtin().models``). ``base``, ``aliases`` and
+        ``rules`` default to the shipped ones, so ``Catalog(load_builtin().models)`` is the whole
+        built-in catalog; pass ``base=None`` for the curated entries alone."""
+        if base is _DEFAULT:
+            base = load_base()
+        if aliases is None or rules is None:
+            shipped = load_builtin()
+            aliases = shipped.aliases if aliases is None else aliases
+            rules = shipped.rules if rules is None else rules
         self._index = _index_builtin(builtin)
         self._base = base
         self._aliases: Dict[Tuple[str, str], List[Alias]] = {}

@@ -200,11 +200,12 @@ def catalog_rate(provider: str, model: str, token_type: str, at: float) -> Optio
     """The built-in catalog's standard list rate (with its regional premium for regional Bedrock
     endpoints): what a vendor charges without a negotiated price."""
     if not _CATALOG:
-        from ..pricing.catalog import Catalog, load_builtin
+        from ..core.config import Config
+        from ..pricing.catalog import load_catalog
 
-        _CATALOG.append(Catalog(load_builtin().models))
+        _CATALOG.append(load_catalog(Config()))  # the built-in prices only: no user price files
     resolved = _CATALOG[0].resolve("gcp.vertex_ai" if provider == "gcp" else provider, model)
-    if resolved is None or token_type not in _RATE_FIELDS:
+    if resolved is None or resolved.history is None or token_type not in _RATE_FIELDS:
         return None
     point = resolved.history.at(at)
     factor = point.regional_factor if resolved.regional else 1.0
