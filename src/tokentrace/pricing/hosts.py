@@ -138,7 +138,7 @@ class HostInfo(NamedTuple):
 _NO_HOST = HostInfo(None, True, "none")
 #: ``host:port`` stand-ins (comma separated) inherited from a parent process that runs the local
 #: provider server, so a worker process it starts prices calls to that server the same way.
-STAND_INS_ENV = "TOKENTRACE_VENDOR_STAND_INS"
+STAND_INS_ENV = "TT_PROVIDER_SERVER_STAND_INS"  # not TOKENTRACE_*: tools that scrub config keep it
 _stand_ins: Set[Tuple[str, Optional[int]]] = set()
 _stand_in_lock = threading.Lock()
 _generation = [0]

@@ -19,7 +19,7 @@ from typing import Dict, List, NamedTuple, Optional, Tuple
 PROVIDER_NAMESPACES: Dict[str, Tuple[str, ...]] = {
     "openai": ("openai",),
     "azure.ai.openai": ("azure", "openai", "anthropic", "deepseek", "x-ai", "moonshotai"),
-    "azure.ai.inference": ("azure", "openai", "anthropic", "deepseek", "x-ai", "moonshotai"),
+    "azure.ai.inference": ("azure", "openai", "anthropic", "deepseek", "x-ai", "moonshotai", "mistral", "cohere"),
     "anthropic": ("anthropic",),
     "aws.bedrock": ("aws",),
     "gcp.gemini": ("google",),
