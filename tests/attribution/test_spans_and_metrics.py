@@ -47,6 +47,10 @@ def test_nested_scopes_merge_and_the_inner_value_wins(instrument, server, client
     assert not any(key.startswith("tokentrace.team") for key in outside.attributes)
 
 
+#: Labels of the call, not of its attribution (they split spend as the ledger does).
+SPEND_LABELS = ("tokentrace.usage.source", "tokentrace.service_tier")
+
+
 def test_only_allow_listed_keys_go_on_metrics(instrument, server, client):
     telemetry = instrument()
     server.enqueue(ResponsePlan(usage=USAGE))
@@ -55,7 +59,7 @@ def test_only_allow_listed_keys_go_on_metrics(instrument, server, client):
     points = telemetry.points("tokentrace.tokens")
     assert points
     for point in points:
-        keys = {k for k in point.attributes if k.startswith("tokentrace.")}
+        keys = {k for k in point.attributes if k.startswith("tokentrace.") and k not in SPEND_LABELS}
         assert keys == {"tokentrace.team", "tokentrace.feature", "tokentrace.workflow"}
     assert telemetry.total("tokentrace.tokens", tokentrace__team="search", gen_ai__token__type="input") == 1000
     # 1000 input at $0.15/M + 200 output at $0.60/M, computed by hand.
@@ -67,7 +71,7 @@ def test_metric_keys_are_configurable(instrument, server, client):
     with tokentrace.attribute(team="search", tenant="acme", env="prod"):
         client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
     for point in telemetry.points("tokentrace.calls"):
-        keys = {k for k in point.attributes if k.startswith("tokentrace.") and k != "tokentrace.cost.status" and k != "tokentrace.model.rerouted"}
+        keys = {k for k in point.attributes if k.startswith("tokentrace.") and k not in SPEND_LABELS and k != "tokentrace.cost.status" and k != "tokentrace.model.rerouted"}
         assert keys == {"tokentrace.tenant", "tokentrace.tag.env"}
 
 

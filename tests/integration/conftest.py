@@ -62,6 +62,9 @@ class BackendRun:
     #: Every span the application's SDK finished, as it handed them to the exporters.
     emitted: List[ReadableSpan]
     used_demo: bool
+    #: The spend ledger file the same run wrote, and when the run started (epoch seconds).
+    ledger: Optional[str] = None
+    started: float = 0.0
     _phoenix_spans: Optional[List[Dict[str, Any]]] = field(default=None, repr=False)
 
     def phoenix_spans(self) -> List[Dict[str, Any]]:
@@ -133,7 +136,11 @@ def prometheus_server(tmp_path_factory: pytest.TempPathFactory, metrics_endpoint
 
 
 @pytest.fixture(scope="session")
-def backend_run(phoenix_server: Phoenix, prometheus_server: Prometheus, metrics_endpoint: MetricsEndpoint) -> Iterator[BackendRun]:
+def backend_run(
+    phoenix_server: Phoenix, prometheus_server: Prometheus, metrics_endpoint: MetricsEndpoint, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[BackendRun]:
+    ledger = str(tmp_path_factory.mktemp("ledger") / "spend.sqlite")
+    started = time.time()
     project = f"tokentrace-it-{uuid.uuid4().hex[:8]}"
     resource = Resource.create({"service.name": "tokentrace-demo", "openinference.project.name": project})
     memory = InMemorySpanExporter()
@@ -146,7 +153,7 @@ def backend_run(phoenix_server: Phoenix, prometheus_server: Prometheus, metrics_
 
     wait_until(prometheus_server.targets_up, 30, "Prometheus to scrape the metrics endpoint")
     tokentrace.uninstrument()
-    tokentrace.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+    tokentrace.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider, ledger=ledger)
     try:
         with ProviderServer() as llm_server:
             for run in range(RUNS):
@@ -167,6 +174,6 @@ def backend_run(phoenix_server: Phoenix, prometheus_server: Prometheus, metrics_
         interval=0.5,
     )
     prometheus_server.eval_time = time.time()
-    yield BackendRun(phoenix_server, prometheus_server, project, emitted, demo is not None)
+    yield BackendRun(phoenix_server, prometheus_server, project, emitted, demo is not None, ledger, started)
     tracer_provider.shutdown()
     meter_provider.shutdown()

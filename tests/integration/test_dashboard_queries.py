@@ -74,6 +74,7 @@ def _tokens_by_type(run: BackendRun) -> Dict[Any, float]:
         "cache_read": "gen_ai.usage.cache_read.input_tokens",
         "cache_write": "gen_ai.usage.cache_write.input_tokens",
         "reasoning": "gen_ai.usage.reasoning.output_tokens",
+        "cache_write_1h": "anthropic.usage.cache_creation.ephemeral_1h_input_tokens",
     }
     totals = {kind: sum(a.get(name, 0) for a in _llm(run)) / RUNS for kind, name in names.items()}
     return {kind: total for kind, total in totals.items() if total}

@@ -55,10 +55,12 @@ def test_tokens_by_type_equal_the_spans(backend_run: BackendRun) -> None:
         "cache_read": "gen_ai.usage.cache_read.input_tokens",
         "cache_write": "gen_ai.usage.cache_write.input_tokens",
         "reasoning": "gen_ai.usage.reasoning.output_tokens",
+        # the long-TTL part of cache_write, priced apart (Anthropic's 1 h writes)
+        "cache_write_1h": "anthropic.usage.cache_creation.ephemeral_1h_input_tokens",
     }
     spans = {kind: sum(a.get(name, 0) for a in _llm_attributes(backend_run)) for kind, name in attribute.items()}
     assert prometheus == {kind: float(count) for kind, count in spans.items() if count}
-    assert prometheus["cache_read"] > 0 and prometheus["reasoning"] > 0
+    assert prometheus["cache_read"] > 0 and prometheus["reasoning"] > 0 and prometheus["cache_write_1h"] > 0
 
 
 def test_calls_by_cost_status_and_reroute_equal_the_spans(backend_run: BackendRun) -> None:

@@ -179,3 +179,10 @@ def test_an_unwritable_ledger_never_reaches_the_app(instrument, server, client, 
     assert response.usage.prompt_tokens == 10
     assert run_flush_hooks(5) is False
     assert "writing the ledger file" in caplog.text
+
+
+def test_an_unreachable_prometheus_is_explained() -> None:
+    from tokentrace.ledger.prometheus import PrometheusError
+
+    with pytest.raises(PrometheusError, match="cannot read the Prometheus API at http://127.0.0.1:9"):
+        read_rows(prometheus="http://127.0.0.1:9", start=0, end=3600)

@@ -36,6 +36,7 @@ def _source_arguments(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--ledger", metavar="FILE", help="ledger file (default: $TOKENTRACE_LEDGER or ~/.local/share/tokentrace/ledger.sqlite)")
     source.add_argument("--prometheus", metavar="URL", help="Prometheus-compatible API (Prometheus, Mimir, Thanos, VictoriaMetrics) with tokentrace's counters")
+    parser.add_argument("--selector", default="", metavar="MATCHERS", help='with --prometheus: PromQL label matchers narrowing the series, e.g. \'{job="checkout"}\'')
     parser.add_argument("--last", default="7d", help="period ending now: e.g. 24h, 7d, 4w (default 7d)")
     parser.add_argument("--start", help="period start, UTC: YYYY-MM-DD or YYYY-MM-DDTHH:MM (overrides --last)")
     parser.add_argument("--end", help="period end (exclusive), UTC (default: now)")
@@ -88,7 +89,8 @@ def run_report(args: Any) -> int:
         start, end = period(args)
         ledger, prometheus = _source(args)
         data = report(
-            ledger=ledger, prometheus=prometheus, start=start, end=end, top=args.top, progress=_progress, budgets=args.budgets
+            ledger=ledger, prometheus=prometheus, start=start, end=end, top=args.top, progress=_progress, budgets=args.budgets,
+            prometheus_selector=args.selector,
         )
     except (ValueError, LedgerError, RuntimeError, OSError) as exc:
         print(f"tokentrace report: {exc}", file=sys.stderr)
@@ -115,7 +117,10 @@ def run_focus(args: Any) -> int:
     try:
         start, end = period(args)
         ledger, prometheus = _source(args)
-        records = export(args.output, ledger=ledger, prometheus=prometheus, start=start, end=end, version=version, format=args.format, billing_account=args.billing_account)
+        records = export(
+            args.output, ledger=ledger, prometheus=prometheus, start=start, end=end, version=version, format=args.format,
+            billing_account=args.billing_account, prometheus_selector=args.selector, progress=_progress,
+        )
     except (ValueError, LedgerError, RuntimeError, OSError) as exc:
         print(f"tokentrace focus: {exc}", file=sys.stderr)
         return 2

@@ -501,6 +501,9 @@ class Pipeline:
         record = call.record
         error = error_type(call.error) if call.error is not None else None
         attribution = call.attribution.metric_attributes
+        # Usage source and service tier split spend the way the ledger does (read_rows over
+        # Prometheus gives the ledger's rows); both have a handful of values.
+        source = record.usage_source if record.usage is not None else None
         key = (
             record.operation,
             record.provider,
@@ -509,6 +512,8 @@ class Pipeline:
             record.server_address,
             error,
             tuple(attribution.items()) if attribution else (),
+            source,
+            record.service_tier,
         )
         cached = self._metric_cache.get(key)
         if cached is not None:
@@ -525,6 +530,10 @@ class Pipeline:
             base[sc.SERVER_ADDRESS] = record.server_address
         if error is not None:
             base[sc.ERROR_TYPE] = error
+        if source is not None:
+            base[sc.TT_USAGE_SOURCE] = source
+        if record.service_tier:
+            base[sc.TT_SERVICE_TIER] = record.service_tier
         if attribution:
             base.update(attribution)
         attributes = _MetricAttributes(key, base)
@@ -553,6 +562,8 @@ class Pipeline:
         for token_type, count in usage.by_type().items():
             if count:
                 instruments.tokens.add(count, (key, token_type), base, {sc.GEN_AI_TOKEN_TYPE: token_type})
+        if usage.cache_write_long_tokens:  # the long-TTL part of cache_write (Anthropic 1 h), priced apart
+            instruments.tokens.add(usage.cache_write_long_tokens, (key, sc.TOKEN_TYPE_CACHE_WRITE_LONG), base, {sc.GEN_AI_TOKEN_TYPE: sc.TOKEN_TYPE_CACHE_WRITE_LONG})
         if cost is not None and cost.usd is not None:
             instruments.cost.add(cost.usd, key, base)
 

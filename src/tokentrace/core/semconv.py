@@ -85,6 +85,9 @@ METRIC_TOKEN_USAGE = "gen_ai.client.token.usage"
 METRIC_OPERATION_DURATION = "gen_ai.client.operation.duration"
 METRIC_TIME_TO_FIRST_CHUNK = "gen_ai.client.operation.time_to_first_chunk"
 METRIC_TT_TOKENS = "tokentrace.tokens"
+#: ``gen_ai.token.type`` of tokentrace.tokens for the long-TTL cache writes (a subset of
+#: ``cache_write``, as ``cache_read`` is of ``input``): Anthropic's 1 h writes, priced apart.
+TOKEN_TYPE_CACHE_WRITE_LONG = "cache_write_1h"
 METRIC_TT_COST = "tokentrace.cost"
 METRIC_TT_CALLS = "tokentrace.calls"
 

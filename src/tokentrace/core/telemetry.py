@@ -131,7 +131,7 @@ def create_instruments(tracer_provider: Optional[Any] = None, meter_provider: Op
             meter_provider,
             sc.METRIC_TT_TOKENS,
             unit="{token}",
-            description="Tokens used, by gen_ai.token.type (input, output, cache_read, cache_write, reasoning).",
+            description="Tokens used, by gen_ai.token.type (input, output, cache_read, cache_write and its long-TTL part cache_write_1h, reasoning).",
         ),
         cost=_counter(
             meter,

@@ -47,12 +47,14 @@ def export(
     version: str = DEFAULT_VERSION,
     format: str = "",
     billing_account: Optional[str] = None,
+    prometheus_selector: str = "",
+    progress: Any = None,
 ) -> List[Dict[str, Any]]:
     """Read ``[start, end)`` from the ledger or Prometheus and write it as FOCUS; returns the records."""
     from ..ledger.reader import read_rows
 
     columns_for(version)  # a bad version fails before anything is read
-    rows = read_rows(ledger=ledger, prometheus=prometheus, start=start, end=end)
+    rows = read_rows(ledger=ledger, prometheus=prometheus, start=start, end=end, prometheus_selector=prometheus_selector, progress=progress)
     records = focus_rows(rows, version=version, billing_account=billing_account)
     write(records, path, version=version, format=format)
     return records

@@ -7,7 +7,7 @@ numbers come from.
 from __future__ import annotations
 
 import os
-from typing import List, Optional, Union
+from typing import Any, Callable, List, Optional, Union
 
 from . import store
 from .row import SpendRow
@@ -21,6 +21,10 @@ def read_rows(
     prometheus: Optional[str] = None,
     start: float,
     end: float,
+    prometheus_selector: str = "",
+    bucket: int = 60,
+    prices: Any = None,
+    progress: Optional[Callable[[str], None]] = None,
 ) -> List[SpendRow]:
     """The spend rows of ``[start, end)`` (UTC epoch seconds; a row belongs to the period it starts in).
 
@@ -28,13 +32,21 @@ def read_rows(
     a Prometheus-compatible query API scraping tokentrace's counters). Raises
     :class:`~tokentrace.ledger.store.LedgerError` or ``ValueError`` with a message that says what to
     fix.
+
+    Prometheus only: ``prometheus_selector`` narrows the series (``{job="checkout"}``), ``bucket``
+    is the finest time step in seconds, ``prices`` the catalog that splits costs over token types
+    (see :mod:`tokentrace.ledger.prometheus`); ``progress`` is told what is being read.
     """
     if (ledger is None) == (prometheus is None):
         raise ValueError("read_rows: give exactly one source, ledger=FILE or prometheus=URL")
     if end <= start:
         raise ValueError(f"read_rows: the period is empty (start {start} is not before end {end})")
     if prometheus is not None:
-        raise NotImplementedError("read_rows(prometheus=...) is not available yet; read a ledger file")
+        from .prometheus import read_prometheus
+
+        return read_prometheus(prometheus, start, end, bucket=bucket, selector=prometheus_selector, prices=prices, progress=progress)
+    if progress:
+        progress(f"reading {os.fspath(ledger)}")  # type: ignore[arg-type]
     connection = store.connect(os.fspath(ledger), create=False)  # type: ignore[arg-type]
     try:
         return list(store.select(connection, start, end))

@@ -26,6 +26,7 @@ from ..core.pipeline import Call
 from ..core.safety import InstrumentationIntent, report
 from ..pricing.base import PART_TOKEN_TYPES, CostParts
 from . import store
+from .costs import split
 from .row import USAGE_SOURCE_ATTEMPT
 
 logger = logging.getLogger("tokentrace")
@@ -283,14 +284,7 @@ class LedgerWriter:
         cost_parts = getattr(self.prices, "cost_parts", None)
         if cost_parts is not None:
             parts = cost_parts(call.record, call.start_time)
-        total = float(cost.usd)
-        if parts is not None and math.fsum(parts.effective) > 0:
-            weights: Tuple[float, ...] = parts.effective
-        else:  # a price only the provider reported: split it by tokens
-            weights = tuple(float(t) for t in tokens)
-        effective = _apportion(total, weights)
-        listed = tuple(parts.list) if parts is not None else effective
-        return listed, effective
+        return split(float(cost.usd), parts, tokens)
 
     def _dimensions(self, call: Call) -> str:
         attribution = call.attribution
@@ -315,17 +309,6 @@ def dimensions_of(metric_attributes: Mapping[str, str], values: Mapping[str, str
         if name not in _NAMED_KEYS:
             dimensions.setdefault(f"tag.{name}", str(value)[:_TAG_VALUE_LIMIT])
     return dimensions
-
-
-def _apportion(total: float, weights: Tuple[float, ...]) -> Tuple[float, ...]:
-    """Split ``total`` in proportion to ``weights`` so that the parts add up to ``total``."""
-    weight = math.fsum(weights)
-    if weight <= 0:
-        return (total,) + (0.0,) * (len(weights) - 1)
-    parts = [total * w / weight for w in weights]
-    largest = max(range(len(parts)), key=lambda i: parts[i])
-    parts[largest] += total - math.fsum(parts)
-    return tuple(parts)
 
 
 def _add(cell: Cell, values: Cell) -> None:

@@ -31,6 +31,7 @@ def report(
     progress: Optional[Callable[[str], None]] = None,
     budgets: Any = None,
     anomaly: Any = None,
+    prometheus_selector: str = "",
 ) -> ReportData:
     """Read ``[start, end)`` and the period of the same length before it, and build the report.
 
@@ -47,12 +48,11 @@ def report(
         from ..pricing import load_catalog
 
         prices = load_catalog(build_config({}))
+    source = dict(ledger=ledger, prometheus=prometheus, prometheus_selector=prometheus_selector, prices=prices, progress=progress)
+    rows = read_rows(start=start, end=end, **source)  # type: ignore[arg-type]
     if progress:
-        progress("reading the period")
-    rows = read_rows(ledger=ledger, prometheus=prometheus, start=start, end=end)
-    if progress:
-        progress(f"read {len(rows):,} rows; reading the previous period")
-    previous = read_rows(ledger=ledger, prometheus=prometheus, start=start - (end - start), end=start)
+        progress(f"read {len(rows):,} rows; now the previous period")
+    previous = read_rows(start=start - (end - start), end=start, **source)  # type: ignore[arg-type]
     if progress:
         progress(f"read {len(previous):,} rows; computing")
     data = build(rows, start, end, previous=previous, prices=prices, top=top)

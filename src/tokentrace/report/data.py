@@ -134,8 +134,8 @@ def build(
     cache_read = prompt = 0
     estimated_calls = estimated_tokens = 0
     unpriced: Dict[Tuple[str, str, str], Unpriced] = {}
-    reroute_rows: Dict[Tuple[str, str, str], List[SpendRow]] = defaultdict(list)
-    cached_rows: Dict[Tuple[str, str], List[SpendRow]] = defaultdict(list)
+    reroute_rows: Dict[Tuple[str, str, str, str], List[SpendRow]] = defaultdict(list)
+    cached_rows: Dict[Tuple[str, str, str], List[SpendRow]] = defaultdict(list)
     by_day_team: Dict[Tuple[str, str], float] = defaultdict(float)
     tokens_by_type: Dict[str, int] = defaultdict(int)
     for row in rows:
@@ -168,9 +168,9 @@ def build(
             line = blocked.setdefault(team, Line(team))
             line.calls += row.blocked_calls
         if row.rerouted and row.request_model:
-            reroute_rows[(row.provider, row.request_model, row.model)].append(row)
+            reroute_rows[(row.provider, row.server_address or "", row.request_model, row.model)].append(row)
         if row.effective_cost_usd is not None and row.token_type != "reasoning":
-            cached_rows[(row.provider, row.model)].append(row)
+            cached_rows[(row.provider, row.server_address or "", row.model)].append(row)
     by = {d: sorted(groups[d].values(), key=lambda l: (-(l.cost or 0.0), -l.tokens, l.key)) for d in DIMENSIONS}
     by["day"] = sorted(groups["day"].values(), key=lambda l: l.key)
     data = ReportData(
@@ -227,7 +227,7 @@ def _movers(groups: Dict[str, Dict[str, Line]], previous: Iterable[SpendRow], to
     return movers[:top], previous_total
 
 
-def _usage_cost(prices: Any, provider: str, model: str, tokens: Dict[str, int], at: float, cached: bool) -> Optional[float]:
+def _usage_cost(prices: Any, provider: str, server: str, model: str, tokens: Dict[str, int], at: float, cached: bool) -> Optional[float]:
     """What ``tokens`` cost at ``model``'s price; with ``cached=False`` as if every prompt token were uncached."""
     from ..core.record import CallRecord, Usage
 
@@ -243,7 +243,7 @@ def _usage_cost(prices: Any, provider: str, model: str, tokens: Dict[str, int], 
         )
     else:
         usage = Usage(input_tokens=prompt, output_tokens=tokens.get("output", 0))
-    record = CallRecord(provider=provider, operation="chat", request_model=model, response_model=model)
+    record = CallRecord(provider=provider, operation="chat", request_model=model, response_model=model, server_address=server or None)
     record.usage = usage
     try:
         result = prices.cost(record, at)
@@ -259,29 +259,29 @@ def _tokens_by_type(rows: Iterable[SpendRow]) -> Dict[str, int]:
     return tokens
 
 
-def _cache_savings(groups: Dict[Tuple[str, str], List[SpendRow]], prices: Any, at: float) -> Optional[float]:
+def _cache_savings(groups: Dict[Tuple[str, str, str], List[SpendRow]], prices: Any, at: float) -> Optional[float]:
     """Σ over models of (the prompt billed all uncached) − (as billed, with reads and writes)."""
     saved: List[float] = []
-    for (provider, model), rows in groups.items():
+    for (provider, server, model), rows in groups.items():
         tokens = _tokens_by_type(rows)
         if not (tokens.get("cache_read") or tokens.get("cache_write_5m") or tokens.get("cache_write_1h")):
             continue
-        uncached = _usage_cost(prices, provider, model, tokens, at, cached=False)
-        as_billed = _usage_cost(prices, provider, model, tokens, at, cached=True)
+        uncached = _usage_cost(prices, provider, server, model, tokens, at, cached=False)
+        as_billed = _usage_cost(prices, provider, server, model, tokens, at, cached=True)
         if uncached is None or as_billed is None:
             continue
         saved.append(uncached - as_billed)
     return math.fsum(saved) if saved else 0.0
 
 
-def _reroutes(groups: Dict[Tuple[str, str, str], List[SpendRow]], prices: Any, at: float) -> List[Reroute]:
+def _reroutes(groups: Dict[Tuple[str, str, str, str], List[SpendRow]], prices: Any, at: float) -> List[Reroute]:
     result: List[Reroute] = []
-    for (provider, requested, answered), rows in groups.items():
+    for (provider, server, requested, answered), rows in groups.items():
         costs = [r.effective_cost_usd for r in rows if r.effective_cost_usd is not None]
         cost = math.fsum(costs) if costs else None
         as_requested = None
         if prices is not None:
-            as_requested = _usage_cost(prices, provider, requested, _tokens_by_type(rows), at, cached=True)
+            as_requested = _usage_cost(prices, provider, server, requested, _tokens_by_type(rows), at, cached=True)
         result.append(Reroute(provider, requested, answered, sum(r.calls for r in rows), cost, as_requested))
     result.sort(key=lambda r: -(r.cost or 0.0))
     return result
