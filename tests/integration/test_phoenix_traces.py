@@ -57,7 +57,10 @@ def test_every_llm_call_is_a_span_with_usage_model_and_cost(backend_run: Backend
             assert got["error.type"] == sent["error.type"] and got["tokentrace.cost.status"] == "no_usage"
             assert "tokentrace.cost.usd" not in got
             continue
-        assert got["gen_ai.usage.input_tokens"] > 0 and got["gen_ai.response.model"], got
+        # Cohere's responses name no model (the request's stands); its rerank bills search units, not tokens.
+        assert got.get("gen_ai.response.model") or (got["gen_ai.provider.name"] == "cohere" and got["gen_ai.request.model"]), got
+        if got["gen_ai.operation.name"] != "rerank":
+            assert got["gen_ai.usage.input_tokens"] > 0, got
         for key in CARRIED:
             assert got.get(key) == sent.get(key), f"{span.name}: {key} sent {sent.get(key)!r}, Phoenix holds {got.get(key)!r}"
         if got["tokentrace.cost.status"] == "priced":
