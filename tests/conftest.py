@@ -11,7 +11,7 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator, List, Set, Tuple
+from typing import Any, Dict, Iterator, List, Set, Tuple
 
 import pytest
 
@@ -52,7 +52,7 @@ from opentelemetry.trace import SpanKind
 
 import tokentrace
 from tokentrace.core import estimate
-from tokentrace.testing import ProviderServer
+from tokentrace.testing import ProviderServer, conformance
 
 
 class Telemetry:
@@ -124,8 +124,35 @@ def _fresh_budget_memory() -> Iterator[None]:
 
 
 @pytest.fixture
-def telemetry() -> Telemetry:
-    return Telemetry()
+def telemetry(request: Any) -> Iterator[Telemetry]:
+    """Per test; afterwards, what it emitted is checked against the GenAI registry (see below)."""
+    telemetry = Telemetry()
+    yield telemetry
+    try:
+        estimate.worker.flush(5)
+    except Exception:
+        pass
+    for problem in conformance.check_telemetry(telemetry.exporter, telemetry.reader):
+        _CONFORMANCE_PROBLEMS.setdefault(problem, request.node.nodeid)
+
+
+#: Semantic-convention problems found in any test's telemetry: problem -> first test that showed it.
+_CONFORMANCE_PROBLEMS: Dict[str, str] = {}
+
+
+def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
+    """The conformance test over the whole suite: one problem anywhere fails the run."""
+    if _CONFORMANCE_PROBLEMS and exitstatus == 0:
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not _CONFORMANCE_PROBLEMS:
+        return
+    terminalreporter.section("GenAI semantic-convention conformance")
+    for problem, nodeid in sorted(_CONFORMANCE_PROBLEMS.items()):
+        terminalreporter.line(f"{problem}   (first in {nodeid})")
+    terminalreporter.line(f"{len(_CONFORMANCE_PROBLEMS)} problem(s); names tokentrace may emit beside the registry: tokentrace/core/semconv.py")
 
 
 @pytest.fixture

@@ -106,3 +106,30 @@ COST_ERROR = "error"
 COST_INVALID_USAGE = "invalid_usage"
 #: A reported or computed cost that cannot be right (negative, NaN, absurdly large).
 COST_INVALID_COST = "invalid_cost"
+
+# -- what the conformance test (tests/semconv_conformance.py) accepts beside the registry -----------
+#: ``gen_ai.*`` names tokentrace emits that the Python registry constants lack: adopted in the GenAI
+#: repository after the constants were frozen (``cache_write``, per-modality usage, reasoning level)
+#: or proposed in an open pull request (the ``gen_ai.usage.cost.*`` names, PR #443).
+PROPOSED_NAMES = frozenset(
+    {
+        GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
+        GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+        GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+        GEN_AI_USAGE_AUDIO_INPUT_TOKENS,
+        GEN_AI_USAGE_AUDIO_OUTPUT_TOKENS,
+        GEN_AI_USAGE_IMAGE_INPUT_TOKENS,
+        GEN_AI_REQUEST_REASONING_LEVEL,
+        GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
+        GEN_AI_USAGE_COST_AMOUNT,
+        GEN_AI_USAGE_COST_CURRENCY,
+        GEN_AI_USAGE_COST_SOURCE,
+        GEN_AI_CONTENT_EVENT,
+    }
+)
+#: tokentrace's own namespace: every name under it is tokentrace's (the contract names are in
+#: DESIGN.md and the README's attribute and metric tables).
+OWN_NAMESPACES = ("tokentrace.",)
+#: Provider-specific attributes live in the provider's namespace, as the conventions' provider
+#: refinements do (``openai.*``, ``aws.bedrock.*``); these are the adapters' namespaces.
+PROVIDER_NAMESPACES = ("openai.", "anthropic.", "aws.bedrock.", "cohere.", "groq.", "ollama.", "litellm.", "mistral.", "gcp.", "azure.")
