@@ -13,11 +13,16 @@ __version__ = "0.1.0"
 
 from .core.config import ConfigError
 from .core.safety import TokentraceError
-from .instrumentation import flush, instrument, is_instrumented, uninstrument
 
-# Public names that live in feature packages, imported on first use so that
-# ``import tokentrace`` stays cheap.
+# Public names that live in other modules, imported on first use so that ``import tokentrace``
+# stays cheap (benchmarks/startup.py keeps it under 100 ms): even ``instrument`` pulls in the
+# OpenTelemetry SDK and the price catalog, which a module that only decorates functions with
+# ``@tokentrace.attribute`` at import time should not pay for.
 _LAZY = {
+    "instrument": "tokentrace.instrumentation",
+    "uninstrument": "tokentrace.instrumentation",
+    "is_instrumented": "tokentrace.instrumentation",
+    "flush": "tokentrace.instrumentation",
     "attribute": "tokentrace.attribution",
     "workflow": "tokentrace.attribution",
     "agent_step": "tokentrace.attribution",

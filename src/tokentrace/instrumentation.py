@@ -7,11 +7,12 @@ every original function back.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Collection, List, Optional
+from typing import TYPE_CHECKING, Any, Collection, List, Optional
 
 from .core import lifecycle
 from .core.config import Config, ConfigError, build_config
@@ -19,8 +20,10 @@ from .core.pipeline import Pipeline
 from .core.safety import report
 from .core.sdk_setup import configure_from_environment
 from .core.telemetry import create_instruments
-from .providers import load_instrumentors
-from .providers.base import ProviderInstrumentor
+from .providers import REGISTRY, deferred, load_instrumentor
+
+if TYPE_CHECKING:  # the adapters' base imports wrapt, which instrument() needs only once an SDK is imported
+    from .providers.base import ProviderInstrumentor
 
 logger = logging.getLogger("tokentrace")
 
@@ -82,25 +85,43 @@ def _build(config: Config) -> _Active:
     capture, attribution_observers = attribution.setup(config)
     observers = [*attribution_observers, *budget_observers, *ledger.setup(config, prices)]
     pipeline = Pipeline(config, instruments, prices, capture, observers)
-    instrumentors = load_instrumentors(config.providers)
     applied: List[ProviderInstrumentor] = []
-    for instrumentor in instrumentors:
-        _warn_foreign(instrumentor)
-        instrumentor.on_early_call = lambda instrumentor=instrumentor: _warn_foreign(instrumentor)
-        try:
-            instrumentor.instrument(pipeline)
+    for name, _ in REGISTRY:
+        if config.providers is not None and name not in config.providers:
+            continue
+        sdk = deferred.SDK_MODULES.get(name)
+        if sdk is not None and not deferred.imported(sdk):
+            # Not imported yet: patch it when the application imports it (instrument() stays fast).
+            if deferred.installed(sdk):
+                deferred.defer(name, sdk, functools.partial(_apply, name, pipeline))
+            continue
+        instrumentor = _apply(name, pipeline)
+        if instrumentor is not None:
             applied.append(instrumentor)
-        except Exception as exc:
-            instrumentor.uninstrument()
-            report(f"instrumenting {instrumentor.name}", exc)
-    if not applied:
+    if not applied and not deferred.pending():
         _say_nothing_instrumented(config)
-    from .providers.transport import install as install_transport_guard
+    from .providers import install_transport_guard
 
     guard = install_transport_guard(pipeline)
     if guard is not None:
         applied.append(guard)
     return _Active(config, pipeline, applied)
+
+
+def _apply(name: str, pipeline: Pipeline) -> Optional[ProviderInstrumentor]:
+    """Load and apply one adapter now; None when its SDK is missing or patching failed."""
+    instrumentor = load_instrumentor(name)
+    if instrumentor is None:
+        return None
+    _warn_foreign(instrumentor)
+    instrumentor.on_early_call = lambda instrumentor=instrumentor: _warn_foreign(instrumentor)
+    try:
+        instrumentor.instrument(pipeline)
+        return instrumentor
+    except Exception as exc:
+        instrumentor.uninstrument()
+        report(f"instrumenting {instrumentor.name}", exc)
+        return None
 
 
 _said_nothing = False
@@ -159,7 +180,8 @@ def uninstrument() -> None:
         if active is None:
             return
         lifecycle.unhook_provider_shutdown()
-        for instrumentor in active.instrumentors:
+        # Pending adapters first, so that no SDK imported from now on gets patched.
+        for instrumentor in [*active.instrumentors, *deferred.cancel()]:
             try:
                 instrumentor.uninstrument()
             except Exception as exc:

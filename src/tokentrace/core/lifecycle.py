@@ -201,25 +201,53 @@ def _before_shutdown(wrapped: Callable[..., Any], instance: Any, args: Tuple[Any
     return wrapped(*args, **kwargs)
 
 
+_hook_wanted = False
+
+
 def hook_provider_shutdown() -> None:
-    """Make the SDK providers' ``shutdown()`` flush tokentrace first (reversible)."""
+    """Make the SDK providers' ``shutdown()`` flush tokentrace first (reversible).
+
+    An SDK module not imported yet is patched when it is (``core/imports.py``): importing the
+    OpenTelemetry SDK only to patch it was a good part of ``instrument()``'s time, and a provider
+    cannot exist before its module is imported.
+    """
+    import functools
     import importlib
 
+    from .imports import when_imported
+
+    global _hook_wanted
+    if _patched or _hook_wanted:
+        return
+    _hook_wanted = True
+    for module_name, class_name, method in _SHUTDOWN_TARGETS:
+        callback = functools.partial(_hook_one, class_name, method)
+        if not when_imported(module_name, callback):
+            try:
+                callback(importlib.import_module(module_name))
+            except ImportError:
+                continue
+
+
+def _hook_one(class_name: str, method: str, module: Any) -> None:
     import wrapt
 
-    if _patched:
+    if not _hook_wanted:
         return
-    for module_name, class_name, method in _SHUTDOWN_TARGETS:
-        try:
-            owner = getattr(importlib.import_module(module_name), class_name)
-            original = vars(owner)[method]
-        except (ImportError, AttributeError, KeyError):
-            continue
-        setattr(owner, method, wrapt.FunctionWrapper(original, _before_shutdown))
-        _patched.append((owner, method, original))
+    try:
+        owner = getattr(module, class_name)
+        original = vars(owner)[method]
+    except (AttributeError, KeyError):
+        return
+    if any(o is owner and m == method for o, m, _ in _patched):
+        return
+    setattr(owner, method, wrapt.FunctionWrapper(original, _before_shutdown))
+    _patched.append((owner, method, original))
 
 
 def unhook_provider_shutdown() -> None:
+    global _hook_wanted
+    _hook_wanted = False
     while _patched:
         owner, method, original = _patched.pop()
         setattr(owner, method, original)

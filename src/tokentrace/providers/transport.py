@@ -22,7 +22,7 @@ services is left exactly as it was. The patches are installed by ``instrument()`
 
 from __future__ import annotations
 
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 from ..attribution.propagation import is_provider_origin, strip_baggage_value
 from ..core.pipeline import Pipeline
@@ -127,20 +127,30 @@ def _urllib3_request(pipeline: Pipeline) -> Callable[..., Any]:
     return wrapper
 
 
+from . import TRANSPORT_PACKAGES as PACKAGES  # noqa: E402 - the package is loaded first
+
+
 class TransportInstrumentor(ProviderInstrumentor):
     """Not an SDK adapter: the wire-level baggage guard, installed with every ``instrument()``."""
 
     name = "transport"
     module = "tokentrace"
 
+    def __init__(self, packages: Sequence[str] = PACKAGES) -> None:
+        super().__init__()
+        self.packages = tuple(packages)
+
     def patches(self) -> List[Patch]:
         patches: List[Patch] = []
         for package in ("httpcore", "httpcore2"):
+            if package not in self.packages:
+                continue
             patches.append(Patch(f"{package}._sync.connection_pool", "ConnectionPool.handle_request", _httpcore_sync))
             patches.append(
                 Patch(f"{package}._async.connection_pool", "AsyncConnectionPool.handle_async_request", _httpcore_async)
             )
-        patches.append(Patch("urllib3.connection", "HTTPConnection.request", _urllib3_request))
+        if "urllib3" in self.packages:
+            patches.append(Patch("urllib3.connection", "HTTPConnection.request", _urllib3_request))
         return patches
 
     def foreign_instrumentation(self) -> List[str]:
@@ -148,7 +158,14 @@ class TransportInstrumentor(ProviderInstrumentor):
 
 
 def install(pipeline: Pipeline) -> Optional[TransportInstrumentor]:
-    instrumentor = TransportInstrumentor()
+    """Guard the HTTP packages imported now, the others when imported (see ``install_transport_guard``)."""
+    from . import install_transport_guard
+
+    return install_transport_guard(pipeline)
+
+
+def install_for(packages: Sequence[str], pipeline: Pipeline) -> Optional[TransportInstrumentor]:
+    instrumentor = TransportInstrumentor(packages)
     try:
         instrumentor.instrument(pipeline)
     except Exception as exc:
