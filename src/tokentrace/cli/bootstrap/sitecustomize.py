@@ -25,14 +25,13 @@ def _explain_missing_tokentrace(exc):
 if os.environ.get("TOKENTRACE_RUN_BOOTSTRAP") == "1":
     try:
         from tokentrace.cli.run import start_in_child
-    except ImportError as exc:
+
+        start_in_child()
+    except ImportError as exc:  # tokentrace, or what it needs, is not installed for this Python
         # Only the program itself explains; a Python it starts keeps its stderr as it is.
         if os.environ.get("TOKENTRACE_RUN_NESTED") != "1":
             _explain_missing_tokentrace(exc)
-    else:
-        try:
-            start_in_child()
-        except Exception as exc:  # the app must run even if tokentrace cannot start
-            import sys
+    except Exception as exc:  # the app must run even if tokentrace cannot start
+        import sys
 
-            print("tokentrace: could not instrument this program ({}: {})".format(type(exc).__name__, exc), file=sys.stderr)
+        print("tokentrace: could not instrument this program ({}: {})".format(type(exc).__name__, exc), file=sys.stderr)
