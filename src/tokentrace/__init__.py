@@ -43,10 +43,6 @@ __all__ = [
     "__version__",
     "ConfigError",
     "TokentraceError",
-    "flush",
-    "instrument",
-    "is_instrumented",
-    "uninstrument",
     *_LAZY,
 ]
 
