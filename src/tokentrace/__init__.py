@@ -7,12 +7,15 @@ emits one OpenTelemetry span and a set of metrics with its tokens, cost and attr
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
 from .core.config import ConfigError
 from .core.safety import TokentraceError
+
+if TYPE_CHECKING:  # what type checkers and IDEs see; at run time these load on first use
+    from .instrumentation import flush, instrument, is_instrumented, uninstrument
 
 # Public names that live in other modules, imported on first use so that ``import tokentrace``
 # stays cheap (benchmarks/startup.py keeps it under 100 ms): even ``instrument`` pulls in the
