@@ -48,7 +48,9 @@ def test_strict_raises_config_error() -> None:
 
 def test_nothing_instrumented_is_said_once(monkeypatch: pytest.MonkeyPatch, telemetry: Any, caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setattr(instrumentation, "_said_nothing", False)
-    monkeypatch.setattr(instrumentation, "load_instrumentors", lambda selected: [])
+    # No adapter loads now, and no SDK is installed to wait for (instrument() patches lazily).
+    monkeypatch.setattr(instrumentation, "load_instrumentor", lambda name: None)
+    monkeypatch.setattr(instrumentation.deferred, "installed", lambda module: False)
     with caplog.at_level(logging.WARNING, logger="tokentrace"):
         for _ in range(3):
             tokentrace.instrument(tracer_provider=telemetry.tracer_provider, meter_provider=telemetry.meter_provider)

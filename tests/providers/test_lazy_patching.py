@@ -105,3 +105,19 @@ def test_the_startup_benchmark_runs() -> None:
     result = subprocess.run([sys.executable, str(REPO / "benchmarks" / "startup.py"), "--runs", "1", "--json"], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert '"sdks_imported_by_instrument": []' in result.stdout
+
+
+def test_an_adapter_whose_patch_imports_another_watched_module() -> None:
+    # boto3 -> botocore (the Bedrock adapter's hook) -> its patch imports botocore.client ->
+    # urllib3 (the transport guard's hook) fires inside the first hook, in the same thread.
+    result = _run(
+        """
+        import tokentrace
+        tokentrace.instrument()
+        import boto3, botocore.client, urllib3.connection
+        print(type(vars(botocore.client.BaseClient)["_make_api_call"]).__name__,
+              type(vars(urllib3.connection.HTTPConnection)["request"]).__name__)
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["_TokentraceFunctionWrapper", "_TokentraceFunctionWrapper"]

@@ -8,9 +8,10 @@ before the import statement returns, so no call can go unpatched. An SDK that is
 imported is patched at once, as before.
 
 Locking: the hook runs in the importing thread, which holds the SDK's module lock. It takes only
-``_lock`` below, never ``instrument()``'s lock, and nothing holds ``_lock`` while importing, so a
-first ``import openai`` in one thread cannot deadlock with ``instrument()`` or ``uninstrument()``
-in another. Applying and cancelling are atomic under ``_lock``: a hook that fires after
+``_lock`` below (re-entrant, for hooks that fire while an adapter is applied), never
+``instrument()``'s lock, and only the hook itself imports while holding it, so a first
+``import openai`` in one thread cannot deadlock with ``instrument()`` or ``uninstrument()`` in
+another. Applying and cancelling are atomic under ``_lock``: a hook that fires after
 ``uninstrument()`` finds nothing pending and does nothing.
 """
 
@@ -44,7 +45,9 @@ SDK_MODULES = {
 #: What applying a pending adapter does: (adapter name, SDK module) -> its applied instrumentor or None.
 Apply = Callable[[], "ProviderInstrumentor | None"]
 
-_lock = threading.Lock()
+#: Re-entrant: applying one adapter imports modules whose own hooks fire in the same thread
+#: (botocore's patch imports urllib3, which the transport guard waits for).
+_lock = threading.RLock()
 _pending: Dict[str, List[Tuple[str, Apply]]] = {}
 _applied: List[ProviderInstrumentor] = []
 _hooked: Set[str] = set()
