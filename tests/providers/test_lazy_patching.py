@@ -95,6 +95,8 @@ def test_import_tokentrace_stays_light() -> None:
 
 @pytest.mark.parametrize("name", [name for name, _ in REGISTRY])
 def test_each_adapter_waits_for_the_module_it_patches(name: str) -> None:
+    if name not in deferred.SDK_MODULES:
+        pytest.skip(f"the {name} adapter is loaded at instrument() and defers its own patching")
     instrumentor = load_instrumentor(name)
     if instrumentor is None:
         pytest.skip(f"the {name} SDK is not installed here")

@@ -40,6 +40,7 @@ SDK_MODULES = {
     "groq": "groq",
     "ollama": "ollama",
     "azure_ai_inference": "azure.ai.inference",
+    "litellm": "litellm",  # its adapter also has a hook of its own; from here it finds litellm imported
 }
 
 #: What applying a pending adapter does: (adapter name, SDK module) -> its applied instrumentor or None.
