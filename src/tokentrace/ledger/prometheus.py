@@ -302,6 +302,11 @@ def _split(
         )
         try:
             parts = cost_parts(record, at)
+            if parts is None and record.server_address:
+                # Metrics carry no server.port, which a host's price eligibility may need: the
+                # split only needs the model's rates, so take them without the host.
+                record.server_address = None
+                parts = cost_parts(record, at)
         except Exception:
             parts = None
     return split(total, parts, tuple(counts[t] for t in PART_TOKEN_TYPES))

@@ -247,6 +247,10 @@ def _usage_cost(prices: Any, provider: str, server: str, model: str, tokens: Dic
     record.usage = usage
     try:
         result = prices.cost(record, at)
+        if result.usd is None and record.server_address:
+            # rows carry no server.port, which a host's price eligibility may need
+            record.server_address = None
+            result = prices.cost(record, at)
     except Exception:
         return None
     return result.usd
