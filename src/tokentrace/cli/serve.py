@@ -30,6 +30,11 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"tokentrace serve: cannot listen on 127.0.0.1:{args.port} ({exc.strerror or exc}); try --port 0", file=sys.stderr)
         return 2
     print(f"tokentrace serve: listening on {server.url} (Ctrl-C to stop). Point your SDKs at it:", flush=True)
+    from ..pricing.hosts import STAND_INS_ENV
+
+    # The server stands in for the vendors: calls to it are priced at their list prices, not as
+    # a self-hosted model, in the processes that inherit this variable.
+    print(f"  export {STAND_INS_ENV}=127.0.0.1:{server.port}", flush=True)
     print(f"  export OPENAI_BASE_URL={server.openai_url} OPENAI_API_KEY=sk-local", flush=True)
     print(f"  export ANTHROPIC_BASE_URL={server.url} ANTHROPIC_API_KEY=sk-ant-local", flush=True)
     stop = threading.Event()
