@@ -131,15 +131,13 @@ def cohere_steps(server: ProviderServer) -> List[Step]:
         with tokentrace.attribute(team="search", feature="rag-answers"):
             server.enqueue(ResponsePlan(usage={"input_tokens": 3000}))
             client.embed(model="embed-v4.0", texts=["refund policy", "late fees"], input_type="search_document", embedding_types=["float"])
-            server.enqueue(ResponsePlan(usage={"search_units": 1}))
-            client.rerank(model="rerank-v3.5", query="late fee for invoices", documents=["Late fees are 2 %.", "Refunds take 5 days."])
             # Billed on billed_units (1,800 in / 250 out), not on tokens (which include Cohere's preamble).
             server.enqueue(ResponsePlan(usage={"billed_units": {"input_tokens": 1800, "output_tokens": 250},
                                                "tokens": {"input_tokens": 1998, "output_tokens": 250}}))
             for _ in client.chat_stream(model="command-a-03-2025", messages=[{"role": "user", "content": "What is the late fee?"}]):
                 pass
 
-    return [("search: Cohere RAG (embed, rerank, chat stream on billed units)", search)]
+    return [("search: Cohere RAG (embed, chat stream on billed units)", search)]
 
 
 def groq_steps(server: ProviderServer) -> List[Step]:

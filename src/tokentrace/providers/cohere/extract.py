@@ -106,9 +106,16 @@ def _reason(value: Any) -> Optional[str]:
     return value if isinstance(value, str) and value else None
 
 
+def _answered_by_requested(record: CallRecord) -> None:
+    """Cohere's answers name no model; the requested one is the one that answered (no reroute)."""
+    if record.response_model is None:
+        record.response_model = record.request_model
+
+
 def fill_chat(record: CallRecord, raw: Any, capture: bool) -> None:
     """The raw client's ``HttpResponse`` of a ``V2ChatResponse``: ``id``, ``finish_reason``, ``message``, ``usage``."""
     response = field(raw, "data")
+    _answered_by_requested(record)
     response_id = field(response, "id")
     if isinstance(response_id, str) and response_id:
         record.response_id = response_id
@@ -123,6 +130,7 @@ def fill_chat(record: CallRecord, raw: Any, capture: bool) -> None:
 def fill_embed(record: CallRecord, raw: Any, capture: bool) -> None:
     """``HttpResponse`` of an ``EmbedByTypeResponse``: usage in ``meta.billed_units``."""
     response = field(raw, "data")
+    _answered_by_requested(record)
     response_id = field(response, "id")
     if isinstance(response_id, str) and response_id:
         record.response_id = response_id

@@ -35,6 +35,7 @@ class StreamState(ChunkState):
             if isinstance(text, str):
                 self.texts.append(text)
         elif kind == "message-start":
+            extract._answered_by_requested(self.call.record)
             event_id = field(event, "id")
             if isinstance(event_id, str) and event_id:
                 self.call.record.response_id = event_id
