@@ -5,7 +5,7 @@ server's OpenAI and Anthropic wire formats.
 One span per call, never a second one from the openai adapter; costs hand-computed from the
 catalog (gpt-4o 2.5 / cached 1.25 / output 10; claude-haiku-4-5 1 / cache read 0.1 / 5-min cache
 write 1.25 / output 5, per 1M tokens). LiteLLM's ``response_cost`` only for a model the catalog
-has no price for (gpt-4-0613: LiteLLM's map says 30 / 60).
+has no price for (a model registered in LiteLLM's map at 30 / 60).
 """
 
 from __future__ import annotations
@@ -107,8 +107,11 @@ def test_acompletion_async_stream_and_aembedding(instrument: Any, server: Any) -
 
 def test_response_cost_only_where_tokentrace_cannot_price(instrument: Any, server: Any) -> None:
     telemetry = instrument()
+    # A model only LiteLLM knows a price for (registered in its map, absent from tokentrace's catalog).
+    litellm.register_model({"acme-gateway-model": {"input_cost_per_token": 30e-6, "output_cost_per_token": 60e-6,
+                                                   "litellm_provider": "openai", "mode": "chat"}})
     server.enqueue(ResponsePlan(usage=openai_usage(1000, 100)))
-    response = litellm.completion(model="openai/gpt-4-0613", messages=MESSAGES, api_base=server.openai_url, api_key=KEY)
+    response = litellm.completion(model="openai/acme-gateway-model", messages=MESSAGES, api_base=server.openai_url, api_key=KEY)
     attrs = _attrs(telemetry.only_llm_span())
     assert attrs["tokentrace.cost.status"] == "provider_reported"
     assert attrs["gen_ai.usage.cost.source"] == "gateway"
