@@ -14,15 +14,13 @@ import re
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
-from .safety import TokentraceError
+from ..records.errors import ConfigError
 
 logger = logging.getLogger("tokentrace")
 
 CONTENT_MODES = ("NO_CONTENT", "SPAN_ONLY", "EVENT_ONLY", "SPAN_AND_EVENT")
 
 
-class ConfigError(TokentraceError, ValueError):
-    """A configuration value tokentrace cannot use; the message says which and why."""
 
 
 def parse_bool(raw: Any) -> bool:

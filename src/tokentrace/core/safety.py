@@ -12,23 +12,16 @@ import logging
 import threading
 from typing import Callable, Optional, Set, Tuple, TypeVar
 
+from ..records.errors import InstrumentationIntent, TokentraceError
+
 logger = logging.getLogger("tokentrace")
+
+__all__ = ["InstrumentationIntent", "TokentraceError", "guarded", "report", "reset_reported"]
 
 T = TypeVar("T")
 
 _reported: Set[Tuple[str, str]] = set()
 _lock = threading.Lock()
-
-
-class TokentraceError(Exception):
-    """Base class of the errors tokentrace raises on purpose (bad config, budget exceeded)."""
-
-
-class InstrumentationIntent(TokentraceError):
-    """An error tokentrace means the application to see, such as a blocked call.
-
-    :func:`guarded` lets these through; every other exception from tokentrace's code is swallowed.
-    """
 
 
 def report(where: str, exc: BaseException) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple, Optional, Protocol, Tuple
 
-from ..core.record import CallRecord
+from ..records.call import CallRecord
 
 
 class CostResult(NamedTuple):

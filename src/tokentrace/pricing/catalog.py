@@ -18,9 +18,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
-from ..core import semconv as sc
-from ..core.config import ConfigError
-from ..core.record import CallRecord
+from ..records import semconv as sc
+from ..records.errors import ConfigError
+from ..records.call import CallRecord
 from . import hosts
 from .base import CostParts, CostResult
 from .base_data import BaseData

@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
-from ..core.record import Usage
+from ..records.call import Usage
 from .rates import STANDARD, PriceHistory
 
 #: Usage shapes priced on both sides: plain, cached with 5 min and 1 h writes, and long context.

@@ -10,7 +10,7 @@ import time
 from bisect import bisect_right
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from ..core.record import Usage
+from ..records.call import Usage
 
 #: Rate names a price entry may carry, in the order the CLI shows them.
 RATE_FIELDS = (

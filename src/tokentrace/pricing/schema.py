@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
-from ..core.config import ConfigError
+from ..records.errors import ConfigError
 from .rates import RATE_FIELDS, STANDARD, VARIANTS, PricePoint, RateCard
 from .overlay import Alias, Rule
 from .resolve import canonical_provider, known_provider

@@ -1,0 +1,1 @@
+"""The provider-neutral core: the call pipeline, telemetry, configuration, lifecycle."""
