@@ -80,8 +80,21 @@ class _PostImportFinder(importlib.abc.MetaPathFinder):
             loader = spec.loader
             if loader is not None and hasattr(loader, "exec_module"):
                 spec.loader = _NotifyingLoader(loader)
+            elif loader is None and spec.submodule_search_locations is not None:
+                # A namespace package (mistralai 3.x is one): the import system would give it a
+                # namespace loader later, which nobody could wrap; this one does what that one does
+                # (nothing: the package has no code) and then tells the watchers.
+                spec.loader = _NamespaceNotifyingLoader()
             return spec
         return None
+
+
+class _NamespaceNotifyingLoader(importlib.abc.Loader):
+    def create_module(self, spec: Any) -> Optional[ModuleType]:
+        return None
+
+    def exec_module(self, module: ModuleType) -> None:
+        _fire(module)
 
 
 class _NotifyingLoader(importlib.abc.Loader):
