@@ -344,6 +344,16 @@ class _RequestHandler(BaseHTTPRequestHandler):
         for key, value in reply.headers.items():
             self.send_header(key, value)
         self.end_headers()
+        if not reply.chunk_delay_s and reply.truncate_after is None:
+            # No pacing asked for: the whole stream in one write, as a fast provider's events
+            # arrive together, so what a test sees does not depend on the scheduler.
+            try:
+                body = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for chunk in reply.chunks)
+                self.wfile.write(body + b"0\r\n\r\n")
+                self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError, OSError):
+                self.close_connection = True
+            return
         try:
             for index, chunk in enumerate(reply.chunks):
                 if reply.truncate_after is not None and index >= reply.truncate_after:
