@@ -22,7 +22,7 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Callable, List, Tuple
+from typing import List, Tuple
 
 from tokentrace.core.config import Config
 from tokentrace.core.record import CallRecord, Usage

@@ -93,7 +93,7 @@ def _million_call_ledger(path: Path, days: int) -> int:
     for minute in range(days * 1440):
         at = start + minute * 60
         cells = []
-        for t, team in enumerate(teams):
+        for team in teams:
             for m, (model, rate_in, rate_read, rate_out) in enumerate(models):
                 n = 5  # calls of this team and model in this minute
                 calls += n

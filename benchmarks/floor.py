@@ -15,8 +15,7 @@ import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import wrapt
-from opentelemetry import context as otel_context
-from opentelemetry import trace
+from opentelemetry import context as otel_context, trace
 from opentelemetry.trace import SpanKind
 
 _TARGETS = [("openai._base_client", "SyncAPIClient", False), ("openai._base_client", "AsyncAPIClient", True),
@@ -89,7 +88,7 @@ class _SyncStream(wrapt.ObjectProxy):  # type: ignore[misc]
         super().__init__(stream)
         self._self_inst, self._self_call, self._self_model = inst, call, None
 
-    def __iter__(self) -> "_SyncStream":
+    def __iter__(self) -> _SyncStream:
         return self
 
     def __next__(self) -> Any:
@@ -108,7 +107,7 @@ class _AsyncStream(wrapt.ObjectProxy):  # type: ignore[misc]
         super().__init__(stream)
         self._self_inst, self._self_call, self._self_model = inst, call, None
 
-    def __aiter__(self) -> "_AsyncStream":
+    def __aiter__(self) -> _AsyncStream:
         return self
 
     async def __anext__(self) -> Any:

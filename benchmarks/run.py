@@ -159,7 +159,7 @@ class _AsyncReplay:
     def __init__(self, items: List[Any]) -> None:
         self._items = iter(items)
 
-    def __aiter__(self) -> "_AsyncReplay":
+    def __aiter__(self) -> _AsyncReplay:
         return self
 
     async def __anext__(self) -> Any:
@@ -226,7 +226,7 @@ class Result:
         return statistics.median(self.times[variant])
 
     def overhead(self, variant: str) -> float:
-        return statistics.median(a - b for a, b in zip(self.times[variant], self.times["baseline"]))
+        return statistics.median(a - b for a, b in zip(self.times[variant], self.times["baseline"], strict=True))
 
 
 def measure(setup: Setup, name: str, batch: Callable[[int], float], calls: int, rounds: int) -> Result:

@@ -45,7 +45,7 @@ with ProviderServer() as server, tokentrace.attribute(team="support", feature="t
                            aws_access_key_id="AKIALOCALTEST", aws_secret_access_key="local-test")
     response = bedrock.converse_stream(modelId="us.anthropic.claude-haiku-4-5-20251001-v1:0",
                                        messages=[{"role": "user", "content": [{"text": "Draft the reply"}]}])
-    for event in response["stream"]:
+    for _event in response["stream"]:
         pass
 
 tokentrace.uninstrument()

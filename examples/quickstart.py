@@ -26,7 +26,7 @@ with ProviderServer() as server:
     with tokentrace.attribute(team="search", feature="query-rewrite"):
         reply = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "Rewrite: cheap flights lisbon"}])
         print(reply.choices[0].message.content)
-        for chunk in client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Stream it"}], stream=True):
+        for _chunk in client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Stream it"}], stream=True):
             pass
 
 tokentrace.uninstrument()

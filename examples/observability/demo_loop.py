@@ -26,7 +26,7 @@ from tokentrace.cli.demo import run_workload
 from tokentrace.testing import ProviderServer
 
 
-def main(argv: "list[str] | None" = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--interval", type=float, default=10.0, help="seconds between runs (default 10)")
     parser.add_argument("--iterations", type=int, default=0, help="stop after this many runs (default: run until Ctrl-C)")

@@ -73,7 +73,7 @@ def render(spend: Dict[str, float], out: Path, title: str = "LLM spend by team")
     plt.close(fig)
 
 
-def main(argv: "list[str] | None" = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--prometheus", default="http://localhost:9090", help="Prometheus base URL")
     parser.add_argument("--window", default="1h", help="time window of the spend, as in PromQL (default 1h)")

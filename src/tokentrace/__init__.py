@@ -9,13 +9,36 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .core.config import ConfigError
 from .core.safety import TokentraceError
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time these load on first use
-    from .instrumentation import flush, instrument, is_instrumented, uninstrument
+    # ``name as name``: an explicit re-export, which is what these are.
+    from .attribution import (
+        agent_step as agent_step,
+        attribute as attribute,
+        current_attribution as current_attribution,
+        propagate_context as propagate_context,
+        workflow as workflow,
+    )
+    from .budgets import (
+        AnomalyAlert as AnomalyAlert,
+        BudgetAlert as BudgetAlert,
+        BudgetConfigError as BudgetConfigError,
+        BudgetExceeded as BudgetExceeded,
+        BudgetStoreUnavailable as BudgetStoreUnavailable,
+        ForecastAlert as ForecastAlert,
+        ModelNotAllowed as ModelNotAllowed,
+        budget as budget,
+        model_policy as model_policy,
+    )
+    from .instrumentation import (
+        flush as flush,
+        instrument as instrument,
+        is_instrumented as is_instrumented,
+        uninstrument as uninstrument,
+    )
 
 # Public names that live in other modules, imported on first use so that ``import tokentrace``
 # stays cheap (benchmarks/startup.py keeps it under 100 ms): even ``instrument`` pulls in the

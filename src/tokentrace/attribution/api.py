@@ -14,8 +14,7 @@ import functools
 import inspect
 from typing import Any, Callable, Dict, List, Mapping, Optional, TypeVar
 
-from opentelemetry import context as otel_context
-from opentelemetry import trace
+from opentelemetry import context as otel_context, trace
 from opentelemetry.trace import SpanKind
 
 from ..core import semconv as sc
@@ -142,7 +141,7 @@ class attribute:  # noqa: N801 - reads as a function at the call site, like cont
     def _name_attributes(self) -> Dict[str, str]:
         return {}
 
-    def __enter__(self) -> "attribute":
+    def __enter__(self) -> attribute:
         self._entries.append(self._enter())
         return self
 
@@ -156,7 +155,7 @@ class attribute:  # noqa: N801 - reads as a function at the call site, like cont
         if self._entries:
             self._entries.pop().exit(exc)
 
-    async def __aenter__(self) -> "attribute":
+    async def __aenter__(self) -> attribute:
         return self.__enter__()
 
     async def __aexit__(self, exc_type: Any, exc: Optional[BaseException], tb: Any) -> None:
@@ -365,7 +364,7 @@ def _is_decoration_target(value: Any) -> bool:
     return inspect.isroutine(value) or inspect.isclass(value) or isinstance(value, functools.partial)
 
 
-def _outer_values(parent: Optional[Scope], settings: "_settings.Settings") -> Mapping[str, str]:
+def _outer_values(parent: Optional[Scope], settings: _settings.Settings) -> Mapping[str, str]:
     """What a new scope merges onto: the enclosing scope, else trusted inbound baggage."""
     if parent is not None:
         return parent.values

@@ -29,8 +29,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Dict, Mapping, MutableMapping, Optional, Set, Tuple
 
-from opentelemetry import baggage as otel_baggage
-from opentelemetry import context as otel_context
+from opentelemetry import baggage as otel_baggage, context as otel_context
 from opentelemetry.context import Context
 
 from .values import STANDARD_KEYS, clean

@@ -40,7 +40,7 @@ TOKEN_TYPES = ("input", "output", "cache_read", "cache_write", "reasoning")
 STATE_KEY = "tokentrace.rollups"
 
 #: Roll-ups whose scope exited with calls still in flight (ended by ``abandon_pending`` if needed).
-_waiting: "weakref.WeakSet[Rollup]" = weakref.WeakSet()
+_waiting: weakref.WeakSet[Rollup] = weakref.WeakSet()
 _waiting_lock = threading.Lock()
 
 

@@ -29,7 +29,7 @@ class Snapshot:
 
     __slots__ = ("values", "span_attributes", "metric_attributes")
 
-    def __init__(self, values: Mapping[str, str], settings: "_settings.Settings") -> None:
+    def __init__(self, values: Mapping[str, str], settings: _settings.Settings) -> None:
         hashed: Dict[str, str] = dict(values)
         if "user" in hashed:
             hashed["user"] = settings.hasher.hash(hashed["user"])
@@ -50,7 +50,7 @@ class Scope:
 
     __slots__ = ("values", "rollups", "_cache")
 
-    def __init__(self, values: Mapping[str, str], rollups: Tuple["Rollup", ...]) -> None:
+    def __init__(self, values: Mapping[str, str], rollups: Tuple[Rollup, ...]) -> None:
         #: Local values only (inbound baggage is merged under them at snapshot time); the raw user id.
         self.values = values
         self.rollups = rollups

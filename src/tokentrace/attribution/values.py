@@ -58,7 +58,7 @@ def clean(raw: Mapping[str, Any], strict: bool) -> Dict[str, str]:
     return result
 
 
-def _clean_value(key: str, value: Any, strict: bool) -> "str | None":
+def _clean_value(key: str, value: Any, strict: bool) -> str | None:
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         _problem(
             strict,

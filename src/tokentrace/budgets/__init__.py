@@ -15,9 +15,9 @@ from typing import Any, List
 
 from ..core.pipeline import CallObserver
 from .alerts import METRIC_BUDGET_FORECAST_UTILIZATION, METRIC_BUDGET_UTILIZATION, BudgetAlert
+from .anomaly import AnomalyAlert
 from .context import ActiveBudget, Budget, active_budgets, budget
 from .errors import BudgetConfigError, BudgetExceeded, BudgetStoreUnavailable, ModelNotAllowed
-from .anomaly import AnomalyAlert
 from .forecast import ForecastAlert
 from .policy import ModelPolicy, load_policies, model_policy
 from .spec import SCOPES, BudgetSpec, load_specs

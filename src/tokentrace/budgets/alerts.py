@@ -15,7 +15,7 @@ from typing import Any, Dict, Iterable, Optional, Set
 
 from opentelemetry import metrics
 
-from .. import __version__
+from .._version import __version__
 from ..core.safety import report
 from .errors import format_usd, utc_from_timestamp
 from .spec import ENTRY_SCOPE, NANO, BudgetSpec

@@ -56,7 +56,7 @@ class AnomalySettings:
     days: int = 7
     min_days: int = 3
     dimensions: Tuple[str, ...] = DIMENSIONS
-    on_alert: Optional[Callable[["AnomalyAlert"], None]] = None
+    on_alert: Optional[Callable[[AnomalyAlert], None]] = None
     enabled: bool = True
 
 
@@ -193,7 +193,7 @@ class AnomalyDetector:
 
     def __init__(self, settings: AnomalySettings, meter_provider: Any = None, value_limit: int = 100) -> None:
         self.settings = settings
-        self._series: "OrderedDict[Tuple[str, str], _Series]" = OrderedDict()
+        self._series: OrderedDict[Tuple[str, str], _Series] = OrderedDict()
         self._lock = threading.Lock()
         self._meter_provider = meter_provider
         self._gauge: Any = None
@@ -313,7 +313,7 @@ class AnomalyDetector:
         from opentelemetry import metrics
         from opentelemetry.metrics import Observation
 
-        from .. import __version__
+        from .._version import __version__
 
         def observe(options: Any) -> List[Any]:
             return [

@@ -36,7 +36,7 @@ class ActiveBudget:
 
     __slots__ = ("spec", "owner", "key", "store", "token")
 
-    def __init__(self, spec: BudgetSpec, owner: "Budget") -> None:
+    def __init__(self, spec: BudgetSpec, owner: Budget) -> None:
         self.spec = spec
         self.owner = owner
         self.key = f"entry:{next(_ids)}"

@@ -42,13 +42,12 @@ from .alerts import (
     limit_of,
     make_alert,
 )
-from .store import utilization as spent_fraction_of
 from .context import ActiveBudget, active_budgets
 from .errors import BudgetExceeded, BudgetStoreUnavailable, utc_from_timestamp
 from .forecast import Forecaster, make_forecast_alert
-from .spec import ENTRY_SCOPE, NANO, BudgetSpec
-from .store import Admission, Amount, BudgetStore, StoreUnavailable
 from .leases import LeaseKeeper
+from .spec import ENTRY_SCOPE, NANO, BudgetSpec
+from .store import Admission, Amount, BudgetStore, StoreUnavailable, utilization as spent_fraction_of
 from .windows import Period, period, utc_now
 
 logger = logging.getLogger("tokentrace")

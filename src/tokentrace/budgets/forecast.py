@@ -149,7 +149,7 @@ class Forecaster:
     """Keeps recent spend samples per budget counter and projects each window's end."""
 
     def __init__(self) -> None:
-        self._samples: "OrderedDict[str, _Samples]" = OrderedDict()
+        self._samples: OrderedDict[str, _Samples] = OrderedDict()
         self._lock = threading.Lock()
 
     def observe(

@@ -370,7 +370,7 @@ class PolicyEnforcer:
             if self._counter is None:
                 from opentelemetry import metrics
 
-                from .. import __version__
+                from .._version import __version__
 
                 meter = metrics.get_meter("tokentrace", __version__, meter_provider=self._meter_provider)
                 self._counter = meter.create_counter(

@@ -181,7 +181,7 @@ class RedisStore:
         self._down_until = 0.0
         self._down = False
         self._lock = threading.Lock()
-        self._seen: "OrderedDict[str, Tuple[int, int]]" = OrderedDict()
+        self._seen: OrderedDict[str, Tuple[int, int]] = OrderedDict()
         self._pending: Deque[Tuple[Any, ...]] = deque()
         self._dropped_warned = False
         self._replaying = threading.Lock()

@@ -7,7 +7,7 @@ import logging
 import sys
 from typing import List, Optional
 
-from .. import __version__
+from .._version import __version__
 
 
 def build_parser() -> argparse.ArgumentParser:

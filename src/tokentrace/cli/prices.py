@@ -324,7 +324,7 @@ def _write_compact(rows: Sequence[Sequence[str]], out: TextIO) -> None:
         # Your own prices say which file they come from (the catalog's sources are in --wide).
         out.write(provider + (f"  (from {', '.join(sources)})" if provider == "override" else "") + "\n")
         for row in [header, *body]:
-            rates = "".join("  " + cell.ljust(width) for cell, width in zip(row[1:], rate_widths))
+            rates = "".join("  " + cell.ljust(width) for cell, width in zip(row[1:], rate_widths, strict=True))
             if len(row[0]) > name_width:
                 out.write(f"  {row[0]}\n")
                 out.write(("  " + " " * name_width + rates).rstrip() + "\n")

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 BOOTSTRAP_DIR = Path(__file__).with_name("bootstrap")
 
@@ -89,7 +89,7 @@ def _terminal_delivers_sigint() -> bool:
         return False
 
 
-def _wait_forwarding_signals(process: "subprocess.Popen[Any]") -> int:
+def _wait_forwarding_signals(process: subprocess.Popen[Any]) -> int:
     def forward(signum: int, frame: Any) -> None:
         if signum == signal.SIGINT and _terminal_delivers_sigint():
             return  # the program got this Ctrl-C itself; a second one would interrupt its cleanup

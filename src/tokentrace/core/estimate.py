@@ -22,7 +22,6 @@ import threading
 from typing import Callable, Dict, List, Optional, Tuple
 
 from . import lifecycle
-
 from .encodings import load_counter
 
 logger = logging.getLogger("tokentrace")
@@ -140,7 +139,7 @@ class EstimationWorker:
     """
 
     def __init__(self) -> None:
-        self._queue: "queue.Queue[Optional[Callable[[], None]]]" = queue.Queue()
+        self._queue: queue.Queue[Optional[Callable[[], None]]] = queue.Queue()
         self._thread: Optional[threading.Thread] = None
         self._lock = threading.Lock()
         self._pending = 0

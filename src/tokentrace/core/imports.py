@@ -27,7 +27,7 @@ Callback = Callable[[ModuleType], None]
 
 _lock = threading.Lock()
 _callbacks: Dict[str, List[Callback]] = {}
-_finder: Optional["_PostImportFinder"] = None
+_finder: Optional[_PostImportFinder] = None
 
 
 def when_imported(name: str, callback: Callback) -> bool:

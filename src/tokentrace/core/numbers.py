@@ -41,7 +41,7 @@ class InvalidCount(int):
 
     problem: str
 
-    def __new__(cls, value: int = 0, problem: str = "invalid") -> "InvalidCount":
+    def __new__(cls, value: int = 0, problem: str = "invalid") -> InvalidCount:
         obj = super().__new__(cls, value)
         obj.problem = problem
         return obj

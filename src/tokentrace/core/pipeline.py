@@ -17,18 +17,15 @@ import weakref
 from functools import lru_cache
 from typing import Any, Callable, Dict, List, Mapping, Optional, Protocol, Sequence
 
-from opentelemetry import context as otel_context
-from opentelemetry import trace
+from opentelemetry import context as otel_context, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from ..pricing.base import CostResult, PriceLookup
-from . import numbers
-from . import semconv as sc
+from . import lifecycle, numbers, semconv as sc
 from .config import Config
-from . import lifecycle
 from .estimate import count_tokens, worker
-from .record import USAGE_SOURCE_ESTIMATE, CallRecord, Usage
 from .ratelog import RateLimitedLog
+from .record import USAGE_SOURCE_ESTIMATE, CallRecord, Usage
 from .redact import error_summary, redact
 from .rerouting import is_rerouted
 from .safety import InstrumentationIntent, report
@@ -62,9 +59,9 @@ class CallObserver(Protocol):
     other exception is reported and ignored. ``after_call`` runs once the call is complete.
     """
 
-    def before_call(self, call: "Call") -> None: ...
+    def before_call(self, call: Call) -> None: ...
 
-    def after_call(self, call: "Call") -> None: ...
+    def after_call(self, call: Call) -> None: ...
 
 
 class Call:
@@ -103,7 +100,7 @@ class Call:
         self._lock = threading.Lock()
         #: Free slots for observers (a budget reservation, a roll-up scope ...).
         self.observer_state: Dict[str, Any] = {}
-        self.pipeline: Optional["Pipeline"] = None
+        self.pipeline: Optional[Pipeline] = None
         #: What ends this call if the app never does (a stream's state, with ``end(error)``).
         self.owner: Any = None
 
@@ -496,7 +493,7 @@ class Pipeline:
 
     # -- metrics ----------------------------------------------------------------------------------
 
-    def _metric_attributes(self, call: Call) -> "_MetricAttributes":
+    def _metric_attributes(self, call: Call) -> _MetricAttributes:
         """The attribute dicts of a call's metric points, built once per distinct combination."""
         record = call.record
         error = error_type(call.error) if call.error is not None else None

@@ -37,11 +37,11 @@ def redact(text: str) -> str:
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,63}$")
 
 
-def _identifier(value: object) -> "str | None":
+def _identifier(value: object) -> str | None:
     return value if isinstance(value, str) and _IDENTIFIER.match(value) else None
 
 
-def _status(exc: BaseException) -> "int | None":
+def _status(exc: BaseException) -> int | None:
     for value in (getattr(exc, "status_code", None), getattr(exc, "code", None)):
         if isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 599:
             return value
@@ -53,7 +53,7 @@ def _status(exc: BaseException) -> "int | None":
     return None
 
 
-def _code_and_type(exc: BaseException) -> "tuple[str | None, str | None]":
+def _code_and_type(exc: BaseException) -> tuple[str | None, str | None]:
     code = _identifier(getattr(exc, "code", None)) or _identifier(getattr(exc, "status", None))
     kind = _identifier(getattr(exc, "type", None))
     body = getattr(exc, "body", None)

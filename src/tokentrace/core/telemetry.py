@@ -22,7 +22,7 @@ from typing import Any, Dict, Hashable, Iterable, List, Mapping, Optional, Tuple
 from opentelemetry import metrics, trace
 from opentelemetry.metrics import CallbackOptions, Observation
 
-from .. import __version__
+from .._version import __version__
 from . import semconv as sc
 from .numbers import otlp_int
 
@@ -35,9 +35,9 @@ class Instruments:
     token_usage: Any
     duration: Any
     time_to_first_chunk: Any
-    tokens: "CumulativeCounter"
-    cost: "CumulativeCounter"
-    calls: "CumulativeCounter"
+    tokens: CumulativeCounter
+    cost: CumulativeCounter
+    calls: CumulativeCounter
 
 
 #: Distinct attribute sets per counter before new ones go to the overflow series, as the SDK does.
@@ -81,7 +81,7 @@ class CumulativeCounter:
 #: One set of counters per meter provider (``None``: the global one), shared by every
 #: ``instrument()`` of the process: the SDK keeps the first callbacks registered under a metric
 #: name and ignores later ones, so later setups must add to the totals those callbacks read.
-_counters: "weakref.WeakKeyDictionary[Any, Dict[str, CumulativeCounter]]" = weakref.WeakKeyDictionary()
+_counters: weakref.WeakKeyDictionary[Any, Dict[str, CumulativeCounter]] = weakref.WeakKeyDictionary()
 _global_counters: Dict[str, CumulativeCounter] = {}
 _unweakable_counters: Dict[int, Dict[str, CumulativeCounter]] = {}
 _counters_lock = threading.Lock()

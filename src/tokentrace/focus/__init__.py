@@ -21,7 +21,7 @@ from .write import FORMATS, format_for, write_csv, write_parquet
 __all__ = ["DATA_SOURCE", "DEFAULT_VERSION", "FORMATS", "PRICING_UNIT", "VERSIONS", "columns_for", "export", "focus_rows", "write"]
 
 
-def write(records: Sequence[Dict[str, Any]], path: Union[str, "os.PathLike[str]"], *, version: str = DEFAULT_VERSION, format: str = "") -> str:
+def write(records: Sequence[Dict[str, Any]], path: Union[str, os.PathLike[str]], *, version: str = DEFAULT_VERSION, format: str = "") -> str:
     """Write ``records`` to ``path`` (``-`` for standard output, CSV only); returns the format used."""
     columns = columns_for(version)
     kind = format_for(path, format)
@@ -38,7 +38,7 @@ def write(records: Sequence[Dict[str, Any]], path: Union[str, "os.PathLike[str]"
 
 
 def export(
-    path: Union[str, "os.PathLike[str]"],
+    path: Union[str, os.PathLike[str]],
     *,
     start: float,
     end: float,

@@ -36,8 +36,8 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 from ..core.record import CallRecord, Usage
 from ..pricing.base import PART_TOKEN_TYPES
 from .costs import split
-from .store import LedgerError
 from .row import SpendRow
+from .store import LedgerError
 
 #: Series names as the OpenTelemetry Prometheus exporter writes tokentrace's counters.
 METRIC_NAMES: Dict[str, str] = {

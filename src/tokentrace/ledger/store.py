@@ -45,7 +45,7 @@ import json
 import os
 import sqlite3
 from pathlib import Path
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, Iterator, Sequence, Tuple
 
 from .row import SpendRow
 
@@ -123,7 +123,7 @@ def default_path() -> Path:
     return Path(base) / "tokentrace" / "ledger.sqlite"
 
 
-def connect(path: "os.PathLike[str] | str", *, create: bool = True) -> sqlite3.Connection:
+def connect(path: os.PathLike[str] | str, *, create: bool = True) -> sqlite3.Connection:
     """Open (and with ``create``, initialise) a ledger file; raises :class:`LedgerError` in words."""
     target = Path(path).expanduser()
     if not create and not target.exists():
@@ -135,7 +135,7 @@ def connect(path: "os.PathLike[str] | str", *, create: bool = True) -> sqlite3.C
         target.parent.mkdir(parents=True, exist_ok=True)
     try:
         connection = sqlite3.connect(str(target), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
-        connection.execute("PRAGMA busy_timeout = %d" % int(BUSY_TIMEOUT_S * 1000))
+        connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         if create:
             connection.execute("PRAGMA journal_mode = WAL")
             connection.executescript(_DDL)

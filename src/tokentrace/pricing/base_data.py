@@ -127,14 +127,14 @@ class BaseData:
         self._namespaces = {pid: _Namespace(pid, raw, self.version) for pid, raw in document.get("providers", {}).items()}
 
     @classmethod
-    def from_text(cls, text: str, origin: str) -> "BaseData":
+    def from_text(cls, text: str, origin: str) -> BaseData:
         """Parse the data file; the line layout :func:`~.genai_import.dumps` writes is read lazily
         (provider lines now, a model's line when it is first priced), any other valid JSON fully."""
         lazy = cls._lazy(text, origin)
         return lazy if lazy is not None else cls(json.loads(text), origin)
 
     @classmethod
-    def _lazy(cls, text: str, origin: str) -> Optional["BaseData"]:
+    def _lazy(cls, text: str, origin: str) -> Optional[BaseData]:
         lines = text.split("\n")
         if len(lines) < 4 or lines[0] != "{" or '"providers": {' not in lines:
             return None

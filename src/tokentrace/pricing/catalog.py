@@ -16,11 +16,11 @@ import os
 import threading
 from importlib import resources
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from ..records import semconv as sc
-from ..records.errors import ConfigError
 from ..records.call import CallRecord
+from ..records.errors import ConfigError
 from . import hosts
 from .base import CostParts, CostResult
 from .base_data import BaseData

@@ -54,7 +54,7 @@ class Rule:
 
 
 @lru_cache(maxsize=64)
-def _glob(pattern: str) -> "Callable[[str], object]":
+def _glob(pattern: str) -> Callable[[str], object]:
     return re.compile(fnmatch.translate(pattern)).match
 
 
@@ -77,7 +77,7 @@ def with_rules(history: PriceHistory, namespace: str, rules: Sequence[Rule]) -> 
     for rule in matching:
         points = _split(points, rule.start)
         points = [_apply(p, rule) if p.start >= rule.start else p for p in points]
-    if all(a is b for a, b in zip(points, history.points)) and len(points) == len(history.points):
+    if all(a is b for a, b in zip(points, history.points, strict=False)) and len(points) == len(history.points):
         return history
     return PriceHistory(history.name, points)
 

@@ -73,7 +73,7 @@ class RateCard:
         "explicit",
     )
 
-    def __init__(self, rates: Dict[str, float], tiers: Sequence[Tuple[int, "RateCard"]] = ()) -> None:
+    def __init__(self, rates: Dict[str, float], tiers: Sequence[Tuple[int, RateCard]] = ()) -> None:
         #: The rates the source gave (the others are fallbacks), so rules can fill only what is missing.
         self.explicit = frozenset(rates)
         self.input = rates.get("input", 0.0)
@@ -92,14 +92,14 @@ class RateCard:
     def explicit_rates(self) -> Dict[str, float]:
         return {name: getattr(self, name) for name in RATE_FIELDS if name in self.explicit}
 
-    def scaled(self, factor: float) -> "RateCard":
+    def scaled(self, factor: float) -> RateCard:
         """Every rate (and every tier's) times ``factor``: a variant priced as a share of standard."""
         return RateCard(
             {k: v * factor for k, v in self.explicit_rates().items()} or {"input": 0.0},
             [(above, tier.scaled(factor)) for above, tier in self.tiers],
         )
 
-    def with_rate(self, name: str, value_of: str, factor: float) -> "RateCard":
+    def with_rate(self, name: str, value_of: str, factor: float) -> RateCard:
         """This card with rate ``name`` set to ``factor`` x rate ``value_of`` where it was not given."""
         if name in self.explicit:
             return self
@@ -107,7 +107,7 @@ class RateCard:
         rates[name] = getattr(self, value_of) * factor
         return RateCard(rates, [(above, tier.with_rate(name, value_of, factor)) for above, tier in self.tiers])
 
-    def for_input(self, input_tokens: int) -> "RateCard":
+    def for_input(self, input_tokens: int) -> RateCard:
         """The card that applies to a call with this many input tokens (cliff tiers)."""
         card = self
         for threshold, tier in self.tiers:

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 from ..records.errors import ConfigError
-from .rates import RATE_FIELDS, STANDARD, VARIANTS, PricePoint, RateCard
 from .overlay import Alias, Rule
+from .rates import RATE_FIELDS, STANDARD, VARIANTS, PricePoint, RateCard
 from .resolve import canonical_provider, known_provider
 
 if sys.version_info >= (3, 11):

@@ -10,6 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any, List, Optional, Sequence
 
 from ..core.safety import report
+
 if TYPE_CHECKING:  # wrapt, loaded with the first adapter
     from .base import ProviderInstrumentor
 

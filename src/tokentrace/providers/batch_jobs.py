@@ -39,12 +39,12 @@ class Registry:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.batches: "OrderedDict[str, Created]" = OrderedDict()
-        self.outputs: "OrderedDict[str, str]" = OrderedDict()
-        self.settled: "OrderedDict[str, None]" = OrderedDict()
+        self.batches: OrderedDict[str, Created] = OrderedDict()
+        self.outputs: OrderedDict[str, str] = OrderedDict()
+        self.settled: OrderedDict[str, None] = OrderedDict()
 
     @staticmethod
-    def _put(table: "OrderedDict[str, Any]", key: str, value: Any) -> None:
+    def _put(table: OrderedDict[str, Any], key: str, value: Any) -> None:
         table[key] = value
         while len(table) > _MAX_REMEMBERED:
             table.popitem(last=False)

@@ -52,7 +52,7 @@ class MethodSpec:
 class AsyncClosingStreamProxy(AsyncIteratorProxy):
     """An async stream that is an async context manager closed with ``aclose()`` (azure-ai-inference)."""
 
-    async def __aenter__(self) -> "AsyncClosingStreamProxy":
+    async def __aenter__(self) -> AsyncClosingStreamProxy:
         await self.__wrapped__.__aenter__()
         return self
 

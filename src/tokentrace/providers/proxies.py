@@ -151,7 +151,7 @@ class SyncIteratorProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         self._self_state = state
         own(state)
 
-    def __iter__(self) -> "SyncIteratorProxy":
+    def __iter__(self) -> SyncIteratorProxy:
         return self
 
     def __next__(self) -> Any:
@@ -182,7 +182,7 @@ class SyncIteratorProxy(wrapt.ObjectProxy):  # type: ignore[misc]
 class SyncStreamProxy(SyncIteratorProxy):
     """A Stainless ``Stream`` (openai, anthropic): also a context manager."""
 
-    def __enter__(self) -> "SyncStreamProxy":
+    def __enter__(self) -> SyncStreamProxy:
         self.__wrapped__.__enter__()
         return self
 
@@ -214,7 +214,7 @@ class AsyncIteratorProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         self._self_state = state
         own(state)
 
-    def __aiter__(self) -> "AsyncIteratorProxy":
+    def __aiter__(self) -> AsyncIteratorProxy:
         return self
 
     async def __anext__(self) -> Any:
@@ -249,7 +249,7 @@ class AsyncGeneratorProxy(AsyncIteratorProxy):
 class AsyncStreamProxy(AsyncIteratorProxy):
     """A Stainless ``AsyncStream``: an async context manager closed with ``await close()``."""
 
-    async def __aenter__(self) -> "AsyncStreamProxy":
+    async def __aenter__(self) -> AsyncStreamProxy:
         await self.__wrapped__.__aenter__()
         return self
 

@@ -187,7 +187,6 @@ def _possibly_billed(cells: Sequence[Cell]) -> None:
         remaining = cell.unexplained_tokens
         if pb and remaining > 0:
             part = min(pb, remaining)
-            calls = cell.ours.possibly_billed_calls
             _add(
                 cell,
                 r.POSSIBLY_BILLED,

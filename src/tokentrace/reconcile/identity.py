@@ -39,7 +39,7 @@ class ModelIdentity:
         self._cache: Dict[Tuple[str, str], Tuple[str, bool]] = {}
 
     @classmethod
-    def from_prices(cls, prices: object = None) -> "ModelIdentity":
+    def from_prices(cls, prices: object = None) -> ModelIdentity:
         """The built-in catalog plus the user's price files (``TOKENTRACE_PRICES`` / ``--prices``)."""
         overrides, discounts = read_overrides(prices)  # type: ignore[arg-type]
         return cls(Catalog(load_builtin().models, overrides, discounts))

@@ -42,7 +42,7 @@ def record_capture(result: Reconciliation, meter_provider: Optional[Any] = None)
     """Record the capture ratios on ``meter_provider`` (the global one by default); returns them."""
     from opentelemetry import metrics
 
-    from .. import __version__
+    from .._version import __version__
 
     provider = meter_provider or metrics.get_meter_provider()
     meter = provider.get_meter("tokentrace.reconcile", __version__)

@@ -101,11 +101,11 @@ def render_html(data: ReportData, top: int = 10) -> str:
     return render(data, render_charts(data), top=top)
 
 
-def write_html(data: ReportData, path: "os.PathLike[str] | str", top: int = 10) -> None:
+def write_html(data: ReportData, path: os.PathLike[str] | str, top: int = 10) -> None:
     Path(path).write_text(render_html(data, top=top), encoding="utf-8")
 
 
-def write_pngs(data: ReportData, directory: "os.PathLike[str] | str") -> List[Path]:
+def write_pngs(data: ReportData, directory: os.PathLike[str] | str) -> List[Path]:
     """Write each chart as a PNG into ``directory`` (created if needed); returns the files."""
     from .charts import render_charts
 

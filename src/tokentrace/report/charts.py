@@ -48,7 +48,7 @@ def render_charts(data: ReportData) -> Dict[str, bytes]:
     for team in teams:
         values = [rows_by_day_team.get((d, team), 0.0) for d in days]
         ax.bar(days, values, bottom=bottom, label=team, width=0.6)
-        bottom = [b + v for b, v in zip(bottom, values)]
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     ax.set_title(CHARTS[0][1])
     ax.set_ylabel("USD")
     if teams:
@@ -57,10 +57,10 @@ def render_charts(data: ReportData) -> Dict[str, bytes]:
     save(CHARTS[0][0], fig)
 
     for name, title, dimension in ((CHARTS[1][0], CHARTS[1][1], "model"), (CHARTS[2][0], CHARTS[2][1], "team")):
-        lines = [l for l in data.by[dimension] if l.cost][:12]
+        lines = [g for g in data.by[dimension] if g.cost][:12]
         fig, ax = plt.subplots(figsize=(8, max(2.0, 0.35 * len(lines) + 1)))
-        labels: List[str] = [l.key for l in reversed(lines)]
-        ax.barh(labels, [l.cost or 0.0 for l in reversed(lines)], color="#4c72b0")
+        labels: List[str] = [g.key for g in reversed(lines)]
+        ax.barh(labels, [g.cost or 0.0 for g in reversed(lines)], color="#4c72b0")
         ax.set_title(title)
         ax.set_xlabel("USD")
         plt.setp(ax.get_yticklabels(), fontsize=8)

@@ -171,8 +171,8 @@ def build(
             reroute_rows[(row.provider, row.server_address or "", row.request_model, row.model)].append(row)
         if row.effective_cost_usd is not None and row.token_type != "reasoning":
             cached_rows[(row.provider, row.server_address or "", row.model)].append(row)
-    by = {d: sorted(groups[d].values(), key=lambda l: (-(l.cost or 0.0), -l.tokens, l.key)) for d in DIMENSIONS}
-    by["day"] = sorted(groups["day"].values(), key=lambda l: l.key)
+    by = {d: sorted(groups[d].values(), key=lambda g: (-(g.cost or 0.0), -g.tokens, g.key)) for d in DIMENSIONS}
+    by["day"] = sorted(groups["day"].values(), key=lambda g: g.key)
     data = ReportData(
         start=start,
         end=end,
@@ -186,7 +186,7 @@ def build(
         unpriced=sorted(unpriced.values(), key=lambda u: (-u.calls, u.model)),
         estimated_calls=estimated_calls,
         estimated_tokens=estimated_tokens,
-        blocked=sorted(blocked.values(), key=lambda l: -l.calls),
+        blocked=sorted(blocked.values(), key=lambda g: -g.calls),
         rows=len(rows),
         by_day_team=dict(by_day_team),
         tokens_by_type=dict(tokens_by_type),

@@ -42,11 +42,11 @@ def render(data: ReportData, charts: Dict[str, bytes], top: int = 10) -> str:
             parts.append(f"<figure><img alt='{html.escape(chart_title)}' src='data:image/png;base64,{encoded}'></figure>")
     for dimension in DIMENSIONS:
         lines = data.by[dimension]
-        if dimension in ("team", "feature", "workflow") and all(l.key == "(none)" for l in lines):
+        if dimension in ("team", "feature", "workflow") and all(g.key == "(none)" for g in lines):
             continue
         shown = lines if dimension == "day" else lines[:top]
         parts.append(f"<h2>By {dimension}</h2>")
-        parts.append(_table([dimension, "cost", "list cost", "tokens", "calls"], [[l.key, usd(l.cost), usd(l.list_cost), f"{l.tokens:,}", f"{l.calls:,}"] for l in shown]))
+        parts.append(_table([dimension, "cost", "list cost", "tokens", "calls"], [[g.key, usd(g.cost), usd(g.list_cost), f"{g.tokens:,}", f"{g.calls:,}"] for g in shown]))
     if data.movers:
         parts.append("<h2>Top movers against the previous period</h2>")
         parts.append(_table(["group", "previous", "now", "change"], [[f"{m.dimension}={m.key}", usd(m.previous), usd(m.current), signed_usd(m.change)] for m in data.movers]))

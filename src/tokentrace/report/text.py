@@ -28,7 +28,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> List[str]:
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
 
     def line(cells: Sequence[str]) -> str:
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
 
     return [line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)]
 
@@ -80,11 +80,11 @@ def render(data: ReportData, top: int = 10) -> str:
         return "\n".join(out)
     for dimension in DIMENSIONS:
         lines = data.by[dimension]
-        if dimension in ("team", "feature", "workflow") and all(l.key == "(none)" for l in lines):
+        if dimension in ("team", "feature", "workflow") and all(g.key == "(none)" for g in lines):
             continue
         shown = lines if dimension == "day" else lines[:top]
         out += ["", _TITLES[dimension]]
-        out += table([dimension, "cost", "share", "tokens", "calls"], [[l.key, usd(l.cost), _share(l, total.cost), f"{l.tokens:,}", f"{l.calls:,}"] for l in shown])
+        out += table([dimension, "cost", "share", "tokens", "calls"], [[g.key, usd(g.cost), _share(g, total.cost), f"{g.tokens:,}", f"{g.calls:,}"] for g in shown])
         if len(lines) > len(shown):
             out.append(f"... and {len(lines) - len(shown)} more")
     if data.movers:

@@ -56,7 +56,7 @@ class BilledCall:
     service_tier: Optional[str] = None
     batch: bool = False
 
-    def moved(self, seconds: float) -> "BilledCall":
+    def moved(self, seconds: float) -> BilledCall:
         return replace(self, at=self.at + seconds)
 
 
@@ -95,7 +95,7 @@ class Billing:
         return None if rate is None else call.tokens.get(token_type, 0) * rate / 1_000_000
 
 
-_BILLINGS: "weakref.WeakKeyDictionary[Any, Billing]" = weakref.WeakKeyDictionary()
+_BILLINGS: weakref.WeakKeyDictionary[Any, Billing] = weakref.WeakKeyDictionary()
 
 
 def billing_for(server: Any) -> Billing:
@@ -110,7 +110,7 @@ def billed_call(request: Any, workspaces: Mapping[str, str]) -> Optional[BilledC
     plan = getattr(request, "plan", None)
     if request.method != "POST" or plan is None or plan.usage is None or plan.status != 200 or plan.error is not None or plan.body is not None:
         return None
-    for pattern, provider, endpoint in _BILLED_PATHS:
+    for pattern, provider, endpoint in _BILLED_PATHS:  # noqa: B007 - for-else search: used below
         match = pattern.search(request.path)
         if match:
             break

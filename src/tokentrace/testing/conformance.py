@@ -21,8 +21,7 @@ from typing import Any, Dict, Iterable, List, Set
 from opentelemetry.sdk.metrics.export import Histogram
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as ga
 
-from tokentrace.core import finish_reasons
-from tokentrace.core import semconv as sc
+from tokentrace.core import finish_reasons, semconv as sc
 
 
 def _constants(package: str) -> Set[str]:

@@ -12,8 +12,8 @@ reconcile find it.
 from __future__ import annotations
 
 import csv
-import hashlib
 import datetime as dt
+import hashlib
 import json
 import re
 from pathlib import Path

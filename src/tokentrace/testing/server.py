@@ -68,7 +68,7 @@ class ReceivedRequest:
     body: bytes
     #: When the request arrived, and the plan it was answered with (what a fake vendor bills).
     received_at: float = field(default_factory=time.time)
-    plan: Optional["ResponsePlan"] = None
+    plan: Optional[ResponsePlan] = None
 
     @property
     def json(self) -> Any:
@@ -215,7 +215,7 @@ class ProviderServer:
         """``endpoint`` for the ``azure.ai.inference`` clients (an Azure AI Foundry ``/models`` endpoint)."""
         return self.url + "/azure/models"
 
-    def start(self) -> "ProviderServer":
+    def start(self) -> ProviderServer:
         server = self
 
         class _Handler(_RequestHandler):
@@ -241,7 +241,7 @@ class ProviderServer:
             self._httpd.server_close()
             self._httpd = None
 
-    def __enter__(self) -> "ProviderServer":
+    def __enter__(self) -> ProviderServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

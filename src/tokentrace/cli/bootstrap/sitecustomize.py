@@ -15,9 +15,9 @@ def _explain_missing_tokentrace(exc):
     args = list(getattr(sys, "orig_argv", [None] + sys.argv)[1:])
     command = " ".join(shlex.quote(part) for part in [own] + args)
     print(
-        "tokentrace run: {} cannot import tokentrace ({}), so the program runs without it. Run it "
-        "with the Python tokentrace is installed in: `tokentrace run -- {}`, or install tokentrace "
-        "into {}.".format(sys.executable, exc, command, sys.executable),
+        f"tokentrace run: {sys.executable} cannot import tokentrace ({exc}), so the program runs without it. Run it "
+        f"with the Python tokentrace is installed in: `tokentrace run -- {command}`, or install tokentrace "
+        f"into {sys.executable}.",
         file=sys.stderr,
     )
 
@@ -34,4 +34,4 @@ if os.environ.get("TOKENTRACE_RUN_BOOTSTRAP") == "1":
     except Exception as exc:  # the app must run even if tokentrace cannot start
         import sys
 
-        print("tokentrace: could not instrument this program ({}: {})".format(type(exc).__name__, exc), file=sys.stderr)
+        print(f"tokentrace: could not instrument this program ({type(exc).__name__}: {exc})", file=sys.stderr)

@@ -19,9 +19,9 @@ from ...core.record import CallRecord
 from ...core.safety import report
 from .. import flow, retries
 from ..base import Patch, ProviderInstrumentor
+from ..proxies import AsyncRawResponseProxy, SyncRawResponseProxy
 from . import batches, native
 from .request import build_record, client_target, fill_input_content, is_messages_call
-from ..proxies import AsyncRawResponseProxy, SyncRawResponseProxy
 from .streams import ResultHandler
 
 __all__ = ["AnthropicInstrumentor"]

@@ -26,7 +26,7 @@ _LABEL = "Anthropic batch"
 BATCH_ID = "anthropic.batch.id"
 CUSTOM_ID = "anthropic.batch.custom_id"
 _MAX_SEEN = 100_000
-_seen: "OrderedDict[Tuple[str, str], None]" = OrderedDict()
+_seen: OrderedDict[Tuple[str, str], None] = OrderedDict()
 _seen_lock = threading.Lock()
 
 

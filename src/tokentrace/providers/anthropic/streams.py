@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
-
 from ...core.estimate import TextSample
 from ...core.pipeline import Call, Pipeline
 from ...core.safety import report

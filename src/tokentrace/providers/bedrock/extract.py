@@ -18,8 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from ...core import finish_reasons
-from ...core import semconv as sc
+from ...core import finish_reasons, semconv as sc
 from ...core.record import CallRecord, Usage
 from ..anthropic.extract import canonical_usage
 from ..values import token_count

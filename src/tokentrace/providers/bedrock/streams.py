@@ -219,7 +219,7 @@ class _EventIterator:
         self._state = state
         self._observe = state.observe_converse if converse else state.observe_invoke
 
-    def __iter__(self) -> "_EventIterator":
+    def __iter__(self) -> _EventIterator:
         return self
 
     def __next__(self) -> Any:

@@ -24,7 +24,7 @@ from .streams import EventStreamProxy, StreamState
 _SERVICE = "bedrock-runtime"
 _PROVIDER = "Bedrock"
 _HOOK_ID = "tokentrace-strip-attribution-baggage"
-_hooked: "weakref.WeakSet[Any]" = weakref.WeakSet()
+_hooked: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def make_api_call_wrapper(pipeline: Pipeline) -> Callable[..., Any]:

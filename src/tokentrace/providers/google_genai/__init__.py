@@ -10,7 +10,13 @@ from typing import List
 
 from ..base import Patch, ProviderInstrumentor
 from .extract import GENERATE
-from .wrapper import async_stream_wrapper, async_wrapper, build_request_wrapper, sync_stream_wrapper, sync_wrapper
+from .wrapper import (
+    async_stream_wrapper,
+    async_wrapper,
+    build_request_wrapper,
+    sync_stream_wrapper,
+    sync_wrapper,
+)
 
 _MODELS = "google.genai.models"
 

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
-from ...core import finish_reasons
-from ...core import semconv as sc
+from ...core import finish_reasons, semconv as sc
 from ...core.record import CallRecord, Usage
 from ..values import token_count
 

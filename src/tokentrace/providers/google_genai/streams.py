@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any, List, Optional
 
-
 from ...core import finish_reasons
 from ...core.pipeline import Call, Pipeline
 from ...core.safety import report

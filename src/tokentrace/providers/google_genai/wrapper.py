@@ -18,9 +18,9 @@ from ...core.pipeline import Call, Pipeline
 from ...core.record import CallRecord
 from ...core.safety import report
 from .. import flow
+from ..proxies import AsyncGeneratorProxy, SyncIteratorProxy
 from . import extract
 from .extract import GENERATE
-from ..proxies import AsyncGeneratorProxy, SyncIteratorProxy
 from .streams import StreamState
 
 Wrapped = Callable[..., Any]

@@ -13,8 +13,7 @@ from typing import Any, Mapping, Optional
 
 from ...core.record import CallRecord
 from .. import chatlike
-from ..openai import endpoints as openai_endpoints
-from ..openai import extract as openai_extract
+from ..openai import endpoints as openai_endpoints, extract as openai_extract
 from ..values import ClientTarget, field
 
 PROVIDER = "groq"

@@ -48,7 +48,7 @@ class StreamWrapperProxy(SyncStreamProxy, AsyncIteratorProxy):
         wrapt.ObjectProxy.__init__(self, stream)
         self._self_state = state
 
-    async def __aenter__(self) -> "StreamWrapperProxy":
+    async def __aenter__(self) -> StreamWrapperProxy:
         await self.__wrapped__.__aenter__()
         return self
 
@@ -68,7 +68,7 @@ class StreamWrapperProxy(SyncStreamProxy, AsyncIteratorProxy):
 class InjectedUsageFilter(wrapt.ObjectProxy):  # type: ignore[misc]
     """Last resort when the stream proxy could not be set up: still hide the chunk tokentrace caused."""
 
-    def __iter__(self) -> "InjectedUsageFilter":
+    def __iter__(self) -> InjectedUsageFilter:
         return self
 
     def __next__(self) -> Any:
@@ -77,7 +77,7 @@ class InjectedUsageFilter(wrapt.ObjectProxy):  # type: ignore[misc]
             if not InjectedUsageFilter.usage_chunk(item):
                 return item
 
-    def __aiter__(self) -> "InjectedUsageFilter":
+    def __aiter__(self) -> InjectedUsageFilter:
         return self
 
     async def __anext__(self) -> Any:
@@ -86,11 +86,11 @@ class InjectedUsageFilter(wrapt.ObjectProxy):  # type: ignore[misc]
             if not InjectedUsageFilter.usage_chunk(item):
                 return item
 
-    def __enter__(self) -> "InjectedUsageFilter":
+    def __enter__(self) -> InjectedUsageFilter:
         self.__wrapped__.__enter__()
         return self
 
-    async def __aenter__(self) -> "InjectedUsageFilter":
+    async def __aenter__(self) -> InjectedUsageFilter:
         await self.__wrapped__.__aenter__()
         return self
 

@@ -17,9 +17,8 @@ from ...core.pipeline import Call, Pipeline
 from ...core.safety import report
 from .. import flow, retries
 from ..base import Patch, ProviderInstrumentor, foreign_package, is_foreign_wrapper, is_tokentrace_wrapper
-from . import batches, endpoints
+from . import batches, endpoints, helpers, stream_hosts
 from .endpoints import CHAT, COMPLETIONS, build_record, client_target, endpoint_of, input_messages
-from . import helpers, stream_hosts
 from .streams import ResultHandler, filter_injected_usage
 
 _PROVIDER = "OpenAI"

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
-from ...core import finish_reasons
-from ...core import semconv as sc
+from ...core import finish_reasons, semconv as sc
 from ...core.record import CallRecord, Usage
 from ..values import field, token_count
 from .endpoints import OPENAI_PROVIDERS
@@ -110,7 +109,7 @@ def fill_chat(record: CallRecord, completion: Any, capture: bool) -> None:
     record.provider_cost_usd = _provider_cost(usage)
     if capture:
         record.output_messages = [
-            output_message(content_text(text), reason) for text, reason in zip(texts, record.finish_reasons)
+            output_message(content_text(text), reason) for text, reason in zip(texts, record.finish_reasons, strict=False)
         ]
 
 

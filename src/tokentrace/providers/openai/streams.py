@@ -258,7 +258,7 @@ class SyncUsageFilter(wrapt.ObjectProxy):  # type: ignore[misc]
         super().__init__(stream)
         self._self_asked = asked
 
-    def __iter__(self) -> "SyncUsageFilter":
+    def __iter__(self) -> SyncUsageFilter:
         return self
 
     def __next__(self) -> Any:
@@ -267,7 +267,7 @@ class SyncUsageFilter(wrapt.ObjectProxy):  # type: ignore[misc]
             if _UsageChunkFilter.visible(self._self_asked, item):
                 return item
 
-    def __enter__(self) -> "SyncUsageFilter":
+    def __enter__(self) -> SyncUsageFilter:
         self.__wrapped__.__enter__()
         return self
 
@@ -277,7 +277,7 @@ class AsyncUsageFilter(wrapt.ObjectProxy):  # type: ignore[misc]
         super().__init__(stream)
         self._self_asked = asked
 
-    def __aiter__(self) -> "AsyncUsageFilter":
+    def __aiter__(self) -> AsyncUsageFilter:
         return self
 
     async def __anext__(self) -> Any:
@@ -286,7 +286,7 @@ class AsyncUsageFilter(wrapt.ObjectProxy):  # type: ignore[misc]
             if _UsageChunkFilter.visible(self._self_asked, item):
                 return item
 
-    async def __aenter__(self) -> "AsyncUsageFilter":
+    async def __aenter__(self) -> AsyncUsageFilter:
         await self.__wrapped__.__aenter__()
         return self
 

@@ -8,7 +8,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Mapping, Optional
+from typing import Any, Dict, Iterator, List, Mapping
 
 from ...ledger.row import SpendRow
 
@@ -125,7 +125,7 @@ def _json(path: Path) -> Iterator[Dict[str, Any]]:
                 if isinstance(item, dict):
                     yield item
             return
-        for number_, line in enumerate(text.splitlines(), start=1):
+        for line in text.splitlines():
             if line.strip():
                 item = json.loads(line)
                 if isinstance(item, dict):

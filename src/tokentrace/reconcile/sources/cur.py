@@ -32,7 +32,7 @@ USAGE_LINE_TYPES = {"usage", "discountedusage", "savingsplancoveredusage"}
 def parse_usage_type(usage_type: str) -> Optional[Tuple[str, str, Optional[str]]]:
     """(Bedrock model id, token type, service tier or None) for a Bedrock token usage type."""
     text = usage_type.strip()
-    for pattern, token_type in _METERS:
+    for pattern, token_type in _METERS:  # noqa: B007 - for-else search: the match's token type is used below
         match = pattern.search(text)
         if match:
             head = text[: match.start()]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 from ..billing import BilledCall, billing_for
 from ..server import ProviderServer, ReceivedRequest, Reply, ResponsePlan
@@ -81,7 +81,7 @@ def usage_report(server: ProviderServer, request: ReceivedRequest, params: Dict[
         start, end, calls = _window(server, request)
         width_name = one(request.query, "bucket_width") or "1d"
         if width_name not in WIDTHS:
-            raise BadRequest(f"bucket_width: Input should be '1d', '1h' or '1m'")
+            raise BadRequest("bucket_width: Input should be '1d', '1h' or '1m'")
         group_by = values(request.query, "group_by")
         unknown = [g for g in group_by if g not in USAGE_GROUPS]
         if unknown:
