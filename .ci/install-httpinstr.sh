@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 MAIN_PY="${MAIN_PY:-$PWD/.venv/bin/python}"
 [ -x "$MAIN_PY" ] || MAIN_PY=/work/main/.venv/bin/python
 VENV=.ci-work/httpinstr-venv
-MARKER="$VENV/.installed-v2"
+MARKER="$VENV/.installed-v3"
 if [ -f "$MARKER" ]; then
     echo "httpinstr venv: already installed"
     exit 0
@@ -21,7 +21,9 @@ rm -rf "$VENV"
 "$MAIN_PY" -m venv "$VENV"
 MAIN_SITE=$("$MAIN_PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 VENV_SITE=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-echo "$MAIN_SITE" > "$VENV_SITE/zz-main-venv.pth"
+# addsitedir, not a bare path: the main venv's own .pth files (the editable install of
+# tokentrace among them) must be processed too, or tokentrace's entry point fails to load.
+echo "import site; site.addsitedir('$MAIN_SITE')" > "$VENV_SITE/zz-main-venv.pth"
 # Same release line as the main venv's opentelemetry-sdk, so nothing of the main venv is shadowed
 # (the urllib3 one skipped that release: its previous one, without its pins, works against it).
 OTEL_CONTRIB=$("$MAIN_PY" -c 'from importlib.metadata import version; print(version("opentelemetry-semantic-conventions"))')

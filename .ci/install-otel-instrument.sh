@@ -12,7 +12,7 @@ if [ "${TOKENTRACE_SKIP_INSTALL:-}" = "1" ]; then exit 0; fi
 MAIN_PY="${MAIN_PY:-$PWD/.venv/bin/python}"
 [ -x "$MAIN_PY" ] || MAIN_PY=/work/main/.venv/bin/python
 VENV=.ci-work/otel-instrument-venv
-MARKER="$VENV/.installed-v1"
+MARKER="$VENV/.installed-v2"
 if [ -f "$MARKER" ]; then
     echo "otel-instrument venv: already installed"
     exit 0
@@ -22,7 +22,9 @@ rm -rf "$VENV"
 "$MAIN_PY" -m venv "$VENV"
 MAIN_SITE=$("$MAIN_PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 VENV_SITE=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-echo "$MAIN_SITE" > "$VENV_SITE/zz-main-venv.pth"
+# addsitedir, not a bare path: the main venv's own .pth files (the editable install of
+# tokentrace among them) must be processed too, or tokentrace's entry point fails to load.
+echo "import site; site.addsitedir('$MAIN_SITE')" > "$VENV_SITE/zz-main-venv.pth"
 OTEL_CONTRIB=$("$MAIN_PY" -c 'from importlib.metadata import version; print(version("opentelemetry-semantic-conventions"))')
 if "$VENV/bin/python" -m pip install -q "opentelemetry-distro==$OTEL_CONTRIB" "opentelemetry-instrumentation==$OTEL_CONTRIB"; then
     touch "$MARKER"
