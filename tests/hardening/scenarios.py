@@ -9,6 +9,7 @@ two outcomes is how the hardening tests prove tokentrace changed nothing for the
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 import re
 from dataclasses import dataclass
@@ -44,6 +45,11 @@ COHERE_KEY = "HARDENINGcohere0secret0key0123456789ab"
 GROQ_KEY = "gsk_HARDENINGgroq0secret0key0123456789"
 AZURE_KEY = "HARDENINGazure0inference0secret0key01"
 SECRETS = (OPENAI_KEY, ANTHROPIC_KEY, GOOGLE_KEY, AWS_ACCESS_KEY, AWS_SECRET_KEY, MISTRAL_KEY, COHERE_KEY, GROQ_KEY, AZURE_KEY)
+
+#: SDKs that live in venvs of their own (their pinned dependencies conflict with the main venv's):
+#: their scenarios exist only where they import; tests/providers/<sdk>/test_in_venv.py runs the
+#: hardening tests there for them.
+HAS_AIOBOTOCORE = importlib.util.find_spec("aiobotocore") is not None
 
 PROVIDERS = ("openai", "anthropic", "google", "bedrock", "mistral", "cohere", "groq", "ollama", "azure_ai_inference", "litellm")
 BEDROCK_MODEL = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
@@ -139,6 +145,49 @@ def _bedrock_call(server: ProviderServer) -> Any:
 def _bedrock_stream(server: ProviderServer) -> Any:
     stream = bedrock_client(server).converse_stream(modelId=BEDROCK_MODEL, messages=BEDROCK_MESSAGES)["stream"]
     return [{k: v for k, v in event.items() if k != "metadata"} | ({"usage": event["metadata"]["usage"]} if "metadata" in event else {}) for event in stream]
+
+
+_AIO_SESSION: Any = None
+
+
+def _aiobotocore(work: Callable[[Any], Any], server: ProviderServer) -> Any:
+    """``work(client)`` with a real aiobotocore Bedrock client, in an event loop of its own.
+
+    One session for all (as an app has): a session builds the exception classes its clients raise.
+    """
+    from aiobotocore.session import get_session
+
+    global _AIO_SESSION
+    if _AIO_SESSION is None:
+        _AIO_SESSION = get_session()
+    session = _AIO_SESSION
+
+    async def main() -> Any:
+        async with session.create_client(
+            "bedrock-runtime", region_name="us-east-1", endpoint_url=server.url,
+            aws_access_key_id=AWS_ACCESS_KEY, aws_secret_access_key=AWS_SECRET_KEY,
+            config=BotoConfig(retries={"total_max_attempts": 1}),
+        ) as client:
+            return await work(client)
+
+    return asyncio.run(main())
+
+
+def _aiobotocore_call(server: ProviderServer) -> Any:
+    async def work(client: Any) -> Any:
+        r = await client.converse(modelId=BEDROCK_MODEL, messages=BEDROCK_MESSAGES)
+        return (r["output"], r["usage"], r["stopReason"])
+
+    return _aiobotocore(work, server)
+
+
+def _aiobotocore_stream(server: ProviderServer) -> Any:
+    async def work(client: Any) -> Any:
+        stream = (await client.converse_stream(modelId=BEDROCK_MODEL, messages=BEDROCK_MESSAGES))["stream"]
+        return [{k: v for k, v in event.items() if k != "metadata"} | ({"usage": event["metadata"]["usage"]} if "metadata" in event else {})
+                async for event in stream]
+
+    return _aiobotocore(work, server)
 
 
 MISTRAL_REQUEST: Dict[str, Any] = dict(model="mistral-small-2603", messages=[{"role": "user", "content": "Is the invoice late?"}])
@@ -289,6 +338,8 @@ SCENARIOS: Dict[str, Scenario] = {
     "azure_ai_inference": Scenario("azure_ai_inference", _azure_call, _azure_stream, _azure_error),
     "litellm": Scenario("litellm", _litellm_call, _litellm_stream, _error((litellm.RateLimitError,))(_litellm_call)),
 }
+if HAS_AIOBOTOCORE:
+    SCENARIOS["aiobotocore"] = Scenario("aiobotocore", _aiobotocore_call, _aiobotocore_stream, _error(_botocore_error())(_aiobotocore_call))
 
 
 async def openai_async_calls(server: ProviderServer, count: int) -> List[Any]:

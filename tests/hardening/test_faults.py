@@ -39,6 +39,7 @@ ADAPTER_MODULES = {
     "ollama": ("tokentrace.providers.ollama.streams", "tokentrace.providers.ollama.extract", "tokentrace.providers.chunks"),
     "azure_ai_inference": ("tokentrace.providers.azure_ai_inference.streams", "tokentrace.providers.azure_ai_inference.extract",
                            "tokentrace.providers.chunks"),
+    "aiobotocore": ("tokentrace.providers.bedrock.streams", "tokentrace.providers.bedrock.extract", "tokentrace.providers.aiobotocore.streams"),
     "litellm": ("tokentrace.providers.litellm.streams", "tokentrace.providers.litellm.extract", "tokentrace.providers.chunks"),
 }
 

@@ -27,6 +27,7 @@ USAGE_KEYS: Dict[str, Any] = {
     "anthropic": ("usage", ["input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", "cache_creation"]),
     "google": ("usageMetadata", ["promptTokenCount", "candidatesTokenCount", "totalTokenCount", "cachedContentTokenCount", "thoughtsTokenCount"]),
     "bedrock": ("usage", ["inputTokens", "outputTokens", "totalTokens", "cacheReadInputTokens", "cacheWriteInputTokens"]),
+    "aiobotocore": ("usage", ["inputTokens", "outputTokens", "totalTokens", "cacheReadInputTokens", "cacheWriteInputTokens"]),
     "mistral": ("usage", ["prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details", "service_tier"]),
     "cohere": ("usage", ["billed_units", "tokens", "cached_tokens"]),
     "ollama": (None, ["prompt_eval_count", "eval_count", "total_duration", "eval_duration", "done_reason"]),
@@ -44,6 +45,8 @@ BODIES: Dict[str, Callable[[], Dict[str, Any]]] = {
     # Bedrock Converse, parsed by botocore against the service model.
     "bedrock": lambda: {"output": {"message": {"role": "assistant", "content": [{"text": "ok"}]}}, "stopReason": "end_turn",
                         "metrics": {"latencyMs": 412}},
+    "aiobotocore": lambda: {"output": {"message": {"role": "assistant", "content": [{"text": "ok"}]}}, "stopReason": "end_turn",
+                            "metrics": {"latencyMs": 412}},
     "mistral": lambda: {"id": "cf79f7daaee244b1a0ae5c7b1444424a", "object": "chat.completion", "created": 1741570283,
                         "model": "mistral-small-2603",
                         "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}]},
@@ -92,7 +95,7 @@ def hostile_bodies(draw: Any, provider: str) -> Any:
     return body
 
 
-@pytest.mark.parametrize("provider", list(BODIES))
+@pytest.mark.parametrize("provider", [name for name in BODIES if name in SCENARIOS])
 @pytest.mark.filterwarnings("ignore:Pydantic serializer warnings:UserWarning")  # the SDK's models, fed garbage on purpose
 def test_hostile_bodies_never_break_the_app(telemetry: Any, server: Any, provider: str) -> None:
     call = SCENARIOS[provider].call

@@ -57,7 +57,8 @@ def parse_str_list(raw: Any) -> Tuple[str, ...]:
 
 
 #: The ``providers=`` names, as the provider registry knows them (kept equal by a test).
-PROVIDER_NAMES = ("openai", "anthropic", "google_genai", "bedrock", "mistral", "cohere", "groq", "ollama", "azure_ai_inference", "litellm")
+PROVIDER_NAMES = ("openai", "anthropic", "google_genai", "bedrock", "mistral", "cohere", "groq", "ollama", "azure_ai_inference", "litellm",
+                  "aiobotocore")
 #: Other spellings people use for the same adapters (package, SDK or product names).
 PROVIDER_ALIASES = {
     "google-genai": "google_genai",
@@ -82,6 +83,7 @@ PROVIDER_ALIASES = {
     "cohere-ai": "cohere",
     "azure-ai-inference": "azure_ai_inference",
     "azure.ai.inference": "azure_ai_inference",
+    "async_bedrock": "aiobotocore",
 }
 
 

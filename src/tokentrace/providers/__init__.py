@@ -26,6 +26,7 @@ REGISTRY = [
     ("ollama", "tokentrace.providers.ollama:OllamaInstrumentor"),
     ("azure_ai_inference", "tokentrace.providers.azure_ai_inference:AzureAIInferenceInstrumentor"),
     ("litellm", "tokentrace.providers.litellm:LiteLLMInstrumentor"),
+    ("aiobotocore", "tokentrace.providers.aiobotocore:AiobotocoreInstrumentor"),
 ]
 
 

@@ -40,6 +40,7 @@ SDK_MODULES = {
     "groq": "groq",
     "ollama": "ollama",
     "azure_ai_inference": "azure.ai.inference",
+    "aiobotocore": "aiobotocore",
     "litellm": "litellm",  # its adapter also has a hook of its own; from here it finds litellm imported
 }
 

@@ -266,6 +266,66 @@ class AsyncStreamProxy(AsyncIteratorProxy):
             end_safely(self._self_state)
 
 
+class _AsyncItems:
+    """The iterator one ``async for`` over an :class:`AsyncIterableProxy` gets."""
+
+    __slots__ = ("_items", "_state")
+
+    def __init__(self, items: Any, state: StreamState) -> None:
+        self._items = items
+        self._state = state
+
+    def __aiter__(self) -> "_AsyncItems":
+        return self
+
+    async def __anext__(self) -> Any:
+        state = self._state
+        try:
+            while True:
+                item = await self._items.__anext__()
+                if _deliver(state, item):
+                    return item
+        except StopAsyncIteration:
+            _exhausted(state)
+            end_safely(state)
+            raise
+        except BaseException as exc:
+            end_safely(state, exc)
+            raise
+
+    async def aclose(self) -> None:
+        close = getattr(self._items, "aclose", None)
+        if close is not None:
+            await close()
+
+
+class AsyncIterableProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+    """An async *iterable* whose ``__aiter__`` hands out a new iterator over one underlying stream
+    (aiobotocore's ``AioEventStream``, whose ``__aiter__`` returns a fresh async generator).
+
+    Such a stream lets an app break out of ``async for`` and resume with another one later, so
+    breaking out does not end the call: exhausting the stream, a failure, ``close()`` or garbage
+    collection does.
+    """
+
+    def __init__(self, stream: Any, state: StreamState) -> None:
+        super().__init__(stream)
+        self._self_state = state
+        own(state)
+
+    def __aiter__(self) -> _AsyncItems:
+        return _AsyncItems(self.__wrapped__.__aiter__(), self._self_state)
+
+    def close(self) -> Any:
+        try:
+            return self.__wrapped__.close()
+        finally:
+            end_safely(self._self_state)
+
+    def __del__(self) -> None:
+        end_safely(self._self_state)
+
+
 def _parsed_safely(handler: RawResponseHandler, value: Any) -> Any:
     try:
         return handler.parsed(value)
