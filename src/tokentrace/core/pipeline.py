@@ -75,6 +75,7 @@ class Call:
         "start_time",
         "first_chunk_ns",
         "end_ns",
+        "end_wall_ns",
         "error",
         "cost",
         "rerouted",
@@ -93,6 +94,8 @@ class Call:
         self.start_time = time.time()
         self.first_chunk_ns: Optional[int] = None
         self.end_ns: Optional[int] = None
+        #: Wall-clock end (ns since the epoch) when the call ended before it was settled (:meth:`mark_end`).
+        self.end_wall_ns: Optional[int] = None
         self.error: Optional[BaseException] = None
         self.cost: Optional[CostResult] = None
         self.rerouted: Optional[bool] = None
@@ -112,6 +115,13 @@ class Call:
     @property
     def ended(self) -> bool:
         return self._ended
+
+    def mark_end(self) -> None:
+        """The call's response ended now, but it is settled later (a stream helper whose final
+        result is still to be asked for): the span and duration keep this moment as the end."""
+        if self.end_ns is None:
+            self.end_ns = time.perf_counter_ns()
+            self.end_wall_ns = time.time_ns()
 
     def claim_end(self) -> bool:
         """True exactly once: streams can end by exhaustion, close, error and GC."""
@@ -284,9 +294,10 @@ class Pipeline:
         """
         if not call.claim_end():
             return
-        call.end_ns = time.perf_counter_ns()
+        if call.end_ns is None:
+            call.end_ns = time.perf_counter_ns()
         call.error = error
-        end_time_ns = time.time_ns()
+        end_time_ns = call.end_wall_ns if call.end_wall_ns is not None else time.time_ns()
         record = call.record
         if error is not None and _may_have_been_processed(error):
             record.possibly_billed_attempts += 1

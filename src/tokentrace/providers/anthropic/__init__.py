@@ -17,7 +17,7 @@ from ...attribution.propagation import register_provider_url
 from ...core.pipeline import Call, Pipeline
 from ...core.record import CallRecord
 from ...core.safety import report
-from .. import flow, retries
+from .. import flow, helper_streams, retries
 from ..base import Patch, ProviderInstrumentor
 from ..proxies import AsyncRawResponseProxy, SyncRawResponseProxy
 from . import batches, native
@@ -31,6 +31,13 @@ _BATCHES = "anthropic.resources.messages.batches"
 
 
 _PROVIDER = "Anthropic"
+
+#: ``messages.stream()`` / ``beta.messages.stream()`` helpers: (module, sync class, async class).
+#: Their ``close()`` closes the raw stream (tokentrace's proxy), which settles the call.
+_HELPERS = (
+    ("anthropic.lib.streaming._messages", "MessageStream", "AsyncMessageStream"),
+    ("anthropic.lib.streaming._beta_messages", "BetaMessageStream", "BetaAsyncMessageStream"),
+)
 
 
 def _build(pipeline: Pipeline, instance: Any, args: Tuple[Any, ...], kwargs: Mapping[str, Any]) -> Optional[CallRecord]:
@@ -171,4 +178,15 @@ class AnthropicInstrumentor(ProviderInstrumentor):
             Patch(_BATCHES, "AsyncBatches.create", batches.create_wrapper(True)),
             Patch(_BATCHES, "Batches.results", batches.results_wrapper(False)),
             Patch(_BATCHES, "AsyncBatches.results", batches.results_wrapper(True)),
+            # messages.stream(): errors the helper raises are the call's (see ..helper_streams).
+            *(
+                patch
+                for module, sync_class, async_class in _HELPERS
+                for patch in (
+                    Patch(module, f"{sync_class}.__stream__", helper_streams.sync_events),
+                    Patch(module, f"{async_class}.__stream__", helper_streams.async_events),
+                    Patch(module, f"{sync_class}.get_final_message", helper_streams.sync_final),
+                    Patch(module, f"{async_class}.get_final_message", helper_streams.async_final),
+                )
+            ),
         ]

@@ -72,6 +72,11 @@ class StreamState:
         except Exception as exc:
             report("Anthropic stream event", exc)
 
+    def wants_trailing(self) -> bool:
+        """Closed (or stopped by the ``.stream()`` helper's error) after ``message_start`` but
+        before ``message_delta``, which carries the billed output count: read it if it arrived."""
+        return bool(self.usage) and self.stop_reason is None and not self.call.ended
+
     def _collect(self, delta: Any) -> None:
         kind = getattr(delta, "type", None)
         if kind == "text_delta":

@@ -236,14 +236,7 @@ class OpenAIInstrumentor(ProviderInstrumentor):
             Patch("openai.resources.batches", "AsyncBatches.retrieve", batches.retrieve_wrapper(True)),
             Patch("openai.resources.files", "Files.content", batches.content_wrapper(False)),
             Patch("openai.resources.files", "AsyncFiles.content", batches.content_wrapper(True)),
-            *(
-                patch
-                for module, sync_class, async_class in helpers.HELPER_MODULES
-                for patch in (
-                    Patch(module, f"{sync_class}.__stream__", helpers.sync_helper),
-                    Patch(module, f"{async_class}.__stream__", helpers.async_helper),
-                )
-            ),
+            *helpers.patches(),
         ]
 
     def foreign_instrumentation(self) -> List[str]:

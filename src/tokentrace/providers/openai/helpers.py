@@ -1,59 +1,34 @@
-"""The SDK's ``.stream()`` helpers: a failure the helper raises is the call's failure.
+"""Which of the openai SDK's ``.stream()`` helpers tokentrace follows (see :mod:`..helper_streams`).
 
-``client.chat.completions.stream(...)`` and ``client.responses.stream(...)`` read the raw stream
-(tokentrace's proxy) and raise their own errors while doing so: ``LengthFinishReasonError`` and
-``ContentFilterFinishReasonError`` when a structured-output answer was cut, a parse error, a
-lifecycle error. The HTTP stream itself was fine, so the proxy alone would record a success. The
-helpers' event generators (``__stream__``) are wrapped: an exception they raise ends the call with
-that exception (the call ends once, so an error the proxy already recorded stays as it was),
-and reaches the application unchanged.
+``client.chat.completions.stream(...)`` and ``client.responses.stream(...)`` read tokentrace's raw
+stream proxy and raise their own errors, while reading and from ``get_final_completion()`` /
+``get_final_response()`` after reading: those are the call's failures. Their ``close()`` closes
+the HTTP response rather than the raw stream, so it settles the call too.
 """
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, Callable, Iterator, Tuple
+from typing import List
 
-from ...core.pipeline import Pipeline
-from ..proxies import end_safely
+from .. import helper_streams
+from ..base import Patch
 
-HELPER_MODULES = (
-    ("openai.lib.streaming.chat._completions", "ChatCompletionStream", "AsyncChatCompletionStream"),
-    ("openai.lib.streaming.responses._responses", "ResponseStream", "AsyncResponseStream"),
+#: (module, sync helper class, async helper class, final-result method).
+HELPERS = (
+    ("openai.lib.streaming.chat._completions", "ChatCompletionStream", "AsyncChatCompletionStream", "get_final_completion"),
+    ("openai.lib.streaming.responses._responses", "ResponseStream", "AsyncResponseStream", "get_final_response"),
 )
 
 
-def _fail(helper: Any, error: BaseException) -> None:
-    state = getattr(getattr(helper, "_raw_stream", None), "_self_state", None)
-    if state is not None:
-        end_safely(state, error)
-
-
-def _watch(events: Iterator[Any], helper: Any) -> Iterator[Any]:
-    try:
-        yield from events
-    except Exception as exc:
-        _fail(helper, exc)
-        raise
-
-
-async def _watch_async(events: AsyncIterator[Any], helper: Any) -> AsyncIterator[Any]:
-    try:
-        async for event in events:
-            yield event
-    except Exception as exc:
-        _fail(helper, exc)
-        raise
-
-
-def sync_helper(pipeline: Pipeline) -> Callable[..., Any]:
-    def wrapper(wrapped: Callable[..., Any], instance: Any, args: Tuple[Any, ...], kwargs: dict) -> Any:
-        return _watch(wrapped(*args, **kwargs), instance)
-
-    return wrapper
-
-
-def async_helper(pipeline: Pipeline) -> Callable[..., Any]:
-    def wrapper(wrapped: Callable[..., Any], instance: Any, args: Tuple[Any, ...], kwargs: dict) -> Any:
-        return _watch_async(wrapped(*args, **kwargs), instance)
-
-    return wrapper
+def patches() -> List[Patch]:
+    found: List[Patch] = []
+    for module, sync_class, async_class, final in HELPERS:
+        found += [
+            Patch(module, f"{sync_class}.__stream__", helper_streams.sync_events),
+            Patch(module, f"{async_class}.__stream__", helper_streams.async_events),
+            Patch(module, f"{sync_class}.{final}", helper_streams.sync_final),
+            Patch(module, f"{async_class}.{final}", helper_streams.async_final),
+            Patch(module, f"{sync_class}.close", helper_streams.sync_close),
+            Patch(module, f"{async_class}.close", helper_streams.async_close),
+        ]
+    return found
