@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, List, Optional
 
+from ..core import finish_reasons
 from ..core.pipeline import Call, Pipeline
 from ..core.safety import report
 from . import flow
@@ -44,7 +45,8 @@ class ChunkState:
     def settle(self) -> None:
         record = self.call.record
         if self.reasons:
-            record.finish_reasons = list(self.reasons)
+            # The provider's own values, normalized to the conventions' (Cohere's COMPLETE -> stop).
+            finish_reasons.apply(record, self.reasons)
         if self.capture and self.texts and not record.output_messages:
             reason = record.finish_reasons[0] if record.finish_reasons else "stop"
             record.output_messages = [{"role": "assistant", "parts": [{"type": "text", "content": "".join(self.texts)}], "finish_reason": reason}]

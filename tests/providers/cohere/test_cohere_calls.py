@@ -45,7 +45,8 @@ def test_chat_bills_billed_units_not_tokens(instrument: Any, server: Any, client
     assert attrs["gen_ai.operation.name"] == "chat"
     assert attrs["gen_ai.request.model"] == "command-a-03-2025"
     assert attrs["gen_ai.response.id"] == response.id
-    assert attrs["gen_ai.response.finish_reasons"] == ("COMPLETE",)
+    assert attrs["gen_ai.response.finish_reasons"] == ("stop",)  # the conventions' value
+    assert attrs["tokentrace.provider.finish_reasons"] == ("COMPLETE",)  # Cohere's own
     assert attrs["gen_ai.request.temperature"] == pytest.approx(0.3)
     assert attrs["gen_ai.request.top_p"] == pytest.approx(0.9)
     assert attrs["gen_ai.request.top_k"] == pytest.approx(40)
@@ -66,7 +67,8 @@ def test_chat_stream_usage_from_message_end(instrument: Any, server: Any, client
     assert events[-1].type == "message-end"
     attrs = _attrs(telemetry.only_llm_span())
     assert attrs["gen_ai.usage.input_tokens"] == 1200
-    assert attrs["gen_ai.response.finish_reasons"] == ("COMPLETE",)
+    assert attrs["gen_ai.response.finish_reasons"] == ("stop",)  # the conventions' value
+    assert attrs["tokentrace.provider.finish_reasons"] == ("COMPLETE",)  # Cohere's own
     assert attrs["gen_ai.response.id"] == events[0].id
     assert attrs["tokentrace.cost.usd"] == pytest.approx(COMMAND_A_COST)
 

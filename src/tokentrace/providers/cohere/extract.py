@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Tuple
 
-from ...core import semconv as sc
+from ...core import finish_reasons, semconv as sc
 from ...core.record import CallRecord, Usage
 from .. import chatlike
 from ..values import ClientTarget, field, request_integer, request_number, token_count
@@ -43,7 +43,7 @@ def chat_request(stream: bool) -> Any:
         if "stop_sequences" in body:
             body["stop"] = body.pop("stop_sequences")
         record = chatlike.chat_record(PROVIDER, target(client), body, capture, stream=stream)
-        top_k = request_number(body.get("k"))
+        top_k = request_integer(body.get("k"))  # an int, as the conventions' checker and Anthropic have it
         if top_k is not None:
             record.request_attributes[sc.GEN_AI_REQUEST_TOP_K] = top_k
         return record
@@ -120,7 +120,8 @@ def fill_chat(record: CallRecord, raw: Any, capture: bool) -> None:
     if isinstance(response_id, str) and response_id:
         record.response_id = response_id
     reason = _reason(field(response, "finish_reason"))
-    record.finish_reasons = [reason] if reason else []
+    finish_reasons.apply(record, [reason])  # COMPLETE -> stop, as for every provider
+    reason = record.finish_reasons[0] if record.finish_reasons else None
     record.usage = billed_usage(field(response, "usage"), record)
     if capture:
         record.output_messages = [{"role": "assistant", "parts": [{"type": "text", "content": message_text(field(response, "message"))}],
