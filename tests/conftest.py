@@ -42,12 +42,12 @@ except ImportError as exc:  # pragma: no cover - only with the wrong interpreter
         f"{sys.executable} lacks the test dependencies ({exc}). Run ./scripts/test.sh, or "
         "`.venv/bin/python -m pytest ...` after `pip install -e '.[test]'` into .venv."
     ) from None
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.trace import SpanKind
 
 import tokentrace
@@ -146,13 +146,13 @@ def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
         session.exitstatus = 1
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
+def _conformance_summary(terminalreporter: Any) -> None:
     if not _CONFORMANCE_PROBLEMS:
         return
     terminalreporter.section("GenAI semantic-convention conformance")
     for problem, nodeid in sorted(_CONFORMANCE_PROBLEMS.items()):
         terminalreporter.line(f"{problem}   (first in {nodeid})")
-    terminalreporter.line(f"{len(_CONFORMANCE_PROBLEMS)} problem(s); names tokentrace may emit beside the registry: tokentrace/core/semconv.py")
+    terminalreporter.line(f"{len(_CONFORMANCE_PROBLEMS)} problem(s); names tokentrace may emit beside the registry: tokentrace/records/semconv.py")
 
 
 @pytest.fixture
@@ -249,6 +249,16 @@ def otlp_receiver() -> Iterator[OtlpReceiver]:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The suite's own sections after pytest's summary: conformance problems, then skipped groups.
+
+    One hook for both: pytest takes a conftest's last definition of a hook name, so two would
+    silently drop the first (the conformance section was lost that way).
+    """
+    _conformance_summary(terminalreporter)
+    _skipped_groups_summary(terminalreporter)
+
+
+def _skipped_groups_summary(terminalreporter: Any) -> None:
     """One line per group of skipped tests (e.g. "Phoenix is not installed"), with how many.
 
     ``-ra`` lists every skipped test; this says at a glance which backends were missing and how

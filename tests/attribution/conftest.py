@@ -7,8 +7,7 @@ from typing import Iterator
 import openai
 import pytest
 
-from tokentrace.attribution import settings as attribution_settings
-from tokentrace.attribution import values as attribution_values
+from tokentrace.attribution import settings as attribution_settings, values as attribution_values
 from tokentrace.core.safety import reset_reported
 from tokentrace.testing import ProviderServer
 

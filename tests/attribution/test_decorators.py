@@ -37,7 +37,7 @@ def test_async_decorator_concurrent_calls_do_not_mix():
 def test_generator_scope_is_in_force_only_while_the_body_runs():
     @tokentrace.attribute(feature="gen")
     def produce():
-        for i in range(3):
+        for _ in range(3):
             yield tokentrace.current_attribution().get("feature")
 
     seen = []

@@ -17,6 +17,7 @@ os.environ["GOOGLE_GENAI_HTTP_CLIENT"] = "httpx"
 import boto3  # noqa: E402
 import requests  # noqa: E402
 import urllib3  # noqa: E402
+from app_service import AppService  # noqa: E402  (next to this script)
 from botocore.config import Config as BotoConfig  # noqa: E402
 from google import genai  # noqa: E402
 from google.genai import types  # noqa: E402
@@ -30,7 +31,6 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: E402
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter  # noqa: E402
 
 import tokentrace  # noqa: E402
-from app_service import AppService  # noqa: E402  (next to this script)
 from tokentrace.testing import ProviderServer  # noqa: E402
 
 

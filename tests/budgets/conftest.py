@@ -21,7 +21,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def launch_redis(port: int) -> "subprocess.Popen[bytes]":
+def launch_redis(port: int) -> subprocess.Popen[bytes]:
     """Start ``redis-server`` (no persistence) on 127.0.0.1:``port`` and wait until it answers."""
     binary = shutil.which("redis-server")
     if binary is None:

@@ -48,7 +48,7 @@ def test_same_hour_of_previous_days_is_the_baseline_so_the_daily_cycle_is_no_ano
 
 def test_the_median_ignores_one_odd_day() -> None:
     d = detector()
-    for day, usd in zip(range(7, 0, -1), [10, 10, 200, 10, 10, 10, 10]):
+    for day, usd in zip(range(7, 0, -1), [10, 10, 200, 10, 10, 10, 10], strict=True):
         d.add(T0 - day * DAY, float(usd), {"team": "ads"}, "m")
     alerts = d.add(T0, 35.0, {"team": "ads"}, "m")
     assert alerts and alerts[0].baseline_usd == pytest.approx(10.0)  # median, not the mean of 37.1

@@ -32,7 +32,7 @@ class Redis:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.port = free_port()
-        self.process: "subprocess.Popen[bytes] | None" = None
+        self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -60,7 +60,7 @@ class Redis:
 
     def command(self, *args: str) -> bytes:
         with socket.create_connection(("127.0.0.1", self.port), timeout=2) as conn:
-            conn.sendall(("*%d\r\n" % len(args) + "".join(f"${len(a)}\r\n{a}\r\n" for a in args)).encode())
+            conn.sendall((f"*{len(args)}\r\n" + "".join(f"${len(a)}\r\n{a}\r\n" for a in args)).encode())
             return conn.recv(4096)
 
     def snapshot(self) -> Path:

@@ -138,7 +138,7 @@ def test_lease_keeper_renews_until_removed() -> None:
     keeper.close()
 
 
-def _start_worker(server: ProviderServer, redis_url: str, lease_s: int) -> "subprocess.Popen[str]":
+def _start_worker(server: ProviderServer, redis_url: str, lease_s: int) -> subprocess.Popen[str]:
     env = {**os.environ, "TOKENTRACE_BUDGET_LEASE_S": str(lease_s)}
     process = subprocess.Popen(
         [sys.executable, str(WORKER), server.openai_url, redis_url, str(LEASE_LIMIT_USD)],

@@ -14,9 +14,6 @@ import time
 from pathlib import Path
 from typing import Any, Dict
 
-import pytest
-
-
 
 def _env(**extra: str) -> Dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "TOKENTRACE_"))}

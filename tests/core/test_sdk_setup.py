@@ -11,7 +11,6 @@ import subprocess
 import sys
 import textwrap
 
-
 PROBE = textwrap.dedent(
     """
     import json, sys

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from tokentrace.core.config import Config
 from tokentrace.core.pipeline import error_type
 from tokentrace.core.redact import redact
-from tokentrace.core.config import Config
 from tokentrace.core.rerouting import canonical_model, is_rerouted
 from tokentrace.pricing.catalog import load_catalog
 

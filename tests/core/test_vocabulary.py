@@ -5,7 +5,6 @@ from __future__ import annotations
 import openai
 import pytest
 
-from tokentrace.core.record import CallRecord
 from tokentrace.providers.openai import endpoints, extract
 from tokentrace.providers.values import ClientTarget
 from tokentrace.testing import ResponsePlan
@@ -60,9 +59,9 @@ def test_gemini_choice_count_only_when_not_one(count, expected):
 
 def test_anthropic_time_to_first_chunk_is_the_first_event(instrument, server):
     """``message_start`` is the first chunk; the first text delta may come much later."""
-    import anthropic
-
     import time
+
+    import anthropic
 
     telemetry = instrument()
     client = anthropic.Anthropic(base_url=server.url, api_key="sk-ant-test", max_retries=0)

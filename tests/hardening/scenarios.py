@@ -20,17 +20,17 @@ import boto3
 import cohere
 import groq
 import ollama
+
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no price-map download at import
 import litellm  # noqa: E402
+import openai
 from azure.ai.inference import ChatCompletionsClient as AzureChatClient
 from azure.core.credentials import AzureKeyCredential
 from azure.core.exceptions import HttpResponseError as AzureHttpError
-import openai
 from botocore.config import Config as BotoConfig
 from google import genai
 from google.genai import types as genai_types
-from mistralai.client import Mistral
-from mistralai.client import errors as mistral_errors
+from mistralai.client import Mistral, errors as mistral_errors
 
 from tokentrace.testing import ProviderServer
 

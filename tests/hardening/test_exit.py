@@ -54,8 +54,8 @@ def run_app(python: str, server: Any, scenario: str, order: str, tmp_path: Path)
     if done.returncode == 3:
         pytest.skip(f"{scenario}: the SDK it needs is not installed for {python}")
     lines = [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
-    spans = [l for l in lines if "span" in l and l["kind"] == "CLIENT" and "gen_ai.operation.name" in l["attributes"]]
-    calls = [l for l in lines if l.get("metric") == "tokentrace.calls"]
+    spans = [e for e in lines if "span" in e and e["kind"] == "CLIENT" and "gen_ai.operation.name" in e["attributes"]]
+    calls = [e for e in lines if e.get("metric") == "tokentrace.calls"]
     return {"rc": done.returncode, "stderr": done.stderr, "spans": spans, "calls": calls, "lines": lines}
 
 
@@ -100,7 +100,7 @@ def test_workflow_around_an_early_closed_stream_is_exported(server: Any, tmp_pat
     server.enqueue(ResponsePlan(chunks=5))
     result = run_app(sys.executable, server, "openai-workflow", "providers-first", tmp_path)
     assert_one_settled_call(result)
-    assert any(l.get("span", "").startswith("invoke_workflow") for l in result["lines"]), result["lines"]
+    assert any(e.get("span", "").startswith("invoke_workflow") for e in result["lines"]), result["lines"]
 
 
 @pytest.mark.parametrize("scenario", ["google-referenced", "bedrock-referenced"])

@@ -11,8 +11,7 @@ import math
 from typing import Any, Callable, Dict
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 import tokentrace
 from tokentrace.testing import ResponsePlan

@@ -18,7 +18,14 @@ from tokentrace.providers import load_instrumentors
 from tokentrace.providers.base import _resolve
 from tokentrace.testing import ResponsePlan
 
-from .scenarios import ANTHROPIC_REQUEST, OPENAI_REQUEST, anthropic_client, openai_async_client, openai_client, openai_async_calls
+from .scenarios import (
+    ANTHROPIC_REQUEST,
+    OPENAI_REQUEST,
+    anthropic_client,
+    openai_async_calls,
+    openai_async_client,
+    openai_client,
+)
 
 
 def _openai_stream(server: Any) -> Any:

@@ -56,7 +56,7 @@ def test_no_secret_in_any_span_metric_or_log(instrument: Any, server: Any, monke
                 # The app's own exception may echo the key (the SDK's doing); it is not telemetry.
                 assert type(exc).__module__.split(".")[0] in ("openai", "anthropic", "google", "botocore", "mistralai", "cohere", "groq", "ollama", "azure", "litellm")
     finally:
-        for logger, level in zip(loggers, old_levels):
+        for logger, level in zip(loggers, old_levels, strict=True):
             logger.removeHandler(handler)
             logger.setLevel(level)
     spans = telemetry.spans()

@@ -118,7 +118,7 @@ class Phoenix(_Process):
     def otlp_traces_endpoint(self) -> str:
         return self.url + "/v1/traces"
 
-    def start(self, timeout: float = 120.0) -> "Phoenix":
+    def start(self, timeout: float = 120.0) -> Phoenix:
         env = dict(os.environ)
         env.update(
             PHOENIX_HOST="127.0.0.1",
@@ -182,7 +182,7 @@ class Prometheus(_Process):
         path.write_text(json.dumps(config, indent=2))  # JSON is YAML
         return path
 
-    def start(self, timeout: float = 60.0) -> "Prometheus":
+    def start(self, timeout: float = 60.0) -> Prometheus:
         config = self._write_config()
         self.spawn(
             [

@@ -156,7 +156,7 @@ def backend_run(
     tokentrace.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider, ledger=ledger)
     try:
         with ProviderServer() as llm_server:
-            for run in range(RUNS):
+            for _ in range(RUNS):
                 if demo is not None:
                     demo(llm_server)
                 run_known_workload(llm_server)

@@ -18,8 +18,8 @@ import pytest
 
 from tokentrace.focus import focus_rows
 from tokentrace.ledger import SpendRow
-from tokentrace.ledger.row import USAGE_SOURCE_ATTEMPT
 from tokentrace.ledger.reader import read_rows
+from tokentrace.ledger.row import USAGE_SOURCE_ATTEMPT
 from tokentrace.report import build, render_text
 
 from .conftest import BackendRun

@@ -17,8 +17,7 @@ import tokentrace
 from tokentrace.budgets import BudgetExceeded
 from tokentrace.core import semconv as sc
 from tokentrace.core.lifecycle import run_flush_hooks
-from tokentrace.ledger import LedgerError, read_rows
-from tokentrace.ledger import store
+from tokentrace.ledger import LedgerError, read_rows, store
 from tokentrace.testing import ResponsePlan, openai_usage
 
 M = 1_000_000

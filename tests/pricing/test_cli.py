@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
@@ -45,7 +44,7 @@ def test_cost_unknown_model_and_bad_counts(capsys) -> None:
 def test_prices_lists_with_source_and_date(capsys) -> None:
     code, out, _ = run(capsys, "prices", "gpt-5.4", "--provider", "openai", "--wide")
     assert code == 0
-    line = next(l for l in out.splitlines() if l.split()[:2] == ["openai", "gpt-5.4"])
+    line = next(ln for ln in out.splitlines() if ln.split()[:2] == ["openai", "gpt-5.4"])
     assert "2.5" in line and "15" in line and ">272,000: 5/22.5" in line and "genai-prices" in line and "https://" in line
     code, out, _ = run(capsys, "prices", "anthropic.claude-sonnet-4-5", "--provider", "bedrock", "--wide")
     assert "aws.bedrock" in out and "(+10% regional)" in out  # shown under the name calls are recorded with
@@ -58,9 +57,9 @@ def test_prices_lists_with_source_and_date(capsys) -> None:
 def test_prices_providers_lists_names_aliases_and_hosts(capsys) -> None:
     code, out, _ = run(capsys, "prices", "--providers")
     assert code == 0
-    bedrock = next(l for l in out.splitlines() if l.startswith("aws.bedrock "))
+    bedrock = next(ln for ln in out.splitlines() if ln.startswith("aws.bedrock "))
     assert "bedrock" in bedrock and "amazonaws" in bedrock
-    assert any(l.startswith("self-hosted ") for l in out.splitlines())
+    assert any(ln.startswith("self-hosted ") for ln in out.splitlines())
 
 
 def test_prices_shows_overrides(capsys, tmp_path: Path) -> None:
@@ -122,7 +121,7 @@ def test_prices_table_fits_100_columns_and_shows_only_rates_that_exist(capsys) -
             current.append(line)
     assert "write 5m" in blocks["anthropic"][0] and "write 1h" in blocks["anthropic"][0]
     assert "write" not in blocks["groq"][0]  # Groq bills no cache writes: no such column
-    sonnet = next(l for l in blocks["anthropic"] if l.split()[0] == "claude-sonnet-4-5")
+    sonnet = next(ln for ln in blocks["anthropic"] if ln.split()[0] == "claude-sonnet-4-5")
     assert sonnet.split()[1:] == ["3*", "0.3", "3.75", "6", "15", "1.5/7.5"]  # * long-context tier
     code, wide, _ = run(capsys, "prices", "--wide")
     assert max(len(line) for line in wide.splitlines()) > 100 and "long context" in wide and "source" in wide
@@ -143,7 +142,7 @@ def test_prices_update_converts_the_installed_genai_prices(capsys, tmp_path: Pat
     assert code == 0 and str(target) in out and "genai-prices" in out
     assert target.read_text() == base_text()  # the shipped data is exactly this conversion
     lines = target.read_text().split("\n")
-    index = next(i for i, l in enumerate(lines) if l.startswith('{"id":"gpt-4o","name":"gpt 4o"'))
+    index = next(i for i, ln in enumerate(lines) if ln.startswith('{"id":"gpt-4o","name":"gpt 4o"'))
     lines[index] = lines[index].replace('"standard":{"cached_input":1.25,"input":2.5,', '"standard":{"cached_input":1.25,"input":2.0,')
     target.write_text("\n".join(lines))
     catalog = load_catalog(Config())  # a newer conversion in the cache wins over the shipped one
@@ -178,9 +177,9 @@ def test_cost_shows_the_breakdown_per_token_type(capsys) -> None:
     code, out, _ = run(capsys, "cost", "--model", "gpt-4o", "--input", "2006", "--cached", "1920", "--output", "300")
     lines = out.splitlines()
     assert "provider: openai (assumed from the model name" in lines[1]
-    assert any("input (uncached)" in l and "86 x $2.5/1M = $0.000215" in l for l in lines)
-    assert any("cache read" in l and "1,920 x $1.25/1M = $0.002400" in l for l in lines)
-    assert any(l.strip().startswith("output") and "300 x $10/1M = $0.003000" in l for l in lines)
+    assert any("input (uncached)" in ln and "86 x $2.5/1M = $0.000215" in ln for ln in lines)
+    assert any("cache read" in ln and "1,920 x $1.25/1M = $0.002400" in ln for ln in lines)
+    assert any(ln.strip().startswith("output") and "300 x $10/1M = $0.003000" in ln for ln in lines)
 
 
 def test_cost_validates_the_service_tier_and_labels_a_fallback(capsys) -> None:

@@ -12,7 +12,7 @@ import pytest
 from tokentrace.core import semconv as sc
 from tokentrace.core.record import CallRecord, Usage
 
-from .conftest import record, ts
+from .conftest import ts
 
 M = 1_000_000
 

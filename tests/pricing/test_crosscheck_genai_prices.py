@@ -35,10 +35,11 @@ def checks(catalog_module):
 
 @pytest.fixture(scope="module")
 def catalog_module():
+    import os
+
     from tokentrace.core.config import Config
     from tokentrace.pricing import load_catalog
     from tokentrace.pricing.catalog import UPDATE_PATH_ENV
-    import os
 
     saved = os.environ.pop(UPDATE_PATH_ENV, None)
     os.environ[UPDATE_PATH_ENV] = "/nonexistent/tokentrace-test-prices.json"

@@ -7,8 +7,7 @@ from typing import Dict, List, Optional
 import pytest
 
 from tokentrace.ledger.row import SpendRow
-from tokentrace.reconcile import reconcile
-from tokentrace.reconcile import result as r
+from tokentrace.reconcile import reconcile, result as r
 
 DAY0 = 1_796_083_200.0  # 2026-12-01 00:00 UTC
 DAY = 86_400.0

@@ -46,11 +46,11 @@ def test_spend_by_team_model_and_day(prices) -> None:
     data = build(rows, START, END, previous=[], prices=prices)
     assert data.total.cost == pytest.approx((3000 * 0.15 + 600 * 0.60) / M)
     assert data.total.calls == 3 and data.total.tokens == 3600
-    teams = {l.key: l for l in data.by["team"]}
+    teams = {g.key: g for g in data.by["team"]}
     assert teams["support"].cost == pytest.approx((1000 * 0.15 + 500 * 0.6) / M)
     assert teams["search"].cost == pytest.approx((2000 * 0.15 + 100 * 0.6) / M)
-    assert [l.key for l in data.by["team"]] == ["support", "search"]  # biggest first
-    assert [l.key for l in data.by["day"]] == ["2026-11-23", "2026-11-24"]
+    assert [g.key for g in data.by["team"]] == ["support", "search"]  # biggest first
+    assert [g.key for g in data.by["day"]] == ["2026-11-23", "2026-11-24"]
     text = render_text(data)
     assert "By team" in text and "support" in text and "$0.000450" in text
 

@@ -11,8 +11,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from mistralai.client import Mistral
-from mistralai.client import errors as mistral_errors
+from mistralai.client import Mistral, errors as mistral_errors
 
 from tokentrace.testing import ResponsePlan
 from tokentrace.testing.wire.mistral import usage_of
