@@ -127,6 +127,9 @@ PROPOSED_NAMES = frozenset(
         GEN_AI_CONTENT_EVENT,
     }
 )
+#: ``gen_ai.operation.name`` values for operations the registry has no member for (the attribute
+#: is an open enum): Cohere's rerank, billed in search units.
+PROPOSED_OPERATIONS = frozenset({"rerank"})
 #: tokentrace's own namespace: every name under it is tokentrace's (the contract names are in
 #: DESIGN.md and the README's attribute and metric tables).
 OWN_NAMESPACES = ("tokentrace.",)

@@ -56,7 +56,7 @@ _TOKEN_COUNT = re.compile(r"^gen_ai\.usage\.(?:[a-z_]+\.)*(?:input|output)_token
 OPERATIONS = {v.value for v in ga.GenAiOperationNameValues} | {
     "fetch_response", "plan", "create_memory", "create_memory_store", "delete_memory", "delete_memory_store",
     "search_memory", "update_memory", "upsert_memory",
-}
+} | sc.PROPOSED_OPERATIONS
 PROVIDERS = {v.value for v in ga.GenAiProviderNameValues} | {"moonshot_ai"}
 OUTPUT_TYPES = {v.value for v in ga.GenAiOutputTypeValues}
 TOKEN_TYPES = {"input", "output"}
