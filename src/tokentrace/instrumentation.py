@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Collection, List, Optional
 
-from .core import lifecycle
+from .core import active as core_active, lifecycle
 from .core.config import Config, ConfigError, build_config
 from .core.pipeline import Pipeline
 from .core.safety import report
@@ -57,6 +57,7 @@ def instrument(**options: Any) -> None:
             lifecycle.register_exit_flush()
             lifecycle.hook_provider_shutdown()
             _active = _build(config)
+            core_active.set_pipeline(_active.pipeline)
         except ConfigError:
             raise
         except Exception as exc:
@@ -84,7 +85,7 @@ def _build(config: Config) -> _Active:
     budget_observers = budgets.setup(config)
     capture, attribution_observers = attribution.setup(config)
     observers = [*attribution_observers, *budget_observers, *ledger.setup(config, prices)]
-    pipeline = Pipeline(config, instruments, prices, capture, observers)
+    pipeline = Pipeline(config, instruments, prices, capture, observers, context_filter=attribution.without_attribution_baggage)
     applied: List[ProviderInstrumentor] = []
     for name, _ in REGISTRY:
         if config.providers is not None and name not in config.providers:
@@ -179,6 +180,7 @@ def uninstrument() -> None:
         active, _active = _active, None
         if active is None:
             return
+        core_active.set_pipeline(None)
         lifecycle.unhook_provider_shutdown()
         # Pending adapters first, so that no SDK imported from now on gets patched.
         for instrumentor in [*active.instrumentors, *deferred.cancel()]:
@@ -241,9 +243,9 @@ def is_instrumented() -> bool:
 
 
 def active_pipeline() -> Optional[Pipeline]:
-    """The pipeline in use, for tokentrace's own CLI and extensions."""
-    active = _active
-    return active.pipeline if active else None
+    """The pipeline in use, for tokentrace's own CLI and extensions (the layers below read
+    :func:`tokentrace.core.active.pipeline`, the same object)."""
+    return core_active.pipeline()
 
 
 class TokentraceInstrumentor:

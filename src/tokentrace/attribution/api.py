@@ -17,7 +17,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, TypeVar
 from opentelemetry import context as otel_context, trace
 from opentelemetry.trace import SpanKind
 
-from ..core import semconv as sc
+from ..core import active, semconv as sc
 from ..core.safety import report
 from . import settings as _settings
 from .propagation import inbound_values, with_attribution_baggage
@@ -377,9 +377,7 @@ def _outer_values(parent: Optional[Scope], settings: _settings.Settings) -> Mapp
 
 def _tracer() -> Any:
     """The tracer ``instrument()`` was given (so roll-up spans land beside the LLM spans), else the global one."""
-    from ..instrumentation import active_pipeline
-
-    pipeline = active_pipeline()
+    pipeline = active.pipeline()
     if pipeline is not None:
         return pipeline.instruments.tracer
     return trace.get_tracer(TRACER_NAME)

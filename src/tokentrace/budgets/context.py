@@ -20,6 +20,7 @@ import itertools
 import logging
 from typing import Any, Callable, Mapping, Optional, Sequence, Tuple, TypeVar
 
+from ..core import active
 from .spec import DEFAULT_THRESHOLDS, ENTRY_SCOPE, BudgetSpec, Downgrade, OnExceed, build_spec
 from .store import Amount, MemoryStore
 
@@ -178,9 +179,7 @@ def _warn_if_uninstrumented() -> None:
     global _warned_uninstrumented
     if _warned_uninstrumented:
         return
-    from ..instrumentation import is_instrumented
-
-    if not is_instrumented():
+    if not active.is_instrumented():
         _warned_uninstrumented = True
         logger.warning(
             "tokentrace: a budget was entered but tokentrace.instrument() has not been called; budgets only "

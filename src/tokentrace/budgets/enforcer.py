@@ -27,7 +27,7 @@ import time
 import uuid
 from typing import Any, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
 
-from ..core import semconv as sc
+from ..core import active, semconv as sc
 from ..core.estimate import heuristic_count
 from ..core.record import Usage
 from ..core.safety import report
@@ -204,9 +204,7 @@ class BudgetEnforcer:
             output = int(max_tokens) if isinstance(max_tokens, (int, float)) and max_tokens > 0 else 0
             prompt = heuristic_count(record.prompt_text() or "") if record.prompt_text else 0
             nano_usd = 0
-            from ..instrumentation import active_pipeline
-
-            pipeline = active_pipeline()
+            pipeline = active.pipeline()
             if pipeline is not None:
                 hypothetical = dataclasses.replace(
                     record,

@@ -207,11 +207,15 @@ class Pipeline:
         prices: PriceLookup,
         capture_attribution: Callable[[], AttributionSnapshot] = lambda: NO_ATTRIBUTION,
         observers: Sequence[CallObserver] = (),
+        context_filter: Callable[[Any], Any] = lambda context: context,
     ) -> None:
         self.config = config
         self.instruments = instruments
         self.prices = prices
         self.capture_attribution = capture_attribution
+        # What the layers above remove from the context an LLM call runs in (attribution's
+        # baggage); injected by instrument(), so the core imports nothing above it.
+        self.context_filter = context_filter
         self.observers: List[CallObserver] = list(observers)
         # Once per (request, answer) pair, as documented; at most 32 pairs remembered, then one
         # line for all others (a gateway answering with a new name each call cannot flood logs).
@@ -264,16 +268,12 @@ class Pipeline:
         never hands attribution to the LLM provider; the transport guard
         (:mod:`tokentrace.providers.transport`) covers the requests sent outside this context.
         """
-        context = self._without_attribution_baggage(trace.set_span_in_context(call.span))
-        return otel_context.attach(context)
-
-    @staticmethod
-    def _without_attribution_baggage(context: Any) -> Any:
+        context = trace.set_span_in_context(call.span)
         try:
-            from ..attribution.propagation import without_attribution_baggage
-        except ImportError:
-            return context
-        return without_attribution_baggage(context)
+            context = self.context_filter(context)
+        except Exception as exc:
+            report("context filter", exc)
+        return otel_context.attach(context)
 
     @staticmethod
     def deactivate(token: object) -> None:

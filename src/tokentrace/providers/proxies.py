@@ -275,7 +275,7 @@ class _AsyncItems:
         self._items = items
         self._state = state
 
-    def __aiter__(self) -> "_AsyncItems":
+    def __aiter__(self) -> _AsyncItems:
         return self
 
     async def __anext__(self) -> Any:

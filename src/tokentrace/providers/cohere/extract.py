@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from ...core import finish_reasons, semconv as sc
 from ...core.record import CallRecord, Usage
 from .. import chatlike
-from ..values import ClientTarget, field, request_integer, request_number, token_count
+from ..values import ClientTarget, field, request_integer, token_count
 
 PROVIDER = "cohere"
 
