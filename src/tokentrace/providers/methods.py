@@ -21,13 +21,13 @@ from ..core.record import CallRecord
 from ..core.safety import report
 from . import flow
 from .proxies import (
+    AsyncClosingStreamProxy,
     AsyncGeneratorProxy,
     AsyncIteratorProxy,
     AsyncStreamProxy,
     StreamState,
     SyncIteratorProxy,
     SyncStreamProxy,
-    end_safely,
 )
 
 Wrapped = Callable[..., Any]
@@ -47,26 +47,6 @@ class MethodSpec:
     fill: Fill
     #: Builds the stream state for a streamed call (``record.stream`` set by ``build``).
     state: Optional[Callable[[Call, Pipeline], StreamState]] = None
-
-
-class AsyncClosingStreamProxy(AsyncIteratorProxy):
-    """An async stream that is an async context manager closed with ``aclose()`` (azure-ai-inference)."""
-
-    async def __aenter__(self) -> AsyncClosingStreamProxy:
-        await self.__wrapped__.__aenter__()
-        return self
-
-    async def __aexit__(self, *exc_info: Any) -> Any:
-        try:
-            return await self.__wrapped__.__aexit__(*exc_info)
-        finally:
-            end_safely(self._self_state)
-
-    async def aclose(self) -> None:
-        try:
-            await self.__wrapped__.aclose()
-        finally:
-            end_safely(self._self_state)
 
 
 def proxy_class(stream: Any) -> type:

@@ -236,20 +236,31 @@ class AsyncIteratorProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         end_safely(self._self_state)
 
 
-class AsyncGeneratorProxy(AsyncIteratorProxy):
-    """An async generator (google-genai async streams): closed with ``aclose()``."""
+def async_closer(name: str) -> Any:
+    """The proxy's awaitable ``name()`` (``close`` or ``aclose``, as the SDK spells it): the
+    SDK's own, then the call ends. One body for every async proxy, whatever the method's name."""
 
-    async def aclose(self) -> None:
+    async def closer(self: AsyncIteratorProxy) -> None:
         try:
-            await self.__wrapped__.aclose()
+            await getattr(self.__wrapped__, name)()
         finally:
             end_safely(self._self_state)
 
+    closer.__name__ = closer.__qualname__ = name
+    return closer
 
-class AsyncStreamProxy(AsyncIteratorProxy):
-    """A Stainless ``AsyncStream``: an async context manager closed with ``await close()``."""
 
-    async def __aenter__(self) -> AsyncStreamProxy:
+class AsyncGeneratorProxy(AsyncIteratorProxy):
+    """An async generator (google-genai async streams): closed with ``aclose()``."""
+
+    aclose = async_closer("aclose")
+
+
+class AsyncContextStreamProxy(AsyncIteratorProxy):
+    """An async stream that is also an async context manager; subclasses add the closing method
+    under the SDK's name for it (:func:`async_closer`), so no proxy offers one the SDK lacks."""
+
+    async def __aenter__(self) -> AsyncContextStreamProxy:
         await self.__wrapped__.__aenter__()
         return self
 
@@ -259,11 +270,17 @@ class AsyncStreamProxy(AsyncIteratorProxy):
         finally:
             end_safely(self._self_state)
 
-    async def close(self) -> None:
-        try:
-            await self.__wrapped__.close()
-        finally:
-            end_safely(self._self_state)
+
+class AsyncStreamProxy(AsyncContextStreamProxy):
+    """A Stainless ``AsyncStream``: an async context manager closed with ``await close()``."""
+
+    close = async_closer("close")
+
+
+class AsyncClosingStreamProxy(AsyncContextStreamProxy):
+    """An async context-managed stream closed with ``aclose()`` (azure-ai-inference, LiteLLM)."""
+
+    aclose = async_closer("aclose")
 
 
 class _AsyncItems:

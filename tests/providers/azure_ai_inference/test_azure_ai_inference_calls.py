@@ -91,6 +91,27 @@ def test_async_complete_and_stream(instrument: Any, server: Any) -> None:
     assert [s.attributes["tokentrace.cost.usd"] for s in telemetry.llm_spans()] == [pytest.approx(MISTRAL_COST)] * 2
 
 
+def test_async_stream_closed_early_with_aclose_ends_its_span_once(instrument: Any, server: Any) -> None:
+    telemetry = instrument()
+
+    async def run() -> Any:
+        async with AsyncChatCompletionsClient(endpoint=server.azure_inference_url, credential=KEY, retry_total=0) as client:
+            server.enqueue(ResponsePlan(usage=usage_of(1000, 250), chunks=4))
+            stream = await client.complete(messages=[UserMessage("hi")], model="Mistral-Large-2411", stream=True)
+            await stream.__anext__()
+            await stream.aclose()
+            ended_at_close = len(telemetry.llm_spans())  # the stream is still referenced here
+            await stream.aclose()  # a second close is the SDK's business, not a second span
+            return ended_at_close, hasattr(stream, "close"), stream
+
+    ended_at_close, has_close, _ = asyncio.run(run())
+    assert ended_at_close == 1
+    assert has_close is False  # the SDK's async stream has no close(): the proxy offers none either
+    span = telemetry.only_llm_span()
+    assert span.end_time is not None
+    assert span.attributes["gen_ai.request.model"] == "Mistral-Large-2411"
+
+
 def test_embeddings(instrument: Any, server: Any) -> None:
     telemetry = instrument()
     client = EmbeddingsClient(endpoint=server.azure_inference_url, credential=KEY, retry_total=0)

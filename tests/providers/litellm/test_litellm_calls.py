@@ -105,6 +105,25 @@ def test_acompletion_async_stream_and_aembedding(instrument: Any, server: Any) -
     assert [s.attributes["tokentrace.cost.usd"] for s in spans] == [pytest.approx(GPT4O_COST)] * 2 + [pytest.approx(5000 * 0.02 / 1e6)]
 
 
+def test_async_stream_in_async_with_closed_early_with_aclose_is_one_span(instrument: Any, server: Any) -> None:
+    telemetry = instrument()
+
+    async def run() -> Any:
+        server.enqueue(ResponsePlan(usage=openai_usage(2006, 300, cached=1920), chunks=4))
+        stream = await litellm.acompletion(model="openai/gpt-4o", messages=MESSAGES, api_base=server.openai_url, api_key=KEY, stream=True)
+        async with stream:
+            await stream.__anext__()
+            await stream.aclose()
+            ended_at_close = len(telemetry.llm_spans())  # the stream is still referenced here
+        return ended_at_close, stream
+
+    ended_at_close, _ = asyncio.run(run())
+    assert ended_at_close == 1
+    span = telemetry.only_llm_span()
+    assert span.end_time is not None
+    assert span.attributes["gen_ai.request.model"] == "gpt-4o"
+
+
 def test_response_cost_only_where_tokentrace_cannot_price(instrument: Any, server: Any) -> None:
     telemetry = instrument()
     # A model only LiteLLM knows a price for (registered in its map, absent from tokentrace's catalog).

@@ -8,7 +8,7 @@ from typing import Any
 import wrapt
 
 from ..chunks import ChunkState
-from ..proxies import AsyncIteratorProxy, SyncStreamProxy, end_safely
+from ..proxies import AsyncClosingStreamProxy, SyncStreamProxy
 from ..values import field
 from . import extract
 
@@ -43,26 +43,13 @@ class StreamState(ChunkState):
                 self.reasons.append(reason)
 
 
-class StreamWrapperProxy(SyncStreamProxy, AsyncIteratorProxy):
+class StreamWrapperProxy(SyncStreamProxy, AsyncClosingStreamProxy):
+    """Sync protocol (``close()``, ``with``) from the Stainless-style proxy, async protocol
+    (``aclose()``, ``async with``) from the async one: both end the same call once."""
+
     def __init__(self, stream: Any, state: StreamState) -> None:
         wrapt.ObjectProxy.__init__(self, stream)
         self._self_state = state
-
-    async def __aenter__(self) -> StreamWrapperProxy:
-        await self.__wrapped__.__aenter__()
-        return self
-
-    async def __aexit__(self, *exc_info: Any) -> Any:
-        try:
-            return await self.__wrapped__.__aexit__(*exc_info)
-        finally:
-            end_safely(self._self_state)
-
-    async def aclose(self) -> None:
-        try:
-            await self.__wrapped__.aclose()
-        finally:
-            end_safely(self._self_state)
 
 
 class InjectedUsageFilter(wrapt.ObjectProxy):  # type: ignore[misc]
