@@ -45,7 +45,7 @@ class Totals:
         if isinstance(cost, (int, float)):
             self.priced += 1
             self.cost_usd += float(cost)
-        elif attributes.get("tokentrace.cost.status", "no_usage") == "no_usage":
+        elif attributes.get("tokentrace.cost.status", "no_usage") in ("no_usage", "deferred"):
             self.no_usage += 1
         else:
             self.unpriced += 1

@@ -301,7 +301,7 @@ class Pipeline:
         record = call.record
         if error is not None and _may_have_been_processed(error):
             record.possibly_billed_attempts += 1
-        if record.usage is None and error is None and self.config.estimate_usage and (
+        if record.usage is None and error is None and not record.usage_deferred and self.config.estimate_usage and (
             record.estimate_input_text or record.estimate_output_text or record.estimate_output_chars
         ):
             worker.submit(lambda: self._estimate_then_complete(call, end_time_ns))
@@ -365,7 +365,7 @@ class Pipeline:
     def _price(self, call: Call) -> CostResult:
         record = call.record
         if record.usage is None and record.provider_cost_usd is None:
-            return CostResult(None, sc.COST_NO_USAGE)
+            return CostResult(None, sc.COST_DEFERRED if record.usage_deferred else sc.COST_NO_USAGE)
         # Numbers from the provider are checked before anything is priced (core/numbers.py).
         problems = numbers.usage_problems(record.usage)
         if record.provider_cost_usd is not None and numbers.valid_cost(record.provider_cost_usd) is None:
@@ -467,6 +467,8 @@ class Pipeline:
             attributes[sc.TT_MODEL_POLICY] = record.policy_model
         if record.retries:
             attributes[sc.TT_RETRIES] = record.retries
+        if record.usage_deferred and usage is None:
+            attributes[sc.TT_USAGE_DEFERRED] = True
         if record.possibly_billed_attempts:
             attributes[sc.TT_POSSIBLY_BILLED_ATTEMPTS] = record.possibly_billed_attempts
         if record.response_attributes:

@@ -252,7 +252,7 @@ def _series_rows(
 
 
 def _token_status(calls: Dict[Tuple[str, bool], float], cost: Optional[float]) -> str:
-    with_usage = {s: n for (s, _), n in calls.items() if s != "no_usage" and n}
+    with_usage = {s: n for (s, _), n in calls.items() if s not in ("no_usage", "deferred") and n}
     if with_usage:
         return max(with_usage, key=lambda s: with_usage[s])
     return "priced" if cost else "unknown_model"

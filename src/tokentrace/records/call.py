@@ -96,6 +96,9 @@ class CallRecord:
     #: A cost a gateway computed from its own price map (LiteLLM's ``response_cost``), in USD:
     #: used only when the catalog has no price for the model, never instead of one.
     gateway_cost_usd: Optional[float] = None
+    #: The call was answered before it was billed (a queued background response): its usage is
+    #: recorded later, on the span that settles it; never estimated here, never priced at $0.
+    usage_deferred: bool = False
     #: Provider-specific response attributes (``openai.response.service_tier`` ...).
     response_attributes: Dict[str, Any] = field(default_factory=dict)
 

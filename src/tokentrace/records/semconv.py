@@ -77,6 +77,10 @@ TT_POSSIBLY_BILLED_ATTEMPTS = "tokentrace.attempts.possibly_billed"
 TT_SERVICE_TIER = "tokentrace.service_tier"
 #: True when the call was settled before it ended (a stream still open at exit): what is known.
 TT_CALL_INCOMPLETE = "tokentrace.call.incomplete"
+#: True on a call answered before it was billed (an OpenAI background response still ``queued``):
+#: its usage is recorded once, on the span that settles it (linked to this one), when tokentrace
+#: first sees the finished work; with no such span, no usage was observable.
+TT_USAGE_DEFERRED = "tokentrace.usage.deferred"
 #: What was wrong with the numbers a provider reported (``input_tokens:fractional`` ...).
 TT_USAGE_INVALID = "tokentrace.usage.invalid"
 
@@ -101,6 +105,8 @@ COST_PROVIDER_REPORTED = "provider_reported"
 COST_UNKNOWN_MODEL = "unknown_model"
 COST_NO_USAGE = "no_usage"
 COST_ERROR = "error"
+#: Answered before billed (``tokentrace.usage.deferred``): the cost is on the settling span.
+COST_DEFERRED = "deferred"
 #: The provider reported token counts that cannot be right (fractional, negative, huge, subsets
 #: larger than their totals): not priced, never a silent $0.
 COST_INVALID_USAGE = "invalid_usage"

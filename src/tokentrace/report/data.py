@@ -159,7 +159,7 @@ def build(
             estimated_calls += row.calls
             estimated_tokens += row.tokens if row.token_type != "reasoning" else 0
         if row.cost_status and row.cost_status not in _PRICED:
-            if row.cost_status != "no_usage" or row.tokens:
+            if row.cost_status not in ("no_usage", "deferred") or row.tokens:  # deferred: billed on another row
                 item = unpriced.setdefault((row.provider, row.model, row.cost_status), Unpriced(row.provider, row.model, row.cost_status, 0, 0))
                 item.calls += row.calls
                 item.tokens += row.tokens if row.token_type != "reasoning" else 0

@@ -57,6 +57,10 @@ class ResponsePlan:
     chunk_delay_s: float = 0.0
     #: Number of text chunks a stream is split into.
     chunks: int = 3
+    #: An OpenAI background response (``background: true``): the statuses its successive
+    #: retrieves report, the last one repeating (default ``in_progress`` then ``completed``;
+    #: ``failed``, ``incomplete`` or ``cancelled`` end it otherwise).
+    background: Optional[List[str]] = None
 
 
 @dataclass

@@ -17,8 +17,8 @@ from ...core.pipeline import Call, Pipeline
 from ...core.safety import report
 from .. import flow, retries
 from ..base import Patch, ProviderInstrumentor, foreign_package, is_foreign_wrapper, is_tokentrace_wrapper
-from . import batches, endpoints, helpers, stream_hosts
-from .endpoints import CHAT, COMPLETIONS, build_record, client_target, endpoint_of, input_messages
+from . import background, batches, endpoints, helpers, stream_hosts
+from .endpoints import CHAT, COMPLETIONS, RESPONSES, build_record, client_target, endpoint_of, input_messages
 from .streams import ResultHandler, filter_injected_usage
 
 _PROVIDER = "OpenAI"
@@ -43,11 +43,13 @@ class _Plan:
     host: Tuple[Optional[str], Optional[int]]
     #: The stream goes out as the app sent it, to learn what this host sends unasked.
     probe: bool
+    #: A background response (``background: true``): its usage may arrive after the call.
+    background: bool = False
 
 
 def _prepare(
     pipeline: Pipeline, instance: Any, args: Tuple[Any, ...], kwargs: dict
-) -> Optional[Tuple[str, Any, Tuple[Any, ...], dict, Optional[stream_hosts.Profile], Any, bool]]:
+) -> Optional[Tuple[str, Any, Tuple[Any, ...], dict, Optional[stream_hosts.Profile], Any, bool, bool]]:
     """Everything tokentrace does before the request, except starting the call; pure and guarded."""
     options = args[1] if len(args) > 1 else kwargs.get("options")
     endpoint = endpoint_of(getattr(options, "url", ""), getattr(options, "method", ""))
@@ -79,7 +81,7 @@ def _prepare(
             else:
                 kwargs = {**kwargs, "options": new_options}
             asked = known
-    return endpoint, record, args, kwargs, asked, (target.address, target.port), probe
+    return endpoint, record, args, kwargs, asked, (target.address, target.port), probe, endpoint == RESPONSES and background.requested(body)
 
 
 def _register_origin(instance: Any) -> None:
@@ -100,12 +102,12 @@ def _begin(pipeline: Pipeline, instance: Any, args: Tuple[Any, ...], kwargs: dic
         return None
     if prepared is None:
         return None
-    endpoint, record, new_args, new_kwargs, asked, host, probe = prepared
+    endpoint, record, new_args, new_kwargs, asked, host, probe, is_background = prepared
     call = flow.open_call(pipeline, lambda: record, _PROVIDER)
     if call is None:
         return None
     new_args, new_kwargs = flow.apply_policy_model(call, new_args, new_kwargs, flow.options_with_model, _PROVIDER)
-    return _Plan(endpoint, call, new_args, new_kwargs, asked, host, probe)
+    return _Plan(endpoint, call, new_args, new_kwargs, asked, host, probe, is_background)
 
 
 def _rejects_stream_options(plan: _Plan, exc: BaseException) -> bool:
@@ -123,18 +125,30 @@ def _rejects_stream_options(plan: _Plan, exc: BaseException) -> bool:
 
 def _deliver(pipeline: Pipeline, plan: _Plan, result: Any) -> Any:
     try:
-        return ResultHandler(plan.call, pipeline, plan.endpoint, plan.asked, plan.host if plan.probe else None).handle(result)
+        handler = ResultHandler(plan.call, pipeline, plan.endpoint, plan.asked, plan.host if plan.probe else None, plan.background)
+        return handler.handle(result)
     except Exception as exc:
         report("OpenAI response", exc)
     flow.finish(pipeline, plan.call, _PROVIDER)
     return filter_injected_usage(result, plan.asked) if plan.asked is not None else result
 
 
+def _follow_up(pipeline: Pipeline, instance: Any, args: Tuple[Any, ...], kwargs: dict, result: Any) -> Any:
+    """An untraced request's result; a background response's retrieve or cancel may settle it."""
+    try:
+        options = args[1] if len(args) > 1 else kwargs.get("options")
+        if background.is_follow_up(str(getattr(options, "url", "")), str(getattr(options, "method", ""))):
+            return background.follow(pipeline, instance, result)
+    except Exception as exc:
+        report("OpenAI background response", exc)
+    return result
+
+
 def _sync_request(pipeline: Pipeline) -> Callable[..., Any]:
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: Tuple[Any, ...], kwargs: dict) -> Any:
         plan = _begin(pipeline, instance, args, kwargs)
         if plan is None:
-            return wrapped(*args, **kwargs)
+            return _follow_up(pipeline, instance, args, kwargs, wrapped(*args, **kwargs))
         token = flow.activate(pipeline, plan.call, _PROVIDER)
         try:
             try:
@@ -161,7 +175,7 @@ def _async_request(pipeline: Pipeline) -> Callable[..., Any]:
     async def wrapper(wrapped: Callable[..., Any], instance: Any, args: Tuple[Any, ...], kwargs: dict) -> Any:
         plan = _begin(pipeline, instance, args, kwargs)
         if plan is None:
-            return await wrapped(*args, **kwargs)
+            return _follow_up(pipeline, instance, args, kwargs, await wrapped(*args, **kwargs))
         token = flow.activate(pipeline, plan.call, _PROVIDER)
         try:
             try:

@@ -25,7 +25,7 @@ from ...core.pipeline import Call, Pipeline
 from ...core.safety import report
 from .. import flow
 from ..proxies import AsyncRawResponseProxy, AsyncStreamProxy, SyncRawResponseProxy, SyncStreamProxy
-from . import extract, stream_hosts
+from . import background, extract, stream_hosts
 from .endpoints import CHAT, COMPLETIONS, RESPONSES
 
 _RESPONSE_DONE_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
@@ -104,7 +104,7 @@ class StreamState:
 
     __slots__ = (
         "call", "pipeline", "endpoint", "asked", "probe", "capture", "texts", "sample", "reasons", "seen_first",
-        "expect_usage",
+        "expect_usage", "background",
     )
 
     def __init__(
@@ -115,8 +115,12 @@ class StreamState:
         asked: Optional[stream_hosts.Profile],
         probe: Optional[Probe] = None,
         usage_expected: bool = False,
+        background: bool = False,
     ) -> None:
         self.call = call
+        #: A background response's create stream: a stream that ends before its terminal event
+        #: is billed later (see :mod:`.background`).
+        self.background = background
         self.pipeline = pipeline
         self.endpoint = endpoint
         self.asked = asked if endpoint != RESPONSES else None
@@ -229,6 +233,8 @@ class StreamState:
                 record.estimate_output_text = self.sample.text()
                 record.estimate_output_chars = self.sample.total
                 record.estimate_input_text = record.prompt_text() if record.prompt_text else ""
+            if self.background:
+                background.after_create_stream(self.call, error)
         except Exception as exc:
             report("OpenAI stream end", exc)
         if error is None:
@@ -304,7 +310,7 @@ def filter_injected_usage(result: Any, asked: stream_hosts.Profile) -> Any:
 class ResultHandler:
     """Turns what the SDK's ``request`` returned into telemetry, and into what the app receives."""
 
-    __slots__ = ("call", "pipeline", "endpoint", "asked", "probe_host")
+    __slots__ = ("call", "pipeline", "endpoint", "asked", "probe_host", "background")
 
     def __init__(
         self,
@@ -313,12 +319,14 @@ class ResultHandler:
         endpoint: str,
         asked: Optional[stream_hosts.Profile],
         probe_host: Optional[Tuple[Optional[str], Optional[int]]] = None,
+        background: bool = False,
     ) -> None:
         self.call = call
         self.pipeline = pipeline
         self.endpoint = endpoint
         self.asked = asked
         self.probe_host = probe_host
+        self.background = background
 
     def handle(self, result: Any) -> Any:
         """Return the object to give the application (the result itself, or a proxy of it)."""
@@ -341,7 +349,7 @@ class ResultHandler:
 
     def _stream_state(self) -> StreamState:
         probe = Probe(*self.probe_host) if self.probe_host is not None else None
-        return StreamState(self.call, self.pipeline, self.endpoint, self.asked, probe)
+        return StreamState(self.call, self.pipeline, self.endpoint, self.asked, probe, background=self.background)
 
     def _legacy_raw(self, raw: Any) -> Any:
         if self.call.record.stream:
@@ -366,6 +374,11 @@ class ResultHandler:
         capture = self.pipeline.config.capture_any
         if self.endpoint == RESPONSES:
             extract.fill_response(record, result, capture)
+            if self.background:
+                try:
+                    background.after_create(self.call, result)
+                except Exception as exc:
+                    report("OpenAI background response", exc)
         elif self.endpoint == CHAT or self.endpoint == COMPLETIONS:
             extract.fill_chat(record, result, capture)
         else:

@@ -63,9 +63,13 @@ def check_flavour(flavour: Any) -> frozenset:
 
 
 def register(server: ProviderServer) -> None:
+    #: Background responses by id (see :func:`retrieve_response`).
+    server.openai_background = {}  # type: ignore[attr-defined]
     for prefix in (r"/v1", r"/openai/deployments/(?P<deployment>[^/]+)", r"/api/v1", r"/openai/v1"):
         server.route("POST", prefix + r"/chat/completions", chat_completions)
         server.route("POST", prefix + r"/responses", responses)
+        server.route("GET", prefix + r"/responses/(?P<response_id>[^/]+)", retrieve_response)
+        server.route("POST", prefix + r"/responses/(?P<response_id>[^/]+)/cancel", cancel_response)
         server.route("POST", prefix + r"/embeddings", embeddings)
         server.route("POST", prefix + r"/completions", completions)
         server.route("GET", prefix + r"/models", list_models)
@@ -394,6 +398,8 @@ def responses(server: ProviderServer, request: ReceivedRequest, match: Dict[str,
         "total_tokens": input_tokens + output_tokens,
     }
     response_id = _id("resp_", requested)
+    if body.get("background") is True:
+        return _background_create(server, response_id, model, body, text, usage, plan)
     if not body.get("stream"):
         if plan.body is not None:
             return Reply(200, plan.body)
@@ -438,3 +444,115 @@ def _response_events(
     item = {"id": item_id, "type": "message", "status": "completed", "role": "assistant", "content": [part]}
     yield event("response.output_item.done", {"output_index": 0, "item": item})
     yield event("response.completed", {"response": _response_object(response_id, model, body, text, usage, "completed", plan)})
+
+
+# -- background responses ---------------------------------------------------------------------------
+#
+# ``background: true``: the create answers at once, ``queued`` and without usage (a stream starts
+# with ``response.created`` / ``response.queued``); ``GET /responses/{id}`` reports the scripted
+# statuses (``ResponsePlan.background``), the terminal one with its usage; ``?stream=true``
+# replays the events after ``starting_after``; ``POST /responses/{id}/cancel`` cancels one not
+# finished yet. Bodies follow the API reference's Response object (``background``, ``status``,
+# ``completed_at``, ``error``, ``incomplete_details``).
+
+_NOT_FOUND = "No response found with id '{id}'."
+
+
+def _background_create(
+    server: ProviderServer, response_id: str, model: str, body: Dict[str, Any], text: str, usage: Dict[str, Any], plan: ResponsePlan
+) -> Any:
+    statuses = list(plan.background or ["in_progress", "completed"])
+    state = {"id": response_id, "model": model, "body": body, "text": text, "usage": usage, "plan": plan,
+             "statuses": statuses, "cancelled": False, "finished": None}
+    server.openai_background[response_id] = state  # type: ignore[attr-defined]
+    if body.get("stream"):
+        if plan.truncate_after is None:
+            state["finished"] = _final_status(state)  # streamed to its end; a dropped stream goes on
+        return StreamReply(
+            (sse(json.dumps(data), kind) for kind, data in _background_events(state, None)),
+            truncate_after=plan.truncate_after,
+            chunk_delay_s=plan.chunk_delay_s,
+        )
+    return Reply(200, _background_object(state, "queued"), {"x-request-id": "req_" + response_id[-12:]})
+
+
+def _background_object(state: Dict[str, Any], status: str) -> Dict[str, Any]:
+    ended = status in ("completed", "incomplete")
+    text = state["text"] if ended else None
+    usage = state["usage"] if ended else None
+    result = _response_object(state["id"], state["model"], state["body"], text, usage, status, state["plan"])
+    result["background"] = True
+    if status == "completed":
+        result["completed_at"] = int(time.time())
+    elif status == "incomplete":
+        result["incomplete_details"] = {"reason": "max_output_tokens"}
+        result["output"][0]["status"] = "incomplete"
+    elif status == "failed":
+        result["error"] = {"code": "server_error", "message": "The model failed to generate a response."}
+    return result
+
+
+def _final_status(state: Dict[str, Any]) -> str:
+    return "cancelled" if state["cancelled"] else state["statuses"][-1]
+
+
+def _background_events(state: Dict[str, Any], after: Optional[int]) -> List[Any]:
+    """The whole event sequence of a background response, those after ``after`` only."""
+    final = _final_status(state)
+    queued = _background_object(state, "queued")
+    events: List[Any] = [("response.created", {"response": queued}), ("response.queued", {"response": queued})]
+    if final != "cancelled":
+        events.append(("response.in_progress", {"response": _background_object(state, "in_progress")}))
+    if final in ("completed", "incomplete"):
+        item_id = "msg_" + state["id"][5:]
+        text = state["text"]
+        part = {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+        events.append(("response.output_item.added", {"output_index": 0, "item": {"id": item_id, "type": "message", "status": "in_progress", "role": "assistant", "content": []}}))
+        events.append(("response.content_part.added", {"item_id": item_id, "output_index": 0, "content_index": 0, "part": {**part, "text": ""}}))
+        for piece in _split(text, state["plan"].chunks):
+            events.append(("response.output_text.delta", {"item_id": item_id, "output_index": 0, "content_index": 0, "delta": piece, "logprobs": []}))
+        events.append(("response.output_text.done", {"item_id": item_id, "output_index": 0, "content_index": 0, "text": text, "logprobs": []}))
+        events.append(("response.content_part.done", {"item_id": item_id, "output_index": 0, "content_index": 0, "part": part}))
+        status = "completed" if final == "completed" else "incomplete"
+        events.append(("response.output_item.done", {"output_index": 0, "item": {"id": item_id, "type": "message", "status": status, "role": "assistant", "content": [part]}}))
+        events.append((f"response.{final}", {"response": _background_object(state, final)}))
+    elif final == "failed":
+        events.append(("response.failed", {"response": _background_object(state, "failed")}))
+    numbered = [(kind, {"type": kind, "sequence_number": index, **payload}) for index, (kind, payload) in enumerate(events)]
+    return [(kind, data) for kind, data in numbered if after is None or data["sequence_number"] > after]
+
+
+def _not_found(response_id: str) -> Reply:
+    return Reply(404, {"error": {"message": _NOT_FOUND.format(id=response_id), "type": "invalid_request_error", "param": None, "code": None}})
+
+
+def retrieve_response(server: ProviderServer, request: ReceivedRequest, match: Dict[str, str], plan: ResponsePlan) -> Any:
+    """``GET /responses/{id}``: the next scripted status (the last one repeats), or a resumed stream."""
+    state = server.openai_background.get(match["response_id"])  # type: ignore[attr-defined]
+    if state is None:
+        return _not_found(match["response_id"])
+    if (request.query.get("stream") or [""])[0] == "true":
+        after_values = request.query.get("starting_after") or []
+        after = int(after_values[0]) if after_values else None
+        state["finished"] = _final_status(state)
+        return StreamReply((sse(json.dumps(data), kind) for kind, data in _background_events(state, after)))
+    if state["finished"] is not None:
+        status = state["finished"]
+    elif state["cancelled"]:
+        status = "cancelled"
+    else:
+        status = state["statuses"].pop(0) if len(state["statuses"]) > 1 else state["statuses"][0]
+    if status in ("completed", "incomplete", "failed", "cancelled"):
+        state["finished"] = status
+    return Reply(200, _background_object(state, status))
+
+
+def cancel_response(server: ProviderServer, request: ReceivedRequest, match: Dict[str, str], plan: ResponsePlan) -> Any:
+    """``POST /responses/{id}/cancel``: cancels a response not finished yet; a finished one is returned as is."""
+    state = server.openai_background.get(match["response_id"])  # type: ignore[attr-defined]
+    if state is None:
+        return _not_found(match["response_id"])
+    if state["finished"] is None:
+        state["cancelled"] = True
+        state["finished"] = "cancelled"
+    return Reply(200, _background_object(state, state["finished"]))
