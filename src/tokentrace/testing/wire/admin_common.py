@@ -1,9 +1,15 @@
-"""What the fake admin APIs share: time buckets, group-by aggregation and page cursors."""
+"""What the fake admin APIs share: time buckets, group-by aggregation and page cursors.
+
+Both vendors' usage and cost reports read the same query (``bucket_width``, ``group_by[]``,
+``limit``, ``page``) and answer buckets of grouped results; only the field names, the wording of
+a 400 and the page envelope differ, so those stay in each vendor's module.
+"""
 
 from __future__ import annotations
 
 import base64
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from ..billing import BilledCall
 
@@ -75,3 +81,53 @@ def page(starts: List[int], cursor: Optional[str], limit: int) -> Tuple[List[int
     chosen = starts[index : index + limit]
     following = index + limit
     return chosen, (encode_cursor(following) if following < len(starts) else None)
+
+
+@dataclass(frozen=True)
+class Buckets:
+    """One page of a report's query: bucket width (seconds), the ``group_by[]`` asked, bucket starts."""
+
+    width: int
+    group_by: List[str]
+    starts: List[int]
+    next_page: Optional[str]
+
+    def inside(self, calls: Iterable[BilledCall], bucket_start: int) -> List[BilledCall]:
+        return [c for c in calls if bucket_start <= c.at < bucket_start + self.width]
+
+    def fields(self, key: Tuple[Any, ...], names: Sequence[str]) -> Dict[str, Any]:
+        """The group fields of one result: the key's value where grouped by, ``null`` elsewhere."""
+        return {name: key[self.group_by.index(name)] if name in self.group_by else None for name in names}
+
+
+def buckets(
+    query: Dict[str, List[str]],
+    start: int,
+    end: int,
+    groups: Sequence[str],
+    limits: Mapping[str, Tuple[int, int]],
+    bad_width: str,
+    bad_groups: str,
+) -> Buckets:
+    """Validate a report's query as the vendor does; ``limits`` has a key per width the endpoint
+    accepts; ``bad_width`` / ``bad_groups`` are the vendor's 400 messages (``{width}``, ``{names}``)."""
+    width_name = one(query, "bucket_width") or "1d"
+    if width_name not in limits:
+        raise BadRequest(bad_width.format(width=width_name))
+    group_by = values(query, "group_by")
+    unknown = [g for g in group_by if g not in groups]
+    if unknown:
+        raise BadRequest(bad_groups.format(names=", ".join(unknown)))
+    limit = limit_for(query, width_name, limits[width_name])
+    width = WIDTHS[width_name]
+    starts, next_page = page(bucket_starts(start, end, width), one(query, "page"), limit)
+    return Buckets(width, group_by, starts, next_page)
+
+
+def filtered(calls: List[BilledCall], query: Dict[str, List[str]], filters: Sequence[Tuple[str, str]]) -> List[BilledCall]:
+    """The calls every ``(field, plural parameter)`` filter that was given keeps."""
+    for name, plural in filters:
+        wanted = set(values(query, plural))
+        if wanted:
+            calls = [c for c in calls if getattr(c, name) in wanted]
+    return calls

@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from ..billing import BilledCall, billing_for
 from ..server import ProviderServer, ReceivedRequest, Reply, ResponsePlan
-from .admin_common import LIMITS, WIDTHS, BadRequest, bucket_starts, group, limit_for, one, page, values
+from .admin_common import LIMITS, BadRequest, buckets, filtered, group, one
 
 USAGE_GROUPS = ("api_key_id", "workspace_id", "model", "service_tier", "context_window", "inference_geo")
 COST_GROUPS = ("workspace_id", "description")
+USAGE_FILTERS = (("model", "models"), ("workspace_id", "workspace_ids"), ("api_key_id", "api_key_ids"), ("service_tier", "service_tiers"))
+GROUP_ERROR = "group_by: invalid value(s) {names}"
 COST_TOKEN_TYPES = (
     ("input", "uncached_input_tokens", "Input Tokens"),
     ("cache_read", "cache_read_input_tokens", "Cache Read Input Tokens"),
@@ -79,27 +81,14 @@ def usage_report(server: ProviderServer, request: ReceivedRequest, params: Dict[
         return denied
     try:
         start, end, calls = _window(server, request)
-        width_name = one(request.query, "bucket_width") or "1d"
-        if width_name not in WIDTHS:
-            raise BadRequest("bucket_width: Input should be '1d', '1h' or '1m'")
-        group_by = values(request.query, "group_by")
-        unknown = [g for g in group_by if g not in USAGE_GROUPS]
-        if unknown:
-            raise BadRequest(f"group_by: invalid value(s) {', '.join(unknown)}")
-        limit = limit_for(request.query, width_name, LIMITS[width_name])
-        width = WIDTHS[width_name]
-        starts, next_page = page(bucket_starts(start, end, width), one(request.query, "page"), limit)
+        query = buckets(request.query, start, end, USAGE_GROUPS, LIMITS, "bucket_width: Input should be '1d', '1h' or '1m'", GROUP_ERROR)
     except BadRequest as exc:
         return _error(400, "invalid_request_error", str(exc))
-    for name, plural in (("model", "models"), ("workspace_id", "workspace_ids"), ("api_key_id", "api_key_ids"), ("service_tier", "service_tiers")):
-        wanted = set(values(request.query, plural))
-        if wanted:
-            calls = [c for c in calls if getattr(c, name) in wanted]
+    calls = filtered(calls, request.query, USAGE_FILTERS)
     data = []
-    for bucket_start in starts:
-        inside = [c for c in calls if bucket_start <= c.at < bucket_start + width]
+    for bucket_start in query.starts:
         results = []
-        for key, members in group(inside, group_by, _field).items():
+        for key, members in group(query.inside(calls, bucket_start), query.group_by, _field).items():
             result: Dict[str, Any] = {
                 "uncached_input_tokens": sum(c.tokens.get("input", 0) for c in members),
                 "cache_read_input_tokens": sum(c.tokens.get("cache_read", 0) for c in members),
@@ -110,10 +99,17 @@ def usage_report(server: ProviderServer, request: ReceivedRequest, params: Dict[
                 "output_tokens": sum(c.tokens.get("output", 0) for c in members),
                 "server_tool_use": {"web_search_requests": 0},
             }
-            for name in USAGE_GROUPS:
-                result[name] = key[group_by.index(name)] if name in group_by else None
+            result.update(query.fields(key, USAGE_GROUPS))
             results.append(result)
-        data.append({"starting_at": _rfc3339(bucket_start), "ending_at": _rfc3339(bucket_start + width), "results": results})
+        data.append(_bucket(bucket_start, query.width, results))
+    return _page(data, query.next_page)
+
+
+def _bucket(start: int, width: int, results: List[Dict[str, Any]]) -> Dict[str, Any]:
+    return {"starting_at": _rfc3339(start), "ending_at": _rfc3339(start + width), "results": results}
+
+
+def _page(data: List[Dict[str, Any]], next_page: Optional[str]) -> Reply:
     return Reply(200, {"data": data, "has_more": next_page is not None, "next_page": next_page})
 
 
@@ -123,28 +119,21 @@ def cost_report(server: ProviderServer, request: ReceivedRequest, params: Dict[s
         return denied
     try:
         start, end, calls = _window(server, request)
-        if (one(request.query, "bucket_width") or "1d") != "1d":
-            raise BadRequest("bucket_width: Input should be '1d'")
-        group_by = values(request.query, "group_by")
-        unknown = [g for g in group_by if g not in COST_GROUPS]
-        if unknown:
-            raise BadRequest(f"group_by: invalid value(s) {', '.join(unknown)}")
-        limit = limit_for(request.query, "1d", (7, 31))
-        starts, next_page = page(bucket_starts(start, end, 86400), one(request.query, "page"), limit)
+        query = buckets(request.query, start, end, COST_GROUPS, {"1d": (7, 31)}, "bucket_width: Input should be '1d'", GROUP_ERROR)
     except BadRequest as exc:
         return _error(400, "invalid_request_error", str(exc))
     billing = billing_for(server)
-    by_description = "description" in group_by
+    by_description = "description" in query.group_by
     data = []
-    for bucket_start in starts:
+    for bucket_start in query.starts:
         amounts: Dict[tuple, Decimal] = {}
-        for call in (c for c in calls if bucket_start <= c.at < bucket_start + 86400 and c.service_tier != "priority"):
+        for call in (c for c in query.inside(calls, bucket_start) if c.service_tier != "priority"):
             for token_type, name, label in COST_TOKEN_TYPES:
                 tokens = call.tokens.get(token_type, 0)
                 rate = billing.rate("anthropic", call.model, token_type, call.at) if tokens else None
                 if rate is None:
                     continue
-                key = (call.workspace_id if "workspace_id" in group_by else None,) + ((call.model, name, call.service_tier, label) if by_description else ())
+                key = (call.workspace_id if "workspace_id" in query.group_by else None,) + ((call.model, name, call.service_tier, label) if by_description else ())
                 amounts[key] = amounts.get(key, Decimal(0)) + Decimal(repr(tokens * rate / 1_000_000)) * 100
         results = []
         for key, cents in amounts.items():
@@ -172,8 +161,8 @@ def cost_report(server: ProviderServer, request: ReceivedRequest, params: Dict[s
                     inference_geo="not_available",
                 )
             results.append(result)
-        data.append({"starting_at": _rfc3339(bucket_start), "ending_at": _rfc3339(bucket_start + 86400), "results": results})
-    return Reply(200, {"data": data, "has_more": next_page is not None, "next_page": next_page})
+        data.append(_bucket(bucket_start, query.width, results))
+    return _page(data, query.next_page)
 
 
 def _display(model: str) -> str:

@@ -18,12 +18,16 @@ from typing import Any, Dict, List, Optional
 
 from ..billing import BilledCall, billing_for
 from ..server import ProviderServer, ReceivedRequest, Reply, ResponsePlan
-from .admin_common import LIMITS, WIDTHS, BadRequest, bucket_starts, group, limit_for, one, page, values
+from .admin_common import LIMITS, BadRequest, buckets, filtered, group, one
 
 USAGE_GROUPS = ("project_id", "user_id", "api_key_id", "model", "batch", "service_tier")
 COST_GROUPS = ("project_id", "line_item", "api_key_id")
 #: Token type -> the meter words of a Costs API line item.
 LINE_ITEMS = (("input", "input"), ("cache_read", "cached input"), ("cache_write_5m", "cache write input"), ("output", "output"))
+USAGE_FILTERS = (("model", "models"), ("project_id", "project_ids"), ("api_key_id", "api_key_ids"))
+USAGE_WIDTH_ERROR = "Invalid bucket_width {width!r}: expected one of 1m, 1h, 1d."
+COST_WIDTH_ERROR = "Invalid bucket_width: the costs endpoint supports only 1d."
+GROUP_ERROR = "Invalid group_by value(s): {names}."
 
 
 def register(server: ProviderServer) -> None:
@@ -65,32 +69,26 @@ def usage(server: ProviderServer, request: ReceivedRequest, params: Dict[str, st
         return denied
     try:
         start, end = _window(request)
-        width_name = one(request.query, "bucket_width") or "1d"
-        if width_name not in WIDTHS:
-            raise BadRequest(f"Invalid bucket_width {width_name!r}: expected one of 1m, 1h, 1d.")
-        group_by = values(request.query, "group_by")
-        unknown = [g for g in group_by if g not in USAGE_GROUPS]
-        if unknown:
-            raise BadRequest(f"Invalid group_by value(s): {', '.join(unknown)}.")
-        limit = limit_for(request.query, width_name, LIMITS[width_name])
-        width = WIDTHS[width_name]
-        starts, next_page = page(bucket_starts(start, end, width), one(request.query, "page"), limit)
+        query = buckets(request.query, start, end, USAGE_GROUPS, LIMITS, USAGE_WIDTH_ERROR, GROUP_ERROR)
     except BadRequest as exc:
         return _error(400, str(exc), "invalid_request")
-    filters = {name: set(values(request.query, plural)) for name, plural in (("model", "models"), ("project_id", "project_ids"), ("api_key_id", "api_key_ids"))}
-    calls = [c for c in _calls(server, params["kind"], start, end) if all(not wanted or getattr(c, name) in wanted for name, wanted in filters.items())]
+    calls = filtered(_calls(server, params["kind"], start, end), request.query, USAGE_FILTERS)
     object_name = f"organization.usage.{params['kind']}.result"
-    buckets = []
-    for bucket_start in starts:
-        inside = [c for c in calls if bucket_start <= c.at < bucket_start + width]
+    data = []
+    for bucket_start in query.starts:
         results = []
-        for key, members in group(inside, group_by, _usage_field).items():
-            result: Dict[str, Any] = {"object": object_name, **_usage_sums(members, params["kind"])}
-            for name in USAGE_GROUPS:
-                result[name] = key[group_by.index(name)] if name in group_by else None
-            results.append(result)
-        buckets.append({"object": "bucket", "start_time": bucket_start, "end_time": bucket_start + width, "results": results})
-    return Reply(200, {"object": "page", "data": buckets, "has_more": next_page is not None, "next_page": next_page})
+        for key, members in group(query.inside(calls, bucket_start), query.group_by, _usage_field).items():
+            results.append({"object": object_name, **_usage_sums(members, params["kind"]), **query.fields(key, USAGE_GROUPS)})
+        data.append(_bucket(bucket_start, query.width, results))
+    return _page(data, query.next_page)
+
+
+def _bucket(start: int, width: int, results: List[Dict[str, Any]]) -> Dict[str, Any]:
+    return {"object": "bucket", "start_time": start, "end_time": start + width, "results": results}
+
+
+def _page(data: List[Dict[str, Any]], next_page: Optional[str]) -> Reply:
+    return Reply(200, {"object": "page", "data": data, "has_more": next_page is not None, "next_page": next_page})
 
 
 def _usage_field(call: BilledCall, name: str) -> Any:
@@ -129,25 +127,17 @@ def costs(server: ProviderServer, request: ReceivedRequest, params: Dict[str, st
         return denied
     try:
         start, end = _window(request)
-        if (one(request.query, "bucket_width") or "1d") != "1d":
-            raise BadRequest("Invalid bucket_width: the costs endpoint supports only 1d.")
-        group_by = values(request.query, "group_by")
-        unknown = [g for g in group_by if g not in COST_GROUPS]
-        if unknown:
-            raise BadRequest(f"Invalid group_by value(s): {', '.join(unknown)}.")
-        limit = limit_for(request.query, "1d", (7, 180))
-        starts, next_page = page(bucket_starts(start, end, 86400), one(request.query, "page"), limit)
+        query = buckets(request.query, start, end, COST_GROUPS, {"1d": (7, 180)}, COST_WIDTH_ERROR, GROUP_ERROR)
     except BadRequest as exc:
         return _error(400, str(exc), "invalid_request")
     billing = billing_for(server)
     calls = [c for kind in ("completions", "embeddings") for c in _calls(server, kind, start, end)]
-    wanted_projects = set(values(request.query, "project_ids"))
-    if wanted_projects:
-        calls = [c for c in calls if c.project_id in wanted_projects]
-    buckets = []
-    for bucket_start in starts:
+    calls = filtered(calls, request.query, (("project_id", "project_ids"),))
+    group_by = query.group_by
+    data = []
+    for bucket_start in query.starts:
         amounts: Dict[tuple, float] = {}
-        for call in (c for c in calls if bucket_start <= c.at < bucket_start + 86400):
+        for call in query.inside(calls, bucket_start):
             for token_type, words in LINE_ITEMS:
                 tokens = call.tokens.get(token_type, 0) + (call.tokens.get("cache_write_1h", 0) if token_type == "cache_write_5m" else 0)
                 if not tokens:
@@ -161,10 +151,9 @@ def costs(server: ProviderServer, request: ReceivedRequest, params: Dict[str, st
         results = []
         for key, value in amounts.items():
             result: Dict[str, Any] = {"object": "organization.costs.result", "amount": {"value": value, "currency": "usd"}}
-            for name in ("line_item", "project_id"):
-                result[name] = key[group_by.index(name)] if name in group_by else None
+            result.update(query.fields(key, ("line_item", "project_id")))
             if "api_key_id" in group_by:
                 result["api_key_id"] = key[group_by.index("api_key_id")]
             results.append(result)
-        buckets.append({"object": "bucket", "start_time": bucket_start, "end_time": bucket_start + 86400, "results": results})
-    return Reply(200, {"object": "page", "data": buckets, "has_more": next_page is not None, "next_page": next_page})
+        data.append(_bucket(bucket_start, query.width, results))
+    return _page(data, query.next_page)
