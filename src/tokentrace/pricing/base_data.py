@@ -11,10 +11,11 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import json
+import re
 import threading
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
-from .matching import Predicate, compile_clause
+from .matching import Predicate, RuleIndex, build_index, candidates, compile_clause, slow_regexes
 from .rates import STANDARD, PriceHistory, PricePoint, RateCard
 from .resolve import dashed_date
 
@@ -43,7 +44,7 @@ def _start(day: Optional[str]) -> float:
 class _Namespace:
     """One genai-prices provider: exact-name index, ordered match rules, lazily built histories."""
 
-    __slots__ = ("id", "name", "source", "raw", "lines", "matches", "exact", "fallback", "_predicates", "_histories", "_lock")
+    __slots__ = ("id", "name", "source", "raw", "lines", "matches", "exact", "fallback", "_index", "_predicates", "_histories", "_lock")
 
     def __init__(self, pid: str, raw: Dict[str, Any], version: str, lines: Optional[List[str]] = None) -> None:
         self.id = pid
@@ -56,7 +57,14 @@ class _Namespace:
         self.matches: List[Any] = raw.get("match") or [m["match"] for m in raw.get("models", [])]
         self.exact: Dict[str, int] = {str(k): int(v) for k, v in raw.get("exact", {}).items()}
         self.fallback: Tuple[str, ...] = tuple(raw.get("fallback", ()))
-        self._predicates: Optional[List[Predicate]] = None
+        #: The rules' prefix index (:func:`~.matching.build_index`), from the data file or built on first use.
+        self._index: Optional[RuleIndex] = raw.get("index")
+        #: Rule position -> predicate, compiled when a name first needs that rule.
+        self._predicates: Dict[int, Predicate] = {}
+        if self._index is not None:
+            for position in self._index.get("regex", ()):
+                for pattern in slow_regexes(self.matches[position]):
+                    re.compile(pattern)  # into re's cache: the rule's first use finds it compiled
         self._histories: Dict[int, PriceHistory] = {}
         self._lock = threading.Lock()
 
@@ -69,14 +77,21 @@ class _Namespace:
         return found
 
     def find(self, name: str) -> Optional[int]:
-        """Index of the first model whose rules accept ``name`` (genai-prices' own order)."""
+        """Index of the first model whose rules accept ``name`` (genai-prices' own order).
+
+        Only the rules the prefix index leaves possible are tried, each compiled on first use.
+        """
         index = self.exact.get(name)
         if index is not None:
             return index
+        rules = self._index
+        if rules is None:
+            rules = self._build_index()
         predicates = self._predicates
-        if predicates is None:
-            predicates = self._compile()
-        for position, predicate in enumerate(predicates):
+        for position in candidates(rules, name):
+            predicate = predicates.get(position)
+            if predicate is None:
+                predicate = predicates.setdefault(position, compile_clause(self.matches[position]))
             if predicate(name):
                 return position
         dashed = dashed_date(name)
@@ -84,11 +99,12 @@ class _Namespace:
             return self.find(dashed)
         return None
 
-    def _compile(self) -> List[Predicate]:
+    def _build_index(self) -> RuleIndex:
+        """A data file written before the index was stored: build it once (a few ms)."""
         with self._lock:
-            if self._predicates is None:
-                self._predicates = [compile_clause(clause) for clause in self.matches]
-            return self._predicates
+            if self._index is None:
+                self._index = build_index(self.matches, self.exact)
+            return self._index
 
     def history(self, index: int) -> PriceHistory:
         found = self._histories.get(index)

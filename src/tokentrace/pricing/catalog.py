@@ -283,8 +283,10 @@ class Catalog:
         if provider_key in ("azure.ai.openai", "azure.ai.inference"):
             model = self._azure.get(model.strip()) or self._azure_lower.get(clean(model)) or model
         found = candidates(provider_key, model) if list_prices or self._overrides else []
-        names = list(dict.fromkeys([clean(model)] + [c.name for c in found]))
-        override = self._match_override(provider_key, host, port, names) if overrides else None
+        names: Sequence[str] = ()
+        if self._overrides or self._discounts:
+            names = list(dict.fromkeys([clean(model)] + [c.name for c in found]))
+        override = self._match_override(provider_key, host, port, names) if overrides and self._overrides else None
         if override is not None:
             name, history = override
             return Resolved(name, history, True, self._discount_for(provider_key, name, names), True, provider=provider_key, namespace="override")
@@ -292,8 +294,9 @@ class Catalog:
             return None
         # The curated overlay first for every spelling, then the base data (genai-prices' own
         # rules see the name as sent first, then with dates and versions stripped).
+        index = self._index
         for candidate in found:
-            curated = self._index.get(candidate.namespace, {}).get(candidate.name)
+            curated = index.get(candidate.namespace, _NO_NAMES).get(candidate.name)
             if curated is not None:
                 history = self._finish(candidate.namespace, curated, curated=True)
                 return Resolved(
@@ -304,10 +307,13 @@ class Catalog:
                     provider=provider_key,
                     namespace=candidate.namespace,
                 )
+        base = self._base
+        if base is None:
+            return None
         for candidate in found:
-            based = self._builtin(candidate.namespace, candidate.name)
+            based = base.lookup(candidate.namespace, candidate.name)  # the overlay was tried above
             if based is not None:
-                history = based
+                history = self._finish(candidate.namespace, based)
                 return Resolved(
                     history.name,
                     history,
@@ -317,15 +323,6 @@ class Catalog:
                     namespace=candidate.namespace,
                 )
         return None
-
-    def _builtin(self, namespace: str, name: str) -> Optional[PriceHistory]:
-        """The curated entry, else the base data's, with aliases and provider rules applied."""
-        history = self._index.get(namespace, {}).get(name)
-        if history is None and self._base is not None:
-            history = self._base.lookup(namespace, name)
-        if history is None:
-            return None
-        return self._finish(namespace, history)
 
     def _finish(self, namespace: str, history: PriceHistory, curated: bool = False) -> PriceHistory:
         """A resolved history with tokentrace's corrections, built once per model.
@@ -406,6 +403,8 @@ class Catalog:
 
     def _discount_for(self, provider: str, name: str, names: Sequence[str]) -> float:
         """A discount applies to the provider it names only (``openai`` is not Azure or Groq)."""
+        if not self._discounts:
+            return 1.0
         for discount in self._discounts:
             if discount.provider and discount.provider != provider:
                 continue
@@ -448,6 +447,7 @@ class Catalog:
 
 
 _MISSING: Any = object()
+_NO_NAMES: Dict[str, PriceHistory] = {}
 
 
 def _glob(text: str, pattern: str) -> bool:

@@ -33,6 +33,8 @@ import json
 from decimal import Decimal
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from .matching import build_index
+
 #: genai-prices price key -> tokentrace rate name.
 RATE_KEYS = {
     "input_mtok": "input",
@@ -305,8 +307,9 @@ def dumps(data: Dict[str, Any]) -> str:
     :class:`~tokentrace.pricing.base_data.BaseData` can parse a model's line only when it is used.
 
     Each provider's first line holds everything but the models, including every model's match
-    rule in order (``"match"``), so resolving a name needs no model line; the ``"models"`` lines
-    follow, one JSON object each, in the same order.
+    rule in order (``"match"``) and their prefix index (``"index"``, :func:`~.matching.build_index`),
+    so resolving a name needs no model line and tries only the rules its prefix allows; the
+    ``"models"`` lines follow, one JSON object each, in the same order.
     """
 
     def compact(value: Any) -> str:
@@ -321,6 +324,8 @@ def dumps(data: Dict[str, Any]) -> str:
         models = provider["models"]
         head = {k: v for k, v in provider.items() if k != "models"}
         head["match"] = [m["match"] for m in models]
+        # Which rules a name's prefix leaves possible: a first lookup tries only those.
+        head["index"] = build_index(head["match"], head.get("exact", {}))
         lines.append(f"{json.dumps(pid)}: {compact(head)[:-1]},")
         lines.append('"models": [')
         lines.extend(compact({k: v for k, v in m.items() if k != "match"}) + ("," if i < len(models) - 1 else "") for i, m in enumerate(models))

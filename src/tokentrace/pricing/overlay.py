@@ -50,12 +50,20 @@ class Rule:
     reason: str
 
     def applies_to(self, namespace: str, name: str) -> bool:
-        return namespace == self.namespace and (self.models == "*" or _glob(self.models)(name) is not None)
+        return namespace == self.namespace and (self.models == "*" or _glob(self.models)(name))
 
 
 @lru_cache(maxsize=64)
-def _glob(pattern: str) -> Callable[[str], object]:
-    return re.compile(fnmatch.translate(pattern)).match
+def _glob(pattern: str) -> Callable[[str], bool]:
+    """A matcher for a rule's ``models`` glob; ``gemini*`` is a prefix test (no regex to compile
+    on a model's first lookup)."""
+    head, star, rest = pattern.partition("*")
+    if not any(ch in head for ch in "?[") and (not star or not rest):
+        if star:
+            return lambda name: name.startswith(head)
+        return head.__eq__
+    match = re.compile(fnmatch.translate(pattern)).match
+    return lambda name: match(name) is not None
 
 
 def with_alias(own: Optional[PriceHistory], target: PriceHistory, alias: Alias) -> PriceHistory:
@@ -75,14 +83,14 @@ def with_rules(history: PriceHistory, namespace: str, rules: Sequence[Rule]) -> 
         return history
     points = list(history.points)
     for rule in matching:
-        points = _split(points, rule.start)
+        points = _split(points, rule.start, rule.effective_from)
         points = [_apply(p, rule) if p.start >= rule.start else p for p in points]
     if all(a is b for a, b in zip(points, history.points, strict=False)) and len(points) == len(history.points):
         return history
     return PriceHistory(history.name, points)
 
 
-def _split(points: List[PricePoint], start: float) -> List[PricePoint]:
+def _split(points: List[PricePoint], start: float, day: Optional[str]) -> List[PricePoint]:
     if start == float("-inf") or any(p.start == start for p in points):
         return points
     result: List[PricePoint] = []
@@ -90,9 +98,6 @@ def _split(points: List[PricePoint], start: float) -> List[PricePoint]:
         result.append(point)
         following = points[index + 1].start if index + 1 < len(points) else float("inf")
         if point.start < start < following:
-            from datetime import datetime, timezone
-
-            day = datetime.fromtimestamp(start, tz=timezone.utc).date().isoformat()
             result.append(_copy(point, start, day, point.source, point.reason))
     return result
 

@@ -179,12 +179,15 @@ def candidates(provider: Optional[str], model: str) -> List[Candidate]:
     if provider == "huggingface" and ":" in text:
         text, _, router = text.rpartition(":")
         namespaces = ("huggingface_" + router,)
+    plain = [text]
+    if "/" in text:
+        plain.append(text.rsplit("/", 1)[-1])
+    forms_of: Dict[str, List[str]] = {}  # one name's forms, shared by the provider's namespaces
     for namespace in namespaces:
-        names = [text]
-        if "/" in text:
-            names.append(text.rsplit("/", 1)[-1])
+        names = plain
         regional = True
         if namespace == "aws":
+            names = list(plain)
             match = BEDROCK_GEO_PREFIX.match(names[-1])
             if match:
                 regional = match.group(1) != "global"
@@ -193,15 +196,26 @@ def candidates(provider: Optional[str], model: str) -> List[Candidate]:
                 # AnthropicBedrock answers with Anthropic's own id; Bedrock lists it as anthropic.<id>.
                 names.append("anthropic." + names[-1])
         for name in names:
-            for form in name_forms(name):
+            forms = forms_of.get(name)
+            if forms is None:
+                forms = forms_of[name] = name_forms(name)
+            for form in forms:
                 found.append(Candidate(namespace, form, regional))
-    return list(dict.fromkeys(found))
+    return list(dict.fromkeys(found)) if len(found) > 1 else found
 
 
 def canonical_provider(name: Optional[str]) -> str:
     """The ``gen_ai.provider.name`` for a provider as a user or a prices file spells it."""
-    text = (name or "").strip().lower()
-    return PROVIDER_ALIASES.get(text, text)
+    found = _CANONICAL.get(name)
+    if found is None:
+        text = (name or "").strip().lower()
+        found = PROVIDER_ALIASES.get(text, text)
+        if len(_CANONICAL) < 1024:
+            _CANONICAL[name] = found
+    return found
+
+
+_CANONICAL: Dict[Optional[str], str] = {}
 
 
 def known_provider(name: Optional[str]) -> bool:
