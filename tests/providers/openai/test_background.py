@@ -235,6 +235,22 @@ def test_completed_response_seen_by_a_process_that_did_not_create_it(instrument,
     assert list(settled[0].links) == []
 
 
+def test_raw_response_retrieve_is_followed_when_parsed(instrument, server, client):
+    telemetry = instrument()
+    server.enqueue(ResponsePlan(usage=GPT5_USAGE))
+    with tokentrace.attribute(team="research"):
+        created = client.responses.create(model="gpt-5", input="Write the report.", background=True)
+    assert client.responses.with_raw_response.retrieve(created.id).parse().status == "in_progress"
+    raw = client.responses.with_raw_response.retrieve(created.id)
+    assert raw.http_response.status_code == 200
+    assert raw.parse().status == "completed"
+    with client.responses.with_streaming_response.retrieve(created.id) as streamed:
+        assert streamed.parse().status == "completed"
+    create, settled = _create_and_settle_spans(telemetry, created.id)
+    assert len(settled) == 1
+    _assert_gpt5_billed(settled[0], create[0], "research")
+
+
 def test_async_create_and_poll(instrument, server):
     telemetry = instrument()
 
@@ -272,3 +288,19 @@ def test_the_app_gets_exactly_what_it_gets_without_tokentrace(instrument, server
     plain = run()
     instrument()
     assert run() == plain
+
+
+def test_a_fault_in_tokentrace_never_reaches_the_app(instrument, server, client, monkeypatch):
+    telemetry = instrument()
+    server.enqueue(ResponsePlan(usage=GPT5_USAGE))
+    created = client.responses.create(model="gpt-5", input="Write the report.", background=True)
+
+    def broken(key):
+        raise RuntimeError("injected fault")
+
+    monkeypatch.setattr(background.registry, "claim", broken)
+    assert [client.responses.retrieve(created.id).status for _ in range(2)] == ["in_progress", "completed"]
+    events = list(client.responses.retrieve(created.id, stream=True))
+    assert events[-1].type == "response.completed"
+    assert client.responses.cancel(created.id).status == "completed"
+    assert len(telemetry.llm_spans()) == 1  # only the create: the settlement failed inside tokentrace

@@ -151,18 +151,43 @@ class FollowState:
         return None
 
 
+class FollowRaw:
+    """``with_raw_response`` / ``with_streaming_response`` retrieves: followed when the app parses."""
+
+    __slots__ = ("pipeline", "instance")
+
+    def __init__(self, pipeline: Pipeline, instance: Any) -> None:
+        self.pipeline = pipeline
+        self.instance = instance
+
+    def parsed(self, value: Any) -> Any:
+        return follow(self.pipeline, self.instance, value)
+
+    def abandon(self) -> None:
+        return None
+
+    def failed(self, error: BaseException) -> None:
+        return None
+
+
 def follow(pipeline: Pipeline, instance: Any, result: Any) -> Any:
-    """What a retrieve or cancel returned: settled if terminal; a stream is watched."""
+    """What a retrieve or cancel returned: settled if terminal; a stream or raw response is watched."""
     try:
         from openai import AsyncStream, Stream
+        from openai._legacy_response import LegacyAPIResponse
+        from openai._response import APIResponse, AsyncAPIResponse
 
-        from ..proxies import AsyncStreamProxy, SyncStreamProxy
+        from ..proxies import AsyncRawResponseProxy, AsyncStreamProxy, SyncRawResponseProxy, SyncStreamProxy
 
         target = endpoints.client_target(instance)
         if isinstance(result, Stream):
             return SyncStreamProxy(result, FollowState(pipeline, target))
         if isinstance(result, AsyncStream):
             return AsyncStreamProxy(result, FollowState(pipeline, target))
+        if isinstance(result, (LegacyAPIResponse, APIResponse)):
+            return SyncRawResponseProxy(result, FollowRaw(pipeline, instance))
+        if isinstance(result, AsyncAPIResponse):
+            return AsyncRawResponseProxy(result, FollowRaw(pipeline, instance))
         if field(result, "object") == "response":
             settle(pipeline, target, result)
     except Exception as exc:
