@@ -25,8 +25,8 @@ import time
 from typing import List, Tuple
 
 from tokentrace.core.config import Config
-from tokentrace.core.record import CallRecord, Usage
 from tokentrace.pricing import load_catalog
+from tokentrace.records.call import CallRecord, Usage
 
 TARGET_LOAD_MS = 50.0
 TARGET_FIRST_US = 50.0
@@ -83,7 +83,7 @@ FIRST_SNIPPET = """
 import logging, pickle, sys, time
 logging.getLogger("tokentrace").setLevel(logging.ERROR)
 from tokentrace.core.config import Config
-from tokentrace.core.record import CallRecord
+from tokentrace.records.call import CallRecord
 from tokentrace.pricing import load_catalog
 record, others = pickle.loads(sys.stdin.buffer.read())
 now = time.time()

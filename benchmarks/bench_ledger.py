@@ -30,13 +30,13 @@ from typing import List
 
 from tokentrace.core.config import Config
 from tokentrace.core.pipeline import NO_ATTRIBUTION, Call
-from tokentrace.core.record import CallRecord, Usage
 from tokentrace.focus import columns_for, focus_rows
 from tokentrace.focus.write import write_csv
 from tokentrace.ledger import store
 from tokentrace.ledger.reader import read_rows
 from tokentrace.ledger.writer import LedgerWriter
 from tokentrace.pricing import load_catalog
+from tokentrace.records.call import CallRecord, Usage
 from tokentrace.report import build, render_text
 
 

@@ -246,8 +246,8 @@ def measure(setup: Setup, name: str, batch: Callable[[int], float], calls: int, 
 
 def cost_lookup_us(setup: Setup, repeats: int) -> float:
     """Median time of one price lookup as the pipeline makes it (catalog already loaded)."""
-    from tokentrace.core.record import CallRecord, Usage
     from tokentrace.instrumentation import active_pipeline
+    from tokentrace.records.call import CallRecord, Usage
 
     setup.switch("tokentrace")
     pipeline = active_pipeline()

@@ -308,7 +308,7 @@ def recorded(instrument: Any, server: ProviderServer, tmp_path: Any) -> Tuple[An
     """(ledger file, sum of the spans' tokentrace.cost.usd) for :func:`run_finops_workload`."""
     import math
 
-    from tokentrace.core import semconv as sc
+    from tokentrace.records import semconv as sc
 
     ledger = tmp_path / "ledger.sqlite"
     telemetry = instrument(ledger=str(ledger))

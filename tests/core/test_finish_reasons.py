@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tokentrace.core import finish_reasons
-from tokentrace.core.record import CallRecord
+from tokentrace.records.call import CallRecord
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 import tokentrace
 from tokentrace.core import numbers
 from tokentrace.core.numbers import MAX_TOKENS, InvalidCount, count, usage_problems, valid_cost
-from tokentrace.core.record import Usage
+from tokentrace.records.call import Usage
 from tokentrace.testing import ProviderServer, ResponsePlan
 
 MESSAGES = [{"role": "user", "content": "hi"}]

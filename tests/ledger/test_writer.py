@@ -15,9 +15,9 @@ import pytest
 
 import tokentrace
 from tokentrace.budgets import BudgetExceeded
-from tokentrace.core import semconv as sc
 from tokentrace.core.lifecycle import run_flush_hooks
 from tokentrace.ledger import LedgerError, read_rows, store
+from tokentrace.records import semconv as sc
 from tokentrace.testing import ResponsePlan, openai_usage
 
 M = 1_000_000

@@ -9,10 +9,10 @@ from typing import Any, Callable, Optional
 import pytest
 
 from tokentrace.core.config import Config
-from tokentrace.core.record import CallRecord, Usage
 from tokentrace.pricing import load_catalog
 from tokentrace.pricing.base import CostResult
 from tokentrace.pricing.catalog import UPDATE_PATH_ENV, Catalog
+from tokentrace.records.call import CallRecord, Usage
 
 
 def ts(day: str) -> float:

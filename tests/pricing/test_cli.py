@@ -132,9 +132,9 @@ def test_prices_table_fits_100_columns_and_shows_only_rates_that_exist(capsys) -
 def test_prices_update_converts_the_installed_genai_prices(capsys, tmp_path: Path, monkeypatch) -> None:
     pytest.importorskip("genai_prices")
     from tokentrace.core.config import Config
-    from tokentrace.core.record import CallRecord, Usage
     from tokentrace.pricing import load_catalog
     from tokentrace.pricing.catalog import base_text
+    from tokentrace.records.call import CallRecord, Usage
 
     target = tmp_path / "genai_prices.json"
     monkeypatch.setenv(UPDATE_PATH_ENV, str(target))

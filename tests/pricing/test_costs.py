@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tokentrace.core import semconv as sc
+from tokentrace.records import semconv as sc
 
 M = 1_000_000
 

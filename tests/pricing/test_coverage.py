@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from tokentrace.core import semconv as sc
-from tokentrace.core.record import CallRecord, Usage
+from tokentrace.records import semconv as sc
+from tokentrace.records.call import CallRecord, Usage
 
 from .conftest import ts
 

@@ -7,10 +7,10 @@ from typing import Optional
 
 import pytest
 
-from tokentrace.core import semconv as sc
 from tokentrace.core.config import Config
-from tokentrace.core.record import CallRecord, Usage
 from tokentrace.pricing import hosts, load_catalog
+from tokentrace.records import semconv as sc
+from tokentrace.records.call import CallRecord, Usage
 
 from .conftest import ts
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import openai
 import pytest
 
-from tokentrace.core import semconv as sc
+from tokentrace.records import semconv as sc
 from tokentrace.testing import ResponsePlan
 
 M = 1_000_000

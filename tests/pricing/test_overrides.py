@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 import tokentrace
-from tokentrace.core import semconv as sc
 from tokentrace.core.config import Config, ConfigError
 from tokentrace.pricing import load_catalog
+from tokentrace.records import semconv as sc
 
 from .conftest import record, ts
 

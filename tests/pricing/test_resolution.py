@@ -6,9 +6,9 @@ import logging
 
 import pytest
 
-from tokentrace.core import semconv as sc
 from tokentrace.core.config import Config
 from tokentrace.pricing import load_catalog
+from tokentrace.records import semconv as sc
 
 from .conftest import record, ts
 

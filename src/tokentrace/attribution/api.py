@@ -17,8 +17,9 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, TypeVar
 from opentelemetry import context as otel_context, trace
 from opentelemetry.trace import SpanKind
 
-from ..core import active, semconv as sc
+from ..core import active
 from ..core.safety import report
+from ..records import semconv as sc
 from . import settings as _settings
 from .propagation import inbound_values, with_attribution_baggage
 from .rollup import Rollup

@@ -27,10 +27,11 @@ import time
 import uuid
 from typing import Any, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
 
-from ..core import active, semconv as sc
+from ..core import active
 from ..core.estimate import heuristic_count
-from ..core.record import Usage
 from ..core.safety import report
+from ..records import semconv as sc
+from ..records.call import Usage
 from .alerts import (
     ATTR_NAME,
     ATTR_SCOPE,

@@ -30,9 +30,9 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple, TypeVar
 
-from ..core import semconv as sc
 from ..core.rerouting import canonical_model
 from ..core.safety import report
+from ..records import semconv as sc
 from .errors import BudgetConfigError, ModelNotAllowed
 from .spec import SCOPES
 

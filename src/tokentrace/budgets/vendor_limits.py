@@ -16,8 +16,8 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, Iterable, Mapping, NamedTuple, Optional, Set, Tuple
 
-from ..core import semconv as sc
 from ..core.safety import report
+from ..records import semconv as sc
 
 logger = logging.getLogger("tokentrace")
 

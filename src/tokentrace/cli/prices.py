@@ -20,14 +20,14 @@ import sys
 import tempfile
 from typing import Any, Dict, List, Mapping, Optional, Sequence, TextIO, Tuple
 
-from ..core import semconv as sc
 from ..core.config import Config, ConfigError
-from ..core.record import CallRecord, Usage
 from ..pricing import hosts
 from ..pricing.catalog import Catalog, load_catalog, update_path
 from ..pricing.rates import BATCH, SERVICE_TIER_VARIANT, STANDARD, STANDARD_TIERS, PriceHistory, variant_for
 from ..pricing.resolve import PROVIDER_ALIASES, PROVIDER_NAMESPACES, canonical_provider, known_provider
 from ..pricing.schema import parse_document, read_file
+from ..records import semconv as sc
+from ..records.call import CallRecord, Usage
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -92,7 +92,7 @@ def normalize(raw: Any) -> Optional[str]:
 def apply(record: Any, raw_reasons: Iterable[Any]) -> None:
     """Set a record's ``finish_reasons`` (normalized) and keep the raw values beside them.
 
-    ``record`` is a :class:`~tokentrace.core.record.CallRecord`; raw values that are absent or
+    ``record`` is a :class:`~tokentrace.records.call.CallRecord`; raw values that are absent or
     not text are skipped (a choice that has not finished has no reason yet).
     """
     normalized: List[str] = []

@@ -9,7 +9,7 @@ the rest of the process, and a reported cost of 1e300 overflowed budget arithmet
   an ``int`` worth 0 that remembers why. It stays marked through the adapters' own arithmetic
   (``a + b``, ``sum``), so the pipeline can still tell, at the end, that the usage it got was not
   what the provider meant, without every adapter having to carry a flag;
-* :func:`usage_problems` lists what is wrong with a :class:`~tokentrace.core.record.Usage`
+* :func:`usage_problems` lists what is wrong with a :class:`~tokentrace.records.call.Usage`
   (invalid fields, cache or reasoning subsets larger than their totals); the pipeline then gives
   the call ``tokentrace.cost.status=invalid_usage`` and no cost instead of $0;
 * :func:`valid_cost` accepts a USD amount only when finite, non-negative and at most

@@ -21,11 +21,12 @@ from opentelemetry import context as otel_context, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from ..pricing.base import CostResult, PriceLookup
-from . import lifecycle, numbers, semconv as sc
+from ..records import semconv as sc
+from ..records.call import USAGE_SOURCE_ESTIMATE, CallRecord, Usage
+from . import lifecycle, numbers
 from .config import Config
 from .estimate import count_tokens, worker
 from .ratelog import RateLimitedLog
-from .record import USAGE_SOURCE_ESTIMATE, CallRecord, Usage
 from .redact import error_summary, redact
 from .rerouting import is_rerouted
 from .safety import InstrumentationIntent, report

@@ -23,7 +23,7 @@ from opentelemetry import metrics, trace
 from opentelemetry.metrics import CallbackOptions, Observation
 
 from .._version import __version__
-from . import semconv as sc
+from ..records import semconv as sc
 from .numbers import otlp_int
 
 SCOPE_NAME = "tokentrace"

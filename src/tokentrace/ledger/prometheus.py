@@ -33,8 +33,8 @@ import urllib.request
 from collections import defaultdict
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
-from ..core.record import CallRecord, Usage
 from ..pricing.base import PART_TOKEN_TYPES
+from ..records.call import CallRecord, Usage
 from .costs import split
 from .row import SpendRow
 from .store import LedgerError

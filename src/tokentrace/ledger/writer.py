@@ -20,11 +20,11 @@ import threading
 from collections import deque
 from typing import Any, Deque, Dict, List, Mapping, Optional, Tuple
 
-from ..core import semconv as sc
 from ..core.lifecycle import register_flush_hook, unregister_flush_hook
 from ..core.pipeline import Call
 from ..core.safety import InstrumentationIntent, report
 from ..pricing.base import PART_TOKEN_TYPES, CostParts
+from ..records import semconv as sc
 from . import store
 from .costs import split
 from .row import USAGE_SOURCE_ATTEMPT

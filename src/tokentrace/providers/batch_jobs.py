@@ -18,8 +18,8 @@ from opentelemetry import trace
 from opentelemetry.trace import Link, SpanKind
 
 from ..core.pipeline import Pipeline
-from ..core.record import CallRecord
 from ..core.safety import report
+from ..records.call import CallRecord
 from . import flow
 from .values import field
 

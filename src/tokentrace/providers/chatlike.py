@@ -12,8 +12,8 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
 from ..attribution.propagation import register_provider_origin
-from ..core import semconv as sc
-from ..core.record import CallRecord
+from ..records import semconv as sc
+from ..records.call import CallRecord
 from .openai import endpoints as openai_endpoints
 from .values import ClientTarget
 

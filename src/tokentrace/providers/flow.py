@@ -14,8 +14,8 @@ from contextvars import ContextVar, Token
 from typing import Any, Awaitable, Callable, Dict, Mapping, Optional, Tuple
 
 from ..core.pipeline import Call, Pipeline
-from ..core.record import CallRecord
 from ..core.safety import InstrumentationIntent, report
+from ..records.call import CallRecord
 
 __all__ = [
     "open_call",

@@ -26,9 +26,9 @@ from __future__ import annotations
 
 from typing import Any, AsyncIterator, Callable, Iterator, Optional, Tuple
 
-from ..core import semconv as sc
 from ..core.pipeline import Pipeline
 from ..core.safety import report
+from ..records import semconv as sc
 from .proxies import end_safely, own, read_trailing
 
 Wrapped = Callable[..., Any]

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional, Tuple
 
 from ..core.pipeline import Call, Pipeline
-from ..core.record import CallRecord
 from ..core.safety import report
+from ..records.call import CallRecord
 from . import flow
 from .proxies import (
     AsyncClosingStreamProxy,

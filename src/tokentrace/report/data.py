@@ -229,7 +229,7 @@ def _movers(groups: Dict[str, Dict[str, Line]], previous: Iterable[SpendRow], to
 
 def _usage_cost(prices: Any, provider: str, server: str, model: str, tokens: Dict[str, int], at: float, cached: bool) -> Optional[float]:
     """What ``tokens`` cost at ``model``'s price; with ``cached=False`` as if every prompt token were uncached."""
-    from ..core.record import CallRecord, Usage
+    from ..records.call import CallRecord, Usage
 
     prompt = tokens.get("input", 0) + tokens.get("cache_read", 0) + tokens.get("cache_write_5m", 0) + tokens.get("cache_write_1h", 0)
     if cached:

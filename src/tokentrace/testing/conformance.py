@@ -4,7 +4,7 @@ The registry is what ``opentelemetry-semantic-conventions`` ships (every attribu
 constant, the enum members of ``gen_ai.operation.name``, ``gen_ai.provider.name``,
 ``gen_ai.output.type``, ``gen_ai.token.type``); the attribute types are the registry's (not in the
 Python constants, so listed here from the conventions' YAML). Beside the registry only the names
-``tokentrace.core.semconv`` documents are accepted: ``PROPOSED_NAMES`` (adopted after the
+``tokentrace.records.semconv`` documents are accepted: ``PROPOSED_NAMES`` (adopted after the
 constants were frozen, or proposed), tokentrace's own namespace and the adapters' provider
 namespaces. tokentrace's ``tests/conftest.py`` runs :func:`check_spans` / :func:`check_metrics`
 over every span and metric the whole suite emitted and fails the run on a violation; an
@@ -21,7 +21,8 @@ from typing import Any, Dict, Iterable, List, Set
 from opentelemetry.sdk.metrics.export import Histogram
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as ga
 
-from tokentrace.core import finish_reasons, semconv as sc
+from tokentrace.core import finish_reasons
+from tokentrace.records import semconv as sc
 
 
 def _constants(package: str) -> Set[str]:

@@ -15,8 +15,8 @@ from typing import Any, Callable, List, Mapping, Optional, Tuple
 
 from ...attribution.propagation import register_provider_url
 from ...core.pipeline import Call, Pipeline
-from ...core.record import CallRecord
 from ...core.safety import report
+from ...records.call import CallRecord
 from .. import flow, helper_streams, retries
 from ..base import Patch, ProviderInstrumentor
 from ..proxies import AsyncRawResponseProxy, SyncRawResponseProxy

@@ -1,6 +1,6 @@
 """Anthropic-specific attribute names, spelled as the ``anthropic`` SDK's own spans spell them.
 
-Kept beside the adapter (the provider-neutral names live in :mod:`tokentrace.core.semconv`), and
+Kept beside the adapter (the provider-neutral names live in :mod:`tokentrace.records.semconv`), and
 named like the SDK's native spans so a dashboard built on either keeps working.
 """
 

@@ -14,8 +14,8 @@ from collections import OrderedDict
 from typing import Any, Callable, Dict, Optional, Tuple
 
 from ...core.pipeline import Pipeline
-from ...core.record import CallRecord
 from ...core.safety import report
+from ...records.call import CallRecord
 from ..batch_jobs import Created, create_wrapper as _create_wrapper, record_completed, registry
 from ..proxies import AsyncIteratorProxy, SyncIteratorProxy
 from ..values import ClientTarget, field

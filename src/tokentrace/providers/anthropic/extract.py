@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Mapping, Optional
 
 from ...core import finish_reasons
-from ...core.record import CallRecord, Usage
+from ...records.call import CallRecord, Usage
 from ..values import field, token_count
 from . import attributes as aa
 from .request import parts

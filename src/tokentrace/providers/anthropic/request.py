@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Optional
 
-from ...core import semconv as sc
-from ...core.record import CallRecord
+from ...records import semconv as sc
+from ...records.call import CallRecord
 from ..values import ClientTarget, request_integer, request_number
 from . import attributes as aa
 

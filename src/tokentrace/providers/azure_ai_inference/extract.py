@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Mapping, Tuple
 
-from ...core.record import CallRecord
+from ...records.call import CallRecord
 from .. import chatlike
 from ..openai import extract as openai_extract
 from ..values import ClientTarget, field

@@ -18,8 +18,9 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from ...core import finish_reasons, semconv as sc
-from ...core.record import CallRecord, Usage
+from ...core import finish_reasons
+from ...records import semconv as sc
+from ...records.call import CallRecord, Usage
 from ..anthropic.extract import canonical_usage
 from ..values import token_count
 

@@ -22,8 +22,8 @@ import wrapt
 from ...core import finish_reasons
 from ...core.estimate import TextSample
 from ...core.pipeline import Call, Pipeline
-from ...core.record import Usage
 from ...core.safety import report
+from ...records.call import Usage
 from .. import flow
 from ..anthropic.extract import canonical_usage
 from ..proxies import end_safely

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Tuple
 
-from ...core import finish_reasons, semconv as sc
-from ...core.record import CallRecord, Usage
+from ...core import finish_reasons
+from ...records import semconv as sc
+from ...records.call import CallRecord, Usage
 from .. import chatlike
 from ..values import ClientTarget, field, request_integer, token_count
 

@@ -15,8 +15,8 @@ from typing import Any, Callable, Dict, Optional, Tuple
 
 from ...attribution.propagation import register_provider_url
 from ...core.pipeline import Call, Pipeline
-from ...core.record import CallRecord
 from ...core.safety import report
+from ...records.call import CallRecord
 from .. import flow
 from ..proxies import AsyncGeneratorProxy, SyncIteratorProxy
 from . import extract

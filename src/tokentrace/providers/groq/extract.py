@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Optional
 
-from ...core.record import CallRecord
+from ...records.call import CallRecord
 from .. import chatlike
 from ..openai import endpoints as openai_endpoints, extract as openai_extract
 from ..values import ClientTarget, field

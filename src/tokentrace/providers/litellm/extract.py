@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Mapping, Optional, Tuple
 
-from ...core.record import CallRecord, Usage
+from ...records.call import CallRecord, Usage
 from .. import chatlike
 from ..openai import extract as openai_extract
 from ..values import field, token_count

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional, Tuple
 
-from ...core.record import CallRecord
+from ...records.call import CallRecord
 from .. import chatlike
 from ..openai import extract as openai_extract
 from ..values import ClientTarget, field

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from ...core import semconv as sc
-from ...core.record import CallRecord, Usage
+from ...records import semconv as sc
+from ...records.call import CallRecord, Usage
 from .. import chatlike
 from ..values import ClientTarget, field, request_integer, request_number, token_count
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
-from ...core import finish_reasons, semconv as sc
-from ...core.record import CallRecord, Usage
+from ...core import finish_reasons
+from ...records import semconv as sc
+from ...records.call import CallRecord, Usage
 from ..values import field, token_count
 from .endpoints import OPENAI_PROVIDERS
 
