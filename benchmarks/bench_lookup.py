@@ -38,10 +38,10 @@ import sys
 import time
 from typing import Any, Dict, List, Sequence, Tuple
 
-from tokentrace.core.record import CallRecord, Usage
 from tokentrace.pricing.base_data import BaseData
 from tokentrace.pricing.catalog import BASE_DATA, Catalog, base_text, load_builtin
 from tokentrace.pricing.resolve import PROVIDER_NAMESPACES
+from tokentrace.records.call import CallRecord, Usage
 
 TARGET_FIRST_US = 50.0
 TARGET_WARM_US = 2.0
@@ -204,7 +204,7 @@ COLD_SNIPPET = """
 import gc, json, logging, sys, time
 logging.getLogger("tokentrace").setLevel(logging.ERROR)
 from tokentrace.core.config import Config
-from tokentrace.core.record import CallRecord, Usage
+from tokentrace.records.call import CallRecord, Usage
 from tokentrace.pricing import load_catalog
 pairs, usage = json.loads(sys.stdin.read())
 records = [CallRecord(p, "chat", m, usage=Usage(**usage)) for p, m in pairs]

@@ -46,10 +46,10 @@ class SettleOnce(Generic[T]):
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
         self._max = max_entries
         self._lock = threading.Lock()
-        self._pending: "OrderedDict[str, T]" = OrderedDict()
-        self._settled: "OrderedDict[str, None]" = OrderedDict()
+        self._pending: OrderedDict[str, T] = OrderedDict()
+        self._settled: OrderedDict[str, None] = OrderedDict()
 
-    def _put(self, table: "OrderedDict[str, Any]", key: str, value: Any) -> None:
+    def _put(self, table: OrderedDict[str, Any], key: str, value: Any) -> None:
         table[key] = value
         table.move_to_end(key)
         while len(table) > self._max:

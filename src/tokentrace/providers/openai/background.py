@@ -28,7 +28,6 @@ from typing import Any, Dict, Mapping, Optional
 
 from opentelemetry.trace import Link
 
-from ...core import semconv as sc
 from ...core.pipeline import Call, Pipeline
 from ...core.safety import report
 from ...core.settle_once import SettleOnce, Started
@@ -45,7 +44,7 @@ _TERMINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "resp
 #: The provider attribute that keeps the status the API answered.
 STATUS = "openai.response.status"
 
-registry: "SettleOnce[Started]" = SettleOnce()
+registry: SettleOnce[Started] = SettleOnce()
 
 
 def requested(body: Mapping[str, Any]) -> bool:
