@@ -92,3 +92,55 @@ ensure_deb_binary() {
     skip_line "$group" "$binary" "install the Debian package '$1' (apt-get install $1), or put $binary on PATH"
     return 1
 }
+
+# The main venv's interpreter, which the private venvs are made from (and, with see_main_venv,
+# see the packages of): $MAIN_PY, else this checkout's .venv, else the main checkout's, else python3.
+main_py="${MAIN_PY:-$ci_root/.venv/bin/python}"
+[ -x "$main_py" ] || main_py=/work/main/.venv/bin/python
+[ -x "$main_py" ] || main_py="$(command -v python3 || echo python3)"
+
+# see_main_venv VENV: VENV sees the main venv's packages through a .pth file (same SDKs, same
+# tokentrace); what VENV installs itself comes first on its path. addsitedir, not a bare path:
+# the main venv's own .pth files (the editable install of tokentrace among them) must be
+# processed too, or tokentrace's entry point fails to load.
+see_main_venv() {
+    local main_site venv_site
+    main_site="$("$main_py" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" || return 1
+    venv_site="$("$1/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" || return 1
+    echo "import site; site.addsitedir('$main_site')" >"$venv_site/zz-main-venv.pth"
+}
+
+# main_otel_release: the main venv's OpenTelemetry contrib release line (its semconv version),
+# which the instrumentation packages a private venv adds must match.
+main_otel_release() {
+    "$main_py" -c 'from importlib.metadata import version; print(version("opentelemetry-semantic-conventions"))'
+}
+
+# private_venv NAME VERSION INSTALL GROUP [CHECK]: make $ci_work/NAME-venv once, idempotently.
+#   VERSION  the marker's version: bump it when INSTALL changes, so old venvs are remade;
+#   INSTALL  a function run with the fresh venv's path; it must return non-zero on any failure
+#            (it runs where `set -e` does not apply: chain its steps with && or `|| return 1`);
+#   GROUP    the tests that skip without the venv, for the one SKIPPING line;
+#   CHECK    optional Python code the venv must run, made or found (a venv whose main venv moved on).
+# A venv is only marked installed when INSTALL succeeded; a half-made one is removed, so the
+# next run starts over instead of trusting it.
+private_venv() {
+    local name="$1" version="$2" install="$3" group="$4" check="${5:-}"
+    local venv="$ci_work/$name-venv"
+    local marker="$venv/.installed-v$version"
+    if [ -f "$marker" ] && { [ -z "$check" ] || "$venv/bin/python" -c "$check" 2>/dev/null; }; then
+        echo "$name venv: already installed ($venv)"
+        return 0
+    fi
+    echo "$name venv: installing into $venv"
+    mkdir -p "$ci_work"
+    rm -rf "$venv"
+    if "$main_py" -m venv "$venv" && "$install" "$venv" && { [ -z "$check" ] || "$venv/bin/python" -c "$check"; }; then
+        touch "$marker"
+        echo "$name venv: ready ($venv)"
+        return 0
+    fi
+    rm -rf "$venv"
+    skip_line "$group" "the $name venv" "run .ci/install-$name.sh (needs PyPI and $main_py)"
+    return 1
+}

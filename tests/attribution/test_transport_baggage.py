@@ -30,7 +30,7 @@ from tokentrace.testing import ProviderServer
 from .app_service import AppService
 
 ROOT = Path(__file__).resolve().parents[2]
-INSTR_PYTHON = ROOT / ".ci-work" / "httpinstr-venv" / "bin" / "python"
+INSTR_PYTHON = Path(os.environ.get("TOKENTRACE_CI_WORK", ROOT / ".ci-work")) / "httpinstr-venv" / "bin" / "python"
 MESSAGES = [{"role": "user", "content": "hi"}]
 
 

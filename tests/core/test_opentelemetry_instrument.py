@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-VENV = REPO / ".ci-work" / "otel-instrument-venv"
+VENV = Path(os.environ.get("TOKENTRACE_CI_WORK", REPO / ".ci-work")) / "otel-instrument-venv"
 
 
 def test_an_unmodified_app_under_opentelemetry_instrument(tmp_path: Path, server: Any, otlp_receiver: Any) -> None:

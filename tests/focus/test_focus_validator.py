@@ -20,7 +20,7 @@ import pytest
 from tokentrace.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
-VENV = ROOT / ".ci-work" / "focus-validator-venv"
+VENV = Path(os.environ.get("TOKENTRACE_CI_WORK", ROOT / ".ci-work")) / "focus-validator-venv"
 PREVIEW_NAMES = {"InvoiceIssuerName": "InvoiceIssuer", "ProviderName": "Provider", "PublisherName": "Publisher", "ResourceId": "ResourceID"}
 
 
