@@ -89,6 +89,25 @@ def test_downgrade_matches_dated_snapshots_and_takes_a_function(
     assert chosen == ["gpt-5"]
 
 
+def test_downgrade_and_policy_match_vendor_spellings_of_the_same_model(
+    instrument: Any, server: ProviderServer, client: openai.OpenAI
+) -> None:
+    """One model identity (the catalog's): an OpenRouter-style spelling, word order and dotted
+    version of claude-sonnet-4-5 is that model for a downgrade map and for a policy."""
+    telemetry = instrument()
+    server.enqueue(*plans(4))
+    spelled = "anthropic/claude-4.5-sonnet-20250929"
+    with tokentrace.budget(tokens=1, on_exceed="downgrade", downgrade={"claude-sonnet-4-5": "claude-haiku-4-5"}):
+        ask(client, model=spelled)
+        ask(client, model=spelled)  # past the limit: the map's entry for claude-sonnet-4-5 applies
+    with tokentrace.model_policy(allow=["claude-sonnet-4-5"], action="block", name="sonnet-only"):
+        ask(client, model=spelled)  # the allowed model, spelled by its vendor: not blocked
+        with pytest.raises(ModelNotAllowed):
+            ask(client, model="anthropic/claude-4.5-haiku")  # another model is still blocked
+    assert sent_models(server) == [spelled, "claude-haiku-4-5", spelled]
+    assert not any(e.name == "tokentrace.policy.violation" for s in telemetry.llm_spans()[2:3] for e in s.events)
+
+
 def test_downgrade_through_anthropic(instrument: Any, server: ProviderServer) -> None:
     telemetry = instrument()
     client = anthropic.Anthropic(base_url=server.url, api_key="sk-ant-test", max_retries=0)

@@ -7,8 +7,9 @@ import pytest
 from tokentrace.core.config import Config
 from tokentrace.core.pipeline import error_type
 from tokentrace.core.redact import redact
-from tokentrace.core.rerouting import canonical_model, is_rerouted
+from tokentrace.core.rerouting import is_rerouted
 from tokentrace.pricing.catalog import load_catalog
+from tokentrace.pricing.identity import model_part
 
 _CATALOG = load_catalog(Config())
 
@@ -41,10 +42,11 @@ def test_azure_deployment_names_resolve_through_aliases():
     assert is_rerouted("prod-chat", "gpt-4o-2024-08-06", {}, "azure.ai.openai", _CATALOG.resolve) is None
 
 
-def test_canonical_model():
-    assert canonical_model(" GPT-4o-2024-08-06 ") == "gpt-4o"
-    assert canonical_model("anthropic.claude-3-5-haiku-20241022-v1:0") == "claude-3-5-haiku"
-    assert canonical_model("us.meta.llama3-3-70b-instruct-v1:0") == "llama3-3-70b-instruct"
+def test_model_part_drops_prefixes_but_keeps_the_snapshot():
+    assert model_part(" GPT-4o-2024-08-06 ") == "gpt-4o-2024-08-06"
+    assert model_part("us.anthropic.claude-opus-4-5-20251101-v1:0") == "claude-opus-4-5-20251101-v1:0"
+    assert model_part("us.meta.llama3-3-70b-instruct-v1:0") == "llama3-3-70b-instruct-v1:0"
+    assert model_part("openrouter/openai/gpt-5") == "gpt-5"
 
 
 @pytest.mark.parametrize(

@@ -30,8 +30,9 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple, TypeVar
 
-from ..core.rerouting import canonical_model
 from ..core.safety import report
+from ..pricing.identity import model_part, same_model
+from ..pricing.resolve import name_forms
 from ..records import semconv as sc
 from .errors import BudgetConfigError, ModelNotAllowed
 from .spec import SCOPES
@@ -50,12 +51,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _same(pattern: str, model: str) -> bool:
+    """A policy's model name covers the model by the catalog's one model identity (dated snapshots,
+    vendor spellings, Bedrock ids); a glob matches the name as sent, or its bare model part with or
+    without its snapshot date and version."""
     pattern, model = pattern.strip().lower(), model.strip().lower()
     if pattern == model:
         return True
     if any(ch in pattern for ch in "*?["):
-        return fnmatch.fnmatchcase(model, pattern) or fnmatch.fnmatchcase(canonical_model(model), pattern)
-    return canonical_model(pattern) == canonical_model(model)
+        return any(fnmatch.fnmatchcase(form, pattern) for form in (model, *name_forms(model_part(model))))
+    return same_model(pattern, model) is True
 
 
 @dataclass(frozen=True)

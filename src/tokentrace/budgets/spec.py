@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
+from ..pricing.identity import same_model
 from .errors import BudgetConfigError
 from .windows import WINDOWS
 
@@ -98,13 +99,8 @@ class BudgetSpec:
             return chosen if isinstance(chosen, str) and chosen and chosen != model else None
         chosen = self.downgrade.get(model)
         if chosen is None:
-            from ..core.rerouting import canonical_model
-
-            family = canonical_model(model)
-            for source, target in self.downgrade.items():
-                if canonical_model(source) == family:
-                    chosen = target
-                    break
+            # The map names a model; a snapshot or another spelling of it is the same model.
+            chosen = next((target for source, target in self.downgrade.items() if same_model(source, model) is True), None)
         return chosen if chosen and chosen != model else None
 
     @property

@@ -66,6 +66,13 @@ def same_model(
     return False
 
 
+def model_part(name: str) -> str:
+    """The model part of a name as a user would write a pattern for it: lower case, no vendor,
+    region or ARN prefix, no ``:`` snapshot tag (``us.anthropic.claude-opus-4-5-20251101-v1:0``
+    -> ``claude-opus-4-5-20251101-v1:0``, ``openai/gpt-5`` -> ``gpt-5``)."""
+    return _base(clean(name))
+
+
 def _lookup(resolve: Resolver, provider: Optional[str], name: str) -> Any:
     """The catalog entry for ``name``, else for its bare model part (no region or vendor prefix)."""
     entry = resolve(provider, name)
