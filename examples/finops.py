@@ -12,6 +12,7 @@ The README's report picture is made this way, from the demo's data.
 from __future__ import annotations
 
 import argparse
+import csv
 import math
 import tempfile
 import time
@@ -55,9 +56,11 @@ def main() -> None:
         Path(args.picture).write_bytes(render_charts(data)["spend-by-model.png"])
 
     # 4. FOCUS: token-level rows for a FinOps platform, CSV or Parquet.
-    records = export(workdir / "focus.csv", ledger=str(ledger), start=start, end=end)
-    focus_total = math.fsum(r["EffectiveCost"] for r in records)
-    print(f"FOCUS rows: {len(records)}, EffectiveCost total: ${focus_total:.6f}, written to {workdir / 'focus.csv'}")
+    #    export() streams the rows into the file a day at a time and says how many it wrote.
+    written = export(workdir / "focus.csv", ledger=str(ledger), start=start, end=end)
+    with open(workdir / "focus.csv", newline="") as stream:
+        focus_total = math.fsum(float(r["EffectiveCost"]) for r in csv.DictReader(stream))
+    print(f"FOCUS rows: {written.rows}, EffectiveCost total: ${focus_total:.6f}, written to {workdir / 'focus.csv'}")
 
 
 if __name__ == "__main__":

@@ -125,7 +125,7 @@ def test_unpriced_models_cost_zero_and_say_why() -> None:
 
 def test_versions_have_their_own_columns() -> None:
     newest, old = columns_for(DEFAULT_VERSION), columns_for("1.0")
-    assert DEFAULT_VERSION == "1.3"
+    assert DEFAULT_VERSION == "1.4"
     assert {"ServiceProviderName", "HostProviderName", "SkuMeter", "SkuPriceDetails", "ServiceSubcategory"} <= set(newest)
     assert not {"ServiceProviderName", "SkuMeter", "SkuPriceDetails", "ServiceSubcategory"} & set(old)
     assert {"ProviderName", "PublisherName", "InvoiceIssuerName"} <= set(old)
@@ -134,8 +134,29 @@ def test_versions_have_their_own_columns() -> None:
         assert columns[-len(custom):] == tuple(custom)  # custom columns after every FOCUS column
     record = focus_rows(rows_of_a_day(), version="1.0")[0]
     assert tuple(record) == old
-    with pytest.raises(ValueError, match="choose one of 1.0, 1.3"):
-        focus_rows([], version="1.4")
+    with pytest.raises(ValueError, match="choose one of 1.0, 1.3, 1.4"):
+        focus_rows([], version="1.5")  # a working draft: not offered
+
+
+def test_focus_14_drops_provider_and_publisher_and_adds_two_columns() -> None:
+    """1.3 -> 1.4 (the specification's version migration guidance): ProviderName and PublisherName
+    removed; CommitmentProgramEligibilityDetails and InvoiceDetailId added; nothing else changes."""
+    v13, v14 = set(columns_for("1.3")), set(columns_for("1.4"))
+    assert v13 - v14 == {"ProviderName", "PublisherName"}
+    assert v14 - v13 == {"CommitmentProgramEligibilityDetails", "InvoiceDetailId"}
+    focus_columns = [c for c in columns_for("1.4") if not c.startswith("x_")]
+    assert focus_columns == sorted(focus_columns)  # the specification's alphabetical column order
+    records = focus_rows(rows_of_a_day(), version="1.4")
+    assert len(records) == 3
+    for record in records:
+        assert "ProviderName" not in record and "PublisherName" not in record
+        # an estimate is on no invoice, and tokentrace knows no commitment program the usage is eligible for
+        assert record["InvoiceDetailId"] is None and record["CommitmentProgramEligibilityDetails"] is None
+        assert record["ServiceProviderName"] == record["InvoiceIssuerName"]
+    old = {r["SkuPriceId"]: r for r in focus_rows(rows_of_a_day(), version="1.3")}
+    for record in records:  # the same charges, to the cent
+        assert record["EffectiveCost"] == old[record["SkuPriceId"]]["EffectiveCost"]
+        assert record["ConsumedQuantity"] == old[record["SkuPriceId"]]["ConsumedQuantity"]
 
 
 def test_csv_and_parquet_round_trip(tmp_path) -> None:

@@ -27,7 +27,7 @@ def add_parsers(commands: Any) -> None:
     _source_arguments(focus)
     focus.add_argument("-o", "--output", metavar="FILE", default="-", help="file to write (.csv or .parquet; default: CSV to standard output)")
     focus.add_argument("--format", choices=("csv", "parquet"), default="", help="output format (default: from the file name)")
-    focus.add_argument("--focus-version", default=None, help="FOCUS version (default: the newest supported, 1.3; or 1.0)")
+    focus.add_argument("--focus-version", default=None, help="FOCUS version: 1.4 (the newest, default), 1.3, or 1.0 (what focus-validator 1.0.0 checks)")
     focus.add_argument("--billing-account", help="BillingAccountId/Name to put on the rows (default: the provider)")
     focus.set_defaults(handler=run_focus)
 
@@ -117,17 +117,16 @@ def run_focus(args: Any) -> int:
     try:
         start, end = period(args)
         ledger, prometheus = _source(args)
-        records = export(
+        written = export(
             args.output, ledger=ledger, prometheus=prometheus, start=start, end=end, version=version, format=args.format,
             billing_account=args.billing_account, prometheus_selector=args.selector, progress=_progress,
         )
     except (ValueError, LedgerError, RuntimeError, OSError) as exc:
         print(f"tokentrace focus: {exc}", file=sys.stderr)
         return 2
-    unpriced = sum(1 for r in records if r.get("x_CostStatus") not in ("priced", "provider_reported"))
     where = "standard output" if args.output == "-" else args.output
-    message = f"tokentrace focus: {len(records):,} FOCUS {version} row(s) written to {where}"
-    if unpriced:
-        message += f"; {unpriced} row(s) of unpriced models carry cost 0 with x_CostStatus saying why"
+    message = f"tokentrace focus: {written.rows:,} FOCUS {version} row(s) written to {where}"
+    if written.unpriced_rows:
+        message += f"; {written.unpriced_rows} row(s) of unpriced models carry cost 0 with x_CostStatus saying why"
     print(message, file=sys.stderr)
     return 0

@@ -16,12 +16,13 @@ price gets cost 0 with ``x_CostStatus`` saying why (FOCUS costs may not be null)
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 from ..ledger.row import USAGE_SOURCE_ATTEMPT, SpendRow
 from .columns import DEFAULT_VERSION, columns_for
@@ -112,19 +113,40 @@ def focus_rows(
 
     ``billing_account`` names the account the charges belong to (default: the provider's
     name); datetimes are timezone-aware UTC ``datetime`` objects, numbers are floats/ints,
-    JSON columns are compact JSON text.
+    JSON columns are compact JSON text. For a long period, :func:`iter_focus_rows` over
+    day-ordered rows yields the same records without holding them all.
+    """
+    columns_for(version)
+    ordered = sorted(rows, key=lambda r: r.period_start)
+    return list(iter_focus_rows(ordered, version=version, billing_account=billing_account))
+
+
+def iter_focus_rows(
+    rows: Iterable[SpendRow],
+    *,
+    version: str = DEFAULT_VERSION,
+    billing_account: Optional[str] = None,
+) -> Iterator[Dict[str, Any]]:
+    """The records of :func:`focus_rows`, one UTC day at a time, for ``rows`` ordered by day.
+
+    Memory holds one day's cells, so a month of a fleet streams into a file. The rows must come
+    in day order (as :func:`~tokentrace.ledger.reader.aggregate_rows` yields them): a day seen
+    again after a later one raises ``ValueError`` rather than split one charge into two rows.
     """
     columns = columns_for(version)
-    cells, calls_by_day = _cells(rows)
-    records: List[Dict[str, Any]] = []
-    for key in sorted(cells, key=lambda k: (k[0], k[1], k[2], k[5], k[3], k[4])):
-        day, provider, model, token_type, tier, dims_text = key
-        cell = cells[key]
-        if token_type == "input":
-            cell.calls = calls_by_day.get((day, provider, model, tier, dims_text), cell.calls)
-        record = _record(day, provider, model, token_type, tier, json.loads(dims_text), cell, billing_account)
-        records.append({column: record.get(column) for column in columns})
-    return records
+    done = -math.inf
+    for day, day_rows in itertools.groupby(rows, key=lambda r: math.floor(r.period_start / DAY) * DAY):
+        if day <= done:
+            raise ValueError("iter_focus_rows: rows must come in day order (sort them by period_start, or use focus_rows)")
+        done = day
+        cells, calls_by_day = _cells(day_rows)
+        for key in sorted(cells, key=lambda k: (k[0], k[1], k[2], k[5], k[3], k[4])):
+            day_start, provider, model, token_type, tier, dims_text = key
+            cell = cells[key]
+            if token_type == "input":
+                cell.calls = calls_by_day.get((day_start, provider, model, tier, dims_text), cell.calls)
+            record = _record(day_start, provider, model, token_type, tier, json.loads(dims_text), cell, billing_account)
+            yield {column: record.get(column) for column in columns}
 
 
 def _cells(rows: Iterable[SpendRow]) -> Tuple[Dict[Tuple[Any, ...], _Cell], Dict[Tuple[Any, ...], int]]:

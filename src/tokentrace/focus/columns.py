@@ -1,8 +1,14 @@
 """The FOCUS Cost and Usage columns tokentrace writes, per FOCUS version, in the spec's order.
 
-Only the versions whose column sets tokentrace implements exactly are offered: ``1.3`` (the
-newest ratified release whose Cost and Usage column list tokentrace ships; the default) and
-``1.0`` (the version the FinOps Foundation's ``focus-validator`` 1.0.0 on PyPI checks). Columns
+Only the versions whose column sets tokentrace implements exactly are offered: ``1.4`` (ratified
+on 2026-06-04, the newest release; the default), ``1.3`` (ratified 2025-12-04, for pipelines not
+yet on 1.4) and ``1.0`` (the version the FinOps Foundation's ``focus-validator`` 1.0.0 on PyPI
+checks). 1.5 is a working draft (its AI properties of ``SkuPriceDetails`` are used already; its
+columns, such as ``PrincipalId``, are not). 1.3 → 1.4 in the Cost and Usage dataset, per the
+specification's version migration guidance: ``ProviderName`` and ``PublisherName`` (deprecated in
+1.3) are removed; ``CommitmentProgramEligibilityDetails`` and ``InvoiceDetailId`` are added (both
+null here: no commitment program is known to tokentrace, and an estimate belongs to no invoice);
+``ContractApplied`` changes its JSON format (null here, so nothing changes). Columns
 are listed alphabetically, as the specification's column chapter lists them; custom columns
 (``x_`` prefix) come after all FOCUS columns, as the naming rules require.
 """
@@ -85,13 +91,18 @@ _ADDED_BY_1_3: Tuple[str, ...] = (
     "SubAccountType",
 )
 
+_V1_3: Tuple[str, ...] = tuple(sorted(_V1_0 + _ADDED_BY_1_3))
+_REMOVED_BY_1_4: Tuple[str, ...] = ("ProviderName", "PublisherName")
+_ADDED_BY_1_4: Tuple[str, ...] = ("CommitmentProgramEligibilityDetails", "InvoiceDetailId")
+
 COLUMNS: Dict[str, Tuple[str, ...]] = {
     "1.0": _V1_0,
-    "1.3": tuple(sorted(_V1_0 + _ADDED_BY_1_3)),
+    "1.3": _V1_3,
+    "1.4": tuple(sorted(tuple(c for c in _V1_3 if c not in _REMOVED_BY_1_4) + _ADDED_BY_1_4)),
 }
 
-#: The version written when none is asked for.
-DEFAULT_VERSION = "1.3"
+#: The version written when none is asked for: the newest ratified one.
+DEFAULT_VERSION = "1.4"
 VERSIONS: Tuple[str, ...] = tuple(COLUMNS)
 
 #: tokentrace's own columns, after the FOCUS ones.

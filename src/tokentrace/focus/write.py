@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import os
 from datetime import datetime
-from typing import Any, Dict, List, Sequence, TextIO, Union
+from typing import Any, Dict, Iterable, List, Sequence, TextIO, Union
 
 from .columns import DATETIME_COLUMNS, DECIMAL_COLUMNS, INTEGER_COLUMNS
 
@@ -34,15 +34,26 @@ def _text(column: str, value: Any) -> str:
     return str(value)
 
 
-def write_csv(records: Sequence[Dict[str, Any]], columns: Sequence[str], stream: TextIO) -> None:
+#: Records per Parquet row group written at once: memory holds one batch, not the whole file.
+PARQUET_BATCH = 50_000
+
+
+def write_csv(records: Iterable[Dict[str, Any]], columns: Sequence[str], stream: TextIO) -> int:
+    """Write ``records`` as they come (a generator streams); returns how many were written."""
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(columns)
+    count = 0
     for record in records:
         writer.writerow([_text(column, record.get(column)) for column in columns])
+        count += 1
+    return count
 
 
-def write_parquet(records: Sequence[Dict[str, Any]], columns: Sequence[str], path: PathLike) -> None:
-    """Typed Parquet: decimals as float64, counts as int64, datetimes as UTC timestamps, the rest strings."""
+def write_parquet(records: Iterable[Dict[str, Any]], columns: Sequence[str], path: PathLike) -> int:
+    """Typed Parquet: decimals as float64, counts as int64, datetimes as UTC timestamps, the rest strings.
+
+    Written in row groups of :data:`PARQUET_BATCH` records, so a generator streams; returns the count.
+    """
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -62,6 +73,20 @@ def write_parquet(records: Sequence[Dict[str, Any]], columns: Sequence[str], pat
             kind = pa.string()
         fields.append(pa.field(column, kind, nullable=True))
     schema = pa.schema(fields)
-    data = {column: [record.get(column) for record in records] for column in columns}
-    table = pa.Table.from_pydict(data, schema=schema)
-    pq.write_table(table, os.fspath(path))
+    count = 0
+    with pq.ParquetWriter(os.fspath(path), schema) as writer:
+        batch: List[Dict[str, Any]] = []
+        for record in records:
+            batch.append(record)
+            if len(batch) >= PARQUET_BATCH:
+                writer.write_table(_table(pa, batch, columns, schema))
+                count += len(batch)
+                batch = []
+        if batch or count == 0:
+            writer.write_table(_table(pa, batch, columns, schema))
+            count += len(batch)
+    return count
+
+
+def _table(pa: Any, batch: List[Dict[str, Any]], columns: Sequence[str], schema: Any) -> Any:
+    return pa.Table.from_pydict({column: [record.get(column) for record in batch] for column in columns}, schema=schema)

@@ -229,6 +229,69 @@ def select(connection: sqlite3.Connection, start: float, end: float) -> Iterator
         )
 
 
+def aggregate(
+    connection: sqlite3.Connection,
+    start: float,
+    end: float,
+    granularity: int = 86400,
+    *,
+    by: Optional[Sequence[str]] = None,
+    dimensions: Optional[Sequence[str]] = None,
+) -> Iterator[SpendRow]:
+    """Rows of ``[start, end)`` summed per UTC bucket of ``granularity`` s × ``by`` columns × ``dimensions`` keys.
+
+    The same sums as :func:`tokentrace.ledger.aggregate.aggregate` over :func:`select`, but
+    SQLite does them (``GROUP BY``), one UTC day (or bucket, if longer) at a time through the
+    ``spend_period`` index: a day's rows sort in memory where a month's would not (measured: a
+    month at once is slower than summing in Python, a day at a time is twice as fast), only the
+    kept columns are read, memory holds one day's cells, and rows come out in bucket order, ready
+    to stream. Keys left out of ``dimensions`` are merged afterwards, over the few summed rows.
+    """
+    from . import aggregate as agg
+
+    kept = agg.check(granularity, by)
+    group = ", ".join(("bucket",) + kept + ("dimensions",))
+    sql = (
+        f"SELECT CAST(period_start / {int(granularity)} AS INTEGER) AS bucket, {', '.join(kept + ('dimensions',))}, "
+        "min(period_start), max(period_end), sum(tokens), sum(list_cost_usd), sum(effective_cost_usd), sum(calls), sum(blocked_calls) "
+        f"FROM spend WHERE period_start >= ? AND period_start < ? GROUP BY {group}"
+    )
+    width = len(kept) + 2  # bucket, kept columns, dimensions
+    dims_cache: Dict[str, Tuple[Tuple[str, str], ...]] = {}
+    finish, add_to = agg.finish, agg.add
+    first, last = connection.execute("SELECT min(period_start), max(period_start) FROM spend").fetchone()
+    if first is None:
+        return
+    start, end = max(start, first), min(end, last + 1)  # no empty day queries before or after the data
+    for lo, hi in agg.chunks(start, end, granularity):
+        found = connection.execute(sql, (lo, hi)).fetchall()
+        if dimensions is None:
+            for row in found:
+                yield finish(list(row[width:]), dict(zip(kept, row[1 : width - 1])), _dims(dims_cache, row[width - 1]), "ledger")
+            continue
+        merged: Dict[Tuple[Any, ...], List[Any]] = {}  # cells that differ only in the keys left out
+        for row in found:
+            text = row[width - 1]
+            short = dims_cache.get(text)
+            if short is None:
+                short = dims_cache[text] = tuple(sorted(agg.dimensions_of(text, dimensions).items()))  # type: ignore[assignment]
+            key = row[: width - 1] + (short,)
+            into = merged.get(key)
+            if into is None:
+                merged[key] = list(row[width:])
+            else:
+                add_to(into, *row[width:])
+        for key, cell in merged.items():
+            yield finish(cell, dict(zip(kept, key[1:-1])), dict(key[-1]), "ledger")
+
+
+def _dims(cache: Dict[str, Any], text: str) -> Dict[str, str]:
+    parsed = cache.get(text)
+    if parsed is None:
+        parsed = cache[text] = json.loads(text)
+    return dict(parsed)
+
+
 def schema_version(connection: sqlite3.Connection) -> int:
     found = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     return int(found[0]) if found else 0

@@ -10,9 +10,11 @@ The same :class:`ReportData` comes out for the same spend whichever source was r
 
 from __future__ import annotations
 
+import itertools
+import math
 import os
 from pathlib import Path
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from .data import DIMENSIONS, ReportData, build
 from .text import render as render_text
@@ -40,8 +42,12 @@ def report(
     (a budgets file or list, default ``$TOKENTRACE_BUDGETS``) adds each shared budget's use and
     burn-rate forecast in its current window; ``anomaly`` (settings as for ``instrument()``,
     default ``$TOKENTRACE_ANOMALY``) tunes the hours flagged as anomalies.
+
+    Both periods are read as day rows (:func:`~tokentrace.ledger.reader.aggregate_rows`): every
+    number of the report is a sum that day rows give exactly, and a million-row ledger becomes a
+    few tens of thousands of rows. The anomalies read hour rows of only what they use.
     """
-    from ..ledger.reader import read_rows
+    from ..ledger.reader import aggregate_rows
 
     if prices is None:
         from ..core.config import build_config
@@ -49,28 +55,29 @@ def report(
 
         prices = load_catalog(build_config({}))
     source = dict(ledger=ledger, prometheus=prometheus, prometheus_selector=prometheus_selector, prices=prices, progress=progress)
-    rows = read_rows(start=start, end=end, **source)  # type: ignore[arg-type]
+    rows = list(aggregate_rows(start=start, end=end, **source))  # type: ignore[arg-type]
     if progress:
-        progress(f"read {len(rows):,} rows; now the previous period")
-    previous = read_rows(start=start - (end - start), end=start, **source)  # type: ignore[arg-type]
+        progress(f"summed the period into {len(rows):,} day rows; now the previous period")
+    previous = list(aggregate_rows(start=start - (end - start), end=start, **source))  # type: ignore[arg-type]
     if progress:
-        progress(f"read {len(previous):,} rows; computing")
+        progress(f"summed the previous period into {len(previous):,} day rows; computing")
     data = build(rows, start, end, previous=previous, prices=prices, top=top)
-    _outlook(data, ledger, prometheus, start, end, top, progress, budgets, anomaly)
+    _outlook(data, source, start, end, top, progress, budgets, anomaly)
     return data
 
 
 def _outlook(
-    data: ReportData, ledger: Optional[str], prometheus: Optional[str], start: float, end: float, top: int,
+    data: ReportData, source: Dict[str, Any], start: float, end: float, top: int,
     progress: Optional[Callable[[str], None]], budgets: Any, anomaly: Any,
 ) -> None:
-    """Budget forecasts and anomalies need history before the period: read it once, for both."""
+    """Budget forecasts need the budgets' windows; anomalies need hours of the days before the period."""
     import time
 
     from ..budgets.anomaly import parse_settings
     from ..budgets.spec import load_specs
     from ..budgets.windows import period, utc_now
-    from ..ledger.reader import read_rows
+    from ..ledger.aggregate import HOUR
+    from ..ledger.reader import aggregate_rows, read_rows
     from .outlook import anomalies, budget_outlook
 
     budgets = budgets if budgets is not None else (os.environ.get("TOKENTRACE_BUDGETS") or None)
@@ -78,20 +85,30 @@ def _outlook(
     settings = parse_settings(anomaly)
     specs = [s for s in load_specs(budgets) if s.scope != "entry"] if budgets is not None else []
     at = min(end, time.time())
-    history_start = start - (settings.days + 1) * 86400 if settings.enabled else start
-    for spec in specs:
-        window = period(spec.window, utc_now(at))
-        if window.start is not None:
-            history_start = min(history_start, window.start.timestamp())
-    if not specs and not settings.enabled:
-        return
-    if progress:
-        progress("reading the history for budget forecasts and anomalies")
-    history = read_rows(ledger=ledger, prometheus=prometheus, start=history_start, end=max(end, at))
+    last = max(end, at)
     if specs:
-        data.budgets = budget_outlook(specs, history, at)
+        window_start = start
+        for spec in specs:
+            window = period(spec.window, utc_now(at))
+            if window.start is not None:
+                window_start = min(window_start, window.start.timestamp())
+        if progress:
+            progress("reading the budgets' windows for their forecasts")
+        # A budget's trailing rate may look back less than an hour: these rows keep the ledger's buckets.
+        data.budgets = budget_outlook(specs, read_rows(start=window_start, end=last, **_plain(source)), at)
     if settings.enabled:
-        data.anomalies = anomalies(history, start, end, settings, top=top)
+        if progress:
+            progress("reading hourly spend for the anomalies")
+        history_start = math.floor((start - (settings.days + 1) * 86400) / HOUR) * HOUR
+        keys = tuple(d for d in settings.dimensions if d not in ("model", "provider")) + ("workflow",)
+        narrow = dict(granularity=HOUR, by=("provider", "model", "usage_source"), dimensions=keys, **source)
+        # cut at ``start``: the hour it falls in is split into the part before and the part in the period
+        hours = itertools.chain(aggregate_rows(start=history_start, end=start, **narrow), aggregate_rows(start=start, end=last, **narrow))
+        data.anomalies = anomalies(hours, start, end, settings, top=top)
+
+
+def _plain(source: Dict[str, Any]) -> Dict[str, Any]:
+    return {k: v for k, v in source.items() if k in ("ledger", "prometheus", "prometheus_selector", "prices", "progress")}
 
 
 def render_html(data: ReportData, top: int = 10) -> str:

@@ -186,7 +186,7 @@ def build(
         unpriced=sorted(unpriced.values(), key=lambda u: (-u.calls, u.model)),
         estimated_calls=estimated_calls,
         estimated_tokens=estimated_tokens,
-        blocked=sorted(blocked.values(), key=lambda g: -g.calls),
+        blocked=sorted(blocked.values(), key=lambda g: (-g.calls, g.key)),
         rows=len(rows),
         by_day_team=dict(by_day_team),
         tokens_by_type=dict(tokens_by_type),
