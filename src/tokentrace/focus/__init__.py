@@ -26,6 +26,8 @@ __all__ = [
 ]
 
 _PRICED = ("priced", "provider_reported")
+#: The row columns FOCUS rows are built from (the host is not among them: one column less to sum by).
+_FOCUS_COLUMNS = ("provider", "service_tier", "request_model", "model", "token_type", "cost_status", "usage_source", "rerouted")
 
 
 @dataclass
@@ -80,7 +82,9 @@ def export(
     format_for(path, format)
     if format_for(path, format) == "parquet" and os.fspath(path) == "-":
         raise ValueError("Parquet cannot be written to standard output; give a file name")
-    rows = aggregate_rows(ledger=ledger, prometheus=prometheus, start=start, end=end, prometheus_selector=prometheus_selector, progress=progress)
+    rows = aggregate_rows(
+        ledger=ledger, prometheus=prometheus, start=start, end=end, by=_FOCUS_COLUMNS, prometheus_selector=prometheus_selector, progress=progress
+    )
     unpriced = [0]
 
     def counted(records: Iterator[Dict[str, Any]]) -> Iterator[Dict[str, Any]]:

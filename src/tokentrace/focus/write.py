@@ -39,12 +39,31 @@ PARQUET_BATCH = 50_000
 
 
 def write_csv(records: Iterable[Dict[str, Any]], columns: Sequence[str], stream: TextIO) -> int:
-    """Write ``records`` as they come (a generator streams); returns how many were written."""
+    """Write ``records`` as they come (a generator streams); returns how many were written.
+
+    Most values are text already and pass through; the few datetimes of a file (a charge period
+    and a billing period per day) are formatted once each.
+    """
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(columns)
+    moments: Dict[datetime, str] = {}
     count = 0
     for record in records:
-        writer.writerow([_text(column, record.get(column)) for column in columns])
+        line = []
+        for column in columns:
+            value = record.get(column)
+            if value.__class__ is str:
+                line.append(value)
+            elif value is None:
+                line.append("")
+            elif value.__class__ is datetime:
+                text = moments.get(value)
+                if text is None:
+                    text = moments[value] = _text(column, value)
+                line.append(text)
+            else:
+                line.append(_text(column, value))
+        writer.writerow(line)
         count += 1
     return count
 

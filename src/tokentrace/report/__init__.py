@@ -45,7 +45,8 @@ def report(
 
     Both periods are read as day rows (:func:`~tokentrace.ledger.reader.aggregate_rows`): every
     number of the report is a sum that day rows give exactly, and a million-row ledger becomes a
-    few tens of thousands of rows. The anomalies read hour rows of only what they use.
+    few tens of thousands of rows. The previous period (the movers) and the anomalies (hours)
+    read only the columns and keys they use.
     """
     from ..ledger.reader import aggregate_rows
 
@@ -58,7 +59,12 @@ def report(
     rows = list(aggregate_rows(start=start, end=end, **source))  # type: ignore[arg-type]
     if progress:
         progress(f"summed the period into {len(rows):,} day rows; now the previous period")
-    previous = list(aggregate_rows(start=start - (end - start), end=start, **source))  # type: ignore[arg-type]
+    # the previous period only gives the movers: cost per team, feature, workflow, model and provider
+    previous = list(
+        aggregate_rows(
+            start=start - (end - start), end=start, by=("provider", "model", "usage_source"), dimensions=("team", "feature", "workflow"), **source  # type: ignore[arg-type]
+        )
+    )
     if progress:
         progress(f"summed the previous period into {len(previous):,} day rows; computing")
     data = build(rows, start, end, previous=previous, prices=prices, top=top)
@@ -101,7 +107,9 @@ def _outlook(
             progress("reading hourly spend for the anomalies")
         history_start = math.floor((start - (settings.days + 1) * 86400) / HOUR) * HOUR
         keys = tuple(d for d in settings.dimensions if d not in ("model", "provider")) + ("workflow",)
-        narrow = dict(granularity=HOUR, by=("provider", "model", "usage_source"), dimensions=keys, **source)
+        # only what ``anomalies`` reads: the hour, the model (and provider, if it is a dimension), the keys, the cost
+        columns = ("provider", "model") if "provider" in settings.dimensions else ("model",)
+        narrow = dict(granularity=HOUR, by=columns, dimensions=keys, **source)
         # cut at ``start``: the hour it falls in is split into the part before and the part in the period
         hours = itertools.chain(aggregate_rows(start=history_start, end=start, **narrow), aggregate_rows(start=start, end=last, **narrow))
         data.anomalies = anomalies(hours, start, end, settings, top=top)
