@@ -110,8 +110,8 @@ def test_report_from_summed_rows_equals_the_report_from_every_row(recorded) -> N
     assert summed.total.cost == pytest.approx(spans_usd, abs=1e-9) == pytest.approx(raw.total.cost, abs=1e-12)
     assert (summed.total.tokens, summed.total.calls) == (raw.total.tokens, raw.total.calls)
     for dimension, lines in raw.by.items():
-        assert [(l.key, l.tokens, l.calls) for l in summed.by[dimension]] == [(l.key, l.tokens, l.calls) for l in lines]
-        assert [l.cost for l in summed.by[dimension]] == pytest.approx([l.cost for l in lines], abs=1e-12)
+        assert [(g.key, g.tokens, g.calls) for g in summed.by[dimension]] == [(g.key, g.tokens, g.calls) for g in lines]
+        assert [g.cost for g in summed.by[dimension]] == pytest.approx([g.cost for g in lines], abs=1e-12)
     assert summed.cache_savings == pytest.approx(raw.cache_savings, abs=1e-12) and raw.cache_savings > 0
     assert [(r.requested, r.answered, r.calls) for r in summed.reroutes] == [(r.requested, r.answered, r.calls) for r in raw.reroutes]
     assert [r.cost_as_requested for r in summed.reroutes] == pytest.approx([r.cost_as_requested for r in raw.reroutes])

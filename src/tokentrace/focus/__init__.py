@@ -45,7 +45,7 @@ def write(records: Iterable[Dict[str, Any]], path: Union[str, os.PathLike[str]],
     return _write(records, path, version, format)[0]
 
 
-def _write(records: Iterable[Dict[str, Any]], path: Union[str, os.PathLike[str]], version: str, format: str) -> "tuple[str, int]":
+def _write(records: Iterable[Dict[str, Any]], path: Union[str, os.PathLike[str]], version: str, format: str) -> tuple[str, int]:
     columns = columns_for(version)
     kind = format_for(path, format)
     if kind == "parquet":

@@ -93,7 +93,7 @@ def aggregate(
     result = []
     for key in sorted(cells, key=lambda k: k[0]):
         cell = cells[key]
-        values = dict(zip(kept, key[1:-2]))
+        values = dict(zip(kept, key[1:-2], strict=True))
         result.append(
             finish(cell, values, dict(key[-2]), key[-1])
         )

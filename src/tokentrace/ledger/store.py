@@ -45,7 +45,7 @@ import json
 import os
 import sqlite3
 from pathlib import Path
-from typing import Any, Dict, Iterable, Iterator, Sequence, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from .row import SpendRow
 
@@ -267,7 +267,7 @@ def aggregate(
         found = connection.execute(sql, (lo, hi)).fetchall()
         if dimensions is None:
             for row in found:
-                yield finish(list(row[width:]), dict(zip(kept, row[1 : width - 1])), _dims(dims_cache, row[width - 1]), "ledger")
+                yield finish(list(row[width:]), dict(zip(kept, row[1 : width - 1], strict=True)), _dims(dims_cache, row[width - 1]), "ledger")
             continue
         merged: Dict[Tuple[Any, ...], List[Any]] = {}  # cells that differ only in the keys left out
         for row in found:
@@ -282,7 +282,7 @@ def aggregate(
             else:
                 add_to(into, *row[width:])
         for key, cell in merged.items():
-            yield finish(cell, dict(zip(kept, key[1:-1])), dict(key[-1]), "ledger")
+            yield finish(cell, dict(zip(kept, key[1:-1], strict=True)), dict(key[-1]), "ledger")
 
 
 def _dims(cache: Dict[str, Any], text: str) -> Dict[str, str]:
