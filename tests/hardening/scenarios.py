@@ -50,6 +50,7 @@ SECRETS = (OPENAI_KEY, ANTHROPIC_KEY, GOOGLE_KEY, AWS_ACCESS_KEY, AWS_SECRET_KEY
 #: their scenarios exist only where they import; tests/providers/<sdk>/test_in_venv.py runs the
 #: hardening tests there for them.
 HAS_AIOBOTOCORE = importlib.util.find_spec("aiobotocore") is not None
+HAS_VERTEXAI = importlib.util.find_spec("vertexai") is not None
 
 PROVIDERS = ("openai", "anthropic", "google", "bedrock", "mistral", "cohere", "groq", "ollama", "azure_ai_inference", "litellm")
 BEDROCK_MODEL = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
@@ -188,6 +189,36 @@ def _aiobotocore_stream(server: ProviderServer) -> Any:
                 async for event in stream]
 
     return _aiobotocore(work, server)
+
+
+def vertex_model(server: ProviderServer) -> Any:
+    """A Vertex AI SDK ``GenerativeModel`` sending REST to the server, with anonymous credentials."""
+    import warnings
+
+    import vertexai
+    from google.auth.credentials import AnonymousCredentials
+    from vertexai.generative_models import GenerativeModel
+
+    vertexai.init(project="test-project", location="us-central1", api_transport="rest", api_endpoint=server.url,
+                  credentials=AnonymousCredentials())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the SDK's deprecation notice
+        return GenerativeModel("gemini-2.5-flash")
+
+
+def _vertex_call(server: ProviderServer) -> Any:
+    r = vertex_model(server).generate_content("Is the invoice late?")
+    return (r.text, str(r.usage_metadata), r.candidates[0].finish_reason)
+
+
+def _vertex_stream(server: ProviderServer) -> Any:
+    return [(c.text, str(c.usage_metadata)) for c in vertex_model(server).generate_content("Is the invoice late?", stream=True)]
+
+
+def _vertex_errors() -> Tuple[type, ...]:
+    from google.api_core.exceptions import GoogleAPIError
+
+    return (GoogleAPIError,)
 
 
 MISTRAL_REQUEST: Dict[str, Any] = dict(model="mistral-small-2603", messages=[{"role": "user", "content": "Is the invoice late?"}])
@@ -338,6 +369,8 @@ SCENARIOS: Dict[str, Scenario] = {
     "azure_ai_inference": Scenario("azure_ai_inference", _azure_call, _azure_stream, _azure_error),
     "litellm": Scenario("litellm", _litellm_call, _litellm_stream, _error((litellm.RateLimitError,))(_litellm_call)),
 }
+if HAS_VERTEXAI:
+    SCENARIOS["vertexai"] = Scenario("vertexai", _vertex_call, _vertex_stream, _error(_vertex_errors())(_vertex_call))
 if HAS_AIOBOTOCORE:
     SCENARIOS["aiobotocore"] = Scenario("aiobotocore", _aiobotocore_call, _aiobotocore_stream, _error(_botocore_error())(_aiobotocore_call))
 

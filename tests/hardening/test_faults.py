@@ -40,6 +40,8 @@ ADAPTER_MODULES = {
     "azure_ai_inference": ("tokentrace.providers.azure_ai_inference.streams", "tokentrace.providers.azure_ai_inference.extract",
                            "tokentrace.providers.chunks"),
     "aiobotocore": ("tokentrace.providers.bedrock.streams", "tokentrace.providers.bedrock.extract", "tokentrace.providers.aiobotocore.streams"),
+    "vertexai": ("tokentrace.providers.google_genai.streams", "tokentrace.providers.google_genai.extract",
+                 "tokentrace.providers.vertexai.extract", "tokentrace.providers.vertexai.streams"),
     "litellm": ("tokentrace.providers.litellm.streams", "tokentrace.providers.litellm.extract", "tokentrace.providers.chunks"),
 }
 

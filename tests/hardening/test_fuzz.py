@@ -26,6 +26,7 @@ USAGE_KEYS: Dict[str, Any] = {
     "anthropic": ("usage", ["input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", "cache_creation"]),
     "google": ("usageMetadata", ["promptTokenCount", "candidatesTokenCount", "totalTokenCount", "cachedContentTokenCount", "thoughtsTokenCount"]),
     "bedrock": ("usage", ["inputTokens", "outputTokens", "totalTokens", "cacheReadInputTokens", "cacheWriteInputTokens"]),
+    "vertexai": ("usageMetadata", ["promptTokenCount", "candidatesTokenCount", "totalTokenCount", "cachedContentTokenCount", "thoughtsTokenCount"]),
     "aiobotocore": ("usage", ["inputTokens", "outputTokens", "totalTokens", "cacheReadInputTokens", "cacheWriteInputTokens"]),
     "mistral": ("usage", ["prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details", "service_tier"]),
     "cohere": ("usage", ["billed_units", "tokens", "cached_tokens"]),
@@ -44,6 +45,9 @@ BODIES: Dict[str, Callable[[], Dict[str, Any]]] = {
     # Bedrock Converse, parsed by botocore against the service model.
     "bedrock": lambda: {"output": {"message": {"role": "assistant", "content": [{"text": "ok"}]}}, "stopReason": "end_turn",
                         "metrics": {"latencyMs": 412}},
+    # The Vertex AI SDK parses the body into its protobuf types (google.protobuf.json_format).
+    "vertexai": lambda: {"candidates": [{"content": {"role": "model", "parts": [{"text": "ok"}]}, "finishReason": "STOP", "index": 0}],
+                         "modelVersion": "gemini-2.5-flash"},
     "aiobotocore": lambda: {"output": {"message": {"role": "assistant", "content": [{"text": "ok"}]}}, "stopReason": "end_turn",
                             "metrics": {"latencyMs": 412}},
     "mistral": lambda: {"id": "cf79f7daaee244b1a0ae5c7b1444424a", "object": "chat.completion", "created": 1741570283,

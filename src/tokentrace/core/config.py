@@ -58,7 +58,7 @@ def parse_str_list(raw: Any) -> Tuple[str, ...]:
 
 #: The ``providers=`` names, as the provider registry knows them (kept equal by a test).
 PROVIDER_NAMES = ("openai", "anthropic", "google_genai", "bedrock", "mistral", "cohere", "groq", "ollama", "azure_ai_inference", "litellm",
-                  "aiobotocore")
+                  "aiobotocore", "vertexai")
 #: Other spellings people use for the same adapters (package, SDK or product names).
 PROVIDER_ALIASES = {
     "google-genai": "google_genai",
@@ -66,7 +66,6 @@ PROVIDER_ALIASES = {
     "genai": "google_genai",
     "gemini": "google_genai",
     "google": "google_genai",
-    "vertexai": "google_genai",
     "vertex_ai": "google_genai",
     "boto3": "bedrock",
     "botocore": "bedrock",
@@ -84,6 +83,9 @@ PROVIDER_ALIASES = {
     "azure-ai-inference": "azure_ai_inference",
     "azure.ai.inference": "azure_ai_inference",
     "async_bedrock": "aiobotocore",
+    "aiplatform": "vertexai",
+    "google-cloud-aiplatform": "vertexai",
+    "vertexai.generative_models": "vertexai",
 }
 
 

@@ -27,6 +27,7 @@ REGISTRY = [
     ("azure_ai_inference", "tokentrace.providers.azure_ai_inference:AzureAIInferenceInstrumentor"),
     ("litellm", "tokentrace.providers.litellm:LiteLLMInstrumentor"),
     ("aiobotocore", "tokentrace.providers.aiobotocore:AiobotocoreInstrumentor"),
+    ("vertexai", "tokentrace.providers.vertexai:VertexAIInstrumentor"),
 ]
 
 

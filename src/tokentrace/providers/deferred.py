@@ -41,6 +41,7 @@ SDK_MODULES = {
     "ollama": "ollama",
     "azure_ai_inference": "azure.ai.inference",
     "aiobotocore": "aiobotocore",
+    "vertexai": "vertexai",
     "litellm": "litellm",  # its adapter also has a hook of its own; from here it finds litellm imported
 }
 

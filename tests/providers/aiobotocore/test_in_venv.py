@@ -24,10 +24,12 @@ def test_aiobotocore_suite_in_its_venv() -> None:
         pytest.skip("aiobotocore is importable here: its tests run directly in this session")
     python = VENV / "bin" / "python"
     if not python.exists():
+        if os.environ.get("TOKENTRACE_REQUIRE_BACKENDS") == "1":  # CI: the installer must have built it
+            pytest.fail("the aiobotocore venv is missing: run .ci/install-aiobotocore.sh")
         pytest.skip("the aiobotocore venv is missing: run .ci/install-aiobotocore.sh")
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     tests = sorted(str(p) for p in HERE.glob("test_aio_*.py"))
-    hardening = [str(ROOT / "tests" / "hardening" / name) for name in ("test_faults.py", "test_fuzz.py", "test_secrets.py")]
+    hardening = [str(ROOT / "tests" / "hardening" / name) for name in ("test_faults.py", "test_fuzz.py")]
     command = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", *tests, *hardening, "-k", "aiobotocore or test_aio_"]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     tail = (result.stdout + result.stderr)[-4000:]

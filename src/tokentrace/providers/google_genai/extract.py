@@ -47,9 +47,16 @@ def model_name(model: Any) -> Optional[str]:
 
 
 def enum_text(value: Any) -> Optional[str]:
+    """An enum as Gemini spells it: google-genai's are strings; the Vertex AI SDK's protobuf enums
+    are ints whose ``name`` is the spelling, with 0 meaning unspecified (no value)."""
     if value is None:
         return None
     raw = getattr(value, "value", value)
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        if raw == 0:
+            return None
+        name = getattr(value, "name", None)
+        return name if isinstance(name, str) else str(raw)
     return str(raw) if raw is not None else None
 
 
@@ -108,7 +115,7 @@ def request_attributes(config: Any) -> Dict[str, Any]:
     if isinstance(stops, list) and stops:
         attributes[sc.GEN_AI_REQUEST_STOP_SEQUENCES] = [str(s) for s in stops]
     mime = get(config, "response_mime_type")
-    if isinstance(mime, str):
+    if isinstance(mime, str) and mime:
         attributes[sc.GEN_AI_OUTPUT_TYPE] = "json" if mime == "application/json" else "text"
     return attributes
 
@@ -237,7 +244,7 @@ def raw_finish_reasons(response: Any) -> List[str]:
 def fill_generate(record: CallRecord, response: Any, capture: bool) -> None:
     record.response_model = model_name(get(response, "model_version")) or record.request_model
     response_id = get(response, "response_id")
-    if isinstance(response_id, str):
+    if isinstance(response_id, str) and response_id:
         record.response_id = response_id
     finish_reasons.apply(record, raw_finish_reasons(response))
     metadata = get(response, "usage_metadata")

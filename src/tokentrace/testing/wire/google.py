@@ -1,7 +1,8 @@
 """Google's Gemini wire format, as the Gemini API and Vertex AI serve it.
 
-Gemini API: ``POST /{version}/models/{model}:generateContent``, ``:streamGenerateContent?alt=sse``,
-``:batchEmbedContents``, ``:embedContent``. Vertex AI: the same methods under
+Gemini API: ``POST /{version}/models/{model}:generateContent``, ``:streamGenerateContent?alt=sse``
+(without ``alt=sse``, as the Vertex AI SDK's REST transport asks, one streamed JSON array),
+``:batchEmbedContents``, ``:embedContent``, ``:countTokens``. Vertex AI: the same methods under
 ``/{version}/projects/{project}/locations/{location}/publishers/google/models/{model}``, plus
 ``:predict`` for the older embedding models. Bodies follow the REST reference and the
 ``google-genai`` SDK types: ``candidates``, ``usageMetadata`` (``promptTokenCount``,
@@ -42,6 +43,7 @@ def register(server: ProviderServer) -> None:
     server.route("POST", _PREFIX + r":generateContent", generate_content)
     server.route("POST", _PREFIX + r":streamGenerateContent", stream_generate_content)
     server.route("POST", _PREFIX + r":(?P<method>batchEmbedContents|embedContent|predict)", embed)
+    server.route("POST", _PREFIX + r":countTokens", count_tokens)
 
 
 def _error(plan: ResponsePlan, model: str) -> Reply:
@@ -137,19 +139,47 @@ def stream_generate_content(server: ProviderServer, request: ReceivedRequest, ma
     model = server.answering_model(requested, plan)
     response_id = _response_id(requested)
 
-    def chunks() -> Iterator[bytes]:
+    def payloads() -> Iterator[str]:
         if plan.events is not None:
             for item in plan.events:
-                yield f"data: {item if isinstance(item, str) else item[1]}\r\n\r\n".encode()
+                yield item if isinstance(item, str) else item[1]
             return
         pieces = _split(text, plan.chunks)
         for index, piece in enumerate(pieces):
             last = index == len(pieces) - 1
             usage = None if plan.omit_usage else _usage(body, text, plan, vertex, final=last or plan.usage is not None)
-            chunk = _response(model, piece, "STOP" if last else None, usage, response_id, vertex, plan)
-            yield f"data: {json.dumps(chunk)}\r\n\r\n".encode()
+            yield json.dumps(_response(model, piece, "STOP" if last else None, usage, response_id, vertex, plan))
 
-    return StreamReply(chunks(), headers=dict(plan.headers), truncate_after=plan.truncate_after, chunk_delay_s=plan.chunk_delay_s)
+    def sse() -> Iterator[bytes]:
+        for payload in payloads():
+            yield f"data: {payload}\r\n\r\n".encode()
+
+    def json_array() -> Iterator[bytes]:
+        # Without ``alt=sse`` (the gapic REST transport of google-cloud-aiplatform) the method
+        # streams one JSON array, each element a GenerateContentResponse.
+        separator = "["
+        for payload in payloads():
+            yield f"{separator}{payload}".encode()
+            separator = ",\r\n"
+        yield b"[]" if separator == "[" else b"]"
+
+    if "sse" in request.query.get("alt", []):
+        return StreamReply(sse(), headers=dict(plan.headers), truncate_after=plan.truncate_after, chunk_delay_s=plan.chunk_delay_s)
+    return StreamReply(json_array(), headers=dict(plan.headers), content_type="application/json; charset=UTF-8",
+                       truncate_after=plan.truncate_after, chunk_delay_s=plan.chunk_delay_s)
+
+
+def count_tokens(server: ProviderServer, request: ReceivedRequest, match: Dict[str, str], plan: ResponsePlan) -> Reply:
+    """``countTokens``: not billed; ``totalTokens`` (and, on Vertex, ``totalBillableCharacters``)."""
+    if plan.status != 200:
+        return _error(plan, match["model"])
+    if plan.body is not None:
+        return Reply(200, plan.body, dict(plan.headers))
+    body = request.json or {}
+    result: Dict[str, Any] = {"totalTokens": _prompt_tokens(body)}
+    if match.get("project"):
+        result["totalBillableCharacters"] = len("".join(_texts(body.get("contents"))))
+    return Reply(200, result, dict(plan.headers))
 
 
 def _vector(item: str, dimensions: int) -> List[float]:
