@@ -125,3 +125,23 @@ def test_anomaly_alert_through_the_real_sdk(
     assert any("spend anomaly: team support" in r.getMessage() for r in caplog.records)
     ratios = {p.attributes["tokentrace.anomaly.value"]: p.value for p in telemetry.points("tokentrace.spend.anomaly_ratio")}
     assert ratios["support"] == pytest.approx(3 * CALL_USD / 0.20)
+
+
+def test_reinstrumenting_on_the_same_meter_provider_reports_the_new_detector(
+    instrument: Any, server: ProviderServer, client: openai.OpenAI
+) -> None:
+    """The SDK keeps the first observable gauge registered under a name on a meter provider; a
+    second instrument() on that provider must still have its own detector's ratios reported."""
+    ratios: List[float] = []
+    for usual in (0.20, 0.45):  # $ at this hour on each of the last 7 days, per setup
+        telemetry = instrument(anomaly={"factor": 3, "min_usd": 0.5})  # floor 0.5 / 3 < both levels
+        detector = next(o for o in tokentrace.instrumentation.active_pipeline().observers if isinstance(o, AnomalyDetector))
+        now = time.time()
+        detector.load_history((now - day * DAY, "team", "support", usual) for day in range(1, 8))
+        server.enqueue(ResponsePlan(usage=dict(USAGE)))
+        with tokentrace.attribute(team="support"):
+            client.chat.completions.create(model="gpt-5", messages=[{"role": "user", "content": "triage"}])
+        (point,) = [p for p in telemetry.points("tokentrace.spend.anomaly_ratio") if p.attributes["tokentrace.anomaly.value"] == "support"]
+        ratios.append(point.value)
+    # One $0.225 call against the usual $0.20, then (the second setup's own history) $0.45.
+    assert ratios == [pytest.approx(CALL_USD / 0.20), pytest.approx(CALL_USD / 0.45)]

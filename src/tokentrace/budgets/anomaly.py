@@ -28,6 +28,7 @@ import logging
 import statistics
 import threading
 import time
+import weakref
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -35,6 +36,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, 
 
 from ..core.config import parse_bool
 from ..core.safety import report
+from ..core.telemetry import once_per_provider
 from .errors import BudgetConfigError, format_usd
 
 logger = logging.getLogger("tokentrace")
@@ -188,6 +190,33 @@ class _Series:
         self.alerted_hour = -1
 
 
+class _GaugeOwner:
+    """The anomaly gauge of one meter provider: it reports the detector that claimed it last."""
+
+    __slots__ = ("_detector",)
+
+    def __init__(self, meter_provider: Any) -> None:
+        from opentelemetry import metrics
+
+        from .._version import __version__
+
+        self._detector: Optional[Callable[[], Optional[AnomalyDetector]]] = None
+        meter = metrics.get_meter("tokentrace", __version__, meter_provider=meter_provider)
+        meter.create_observable_gauge(
+            METRIC_ANOMALY_RATIO,
+            callbacks=[self.observe],
+            unit="1",
+            description="Spend in the current hour divided by the usual spend at this hour (same hour of previous days).",
+        )
+
+    def claim(self, detector: AnomalyDetector) -> None:
+        self._detector = weakref.ref(detector)  # a dropped setup's detector is not kept alive
+
+    def observe(self, options: Any) -> List[Any]:
+        detector = self._detector() if self._detector is not None else None
+        return detector.observations() if detector is not None else []
+
+
 class AnomalyDetector:
     """The call observer behind spend anomalies (see the module docstring)."""
 
@@ -200,6 +229,11 @@ class AnomalyDetector:
         self._value_limit = value_limit
         self._gauge_values: Dict[str, Set[str]] = defaultdict(set)
         self._ratios: Dict[Tuple[str, str], float] = {}
+        if settings.enabled:
+            try:  # now, so the previous instrument()'s detector is no longer reported from here on
+                self._register_gauge()
+            except Exception as exc:
+                report("spend anomaly metric", exc)
 
     def before_call(self, call: Any) -> None:
         return None
@@ -310,24 +344,23 @@ class AnomalyDetector:
             report("spend anomaly metric", exc)
 
     def _register_gauge(self) -> None:
-        from opentelemetry import metrics
+        """Make this detector the one the meter provider's anomaly gauge reports.
+
+        The SDK registers an observable gauge's callbacks once per provider and name; a second
+        ``instrument()`` on the same provider gets the first one's instrument back. So the gauge
+        reads whichever detector claimed it last (this one), not the closure it was made with.
+        """
+        owner = once_per_provider(self._meter_provider, METRIC_ANOMALY_RATIO, lambda: _GaugeOwner(self._meter_provider))
+        owner.claim(self)
+        self._gauge = owner
+
+    def observations(self) -> List[Any]:
         from opentelemetry.metrics import Observation
 
-        from .._version import __version__
-
-        def observe(options: Any) -> List[Any]:
-            return [
-                Observation(ratio, {"tokentrace.anomaly.dimension": dimension, "tokentrace.anomaly.value": value})
-                for (dimension, value), ratio in list(self._ratios.items())
-            ]
-
-        meter = metrics.get_meter("tokentrace", __version__, meter_provider=self._meter_provider)
-        self._gauge = meter.create_observable_gauge(
-            METRIC_ANOMALY_RATIO,
-            callbacks=[observe],
-            unit="1",
-            description="Spend in the current hour divided by the usual spend at this hour (same hour of previous days).",
-        )
+        return [
+            Observation(ratio, {"tokentrace.anomaly.dimension": dimension, "tokentrace.anomaly.value": value})
+            for (dimension, value), ratio in list(self._ratios.items())
+        ]
 
     def _announce(self, call: Any, alert: AnomalyAlert) -> None:
         logger.warning("%s", alert.message())

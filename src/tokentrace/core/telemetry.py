@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 import weakref
 from dataclasses import dataclass
-from typing import Any, Dict, Hashable, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Hashable, Iterable, List, Mapping, Optional, Tuple, TypeVar
 
 from opentelemetry import metrics, trace
 from opentelemetry.metrics import CallbackOptions, Observation
@@ -78,29 +78,42 @@ class CumulativeCounter:
         return [Observation(otlp_int(total) if isinstance(total, int) else total, attributes) for attributes, total in snapshot]
 
 
-#: One set of counters per meter provider (``None``: the global one), shared by every
-#: ``instrument()`` of the process: the SDK keeps the first callbacks registered under a metric
-#: name and ignores later ones, so later setups must add to the totals those callbacks read.
-_counters: weakref.WeakKeyDictionary[Any, Dict[str, CumulativeCounter]] = weakref.WeakKeyDictionary()
-_global_counters: Dict[str, CumulativeCounter] = {}
-_unweakable_counters: Dict[int, Dict[str, CumulativeCounter]] = {}
-_counters_lock = threading.Lock()
+#: What is registered once per meter provider (``None``: the global one) under a metric name,
+#: shared by every ``instrument()`` of the process: the SDK keeps the first callbacks registered
+#: under a metric name and ignores later ones, so later setups must feed the object those
+#: callbacks read (the counters' totals, the anomaly gauge's current detector).
+_registered: weakref.WeakKeyDictionary[Any, Dict[str, Any]] = weakref.WeakKeyDictionary()
+_global_registered: Dict[str, Any] = {}
+_unweakable_registered: Dict[int, Dict[str, Any]] = {}
+_registered_lock = threading.Lock()
+
+T = TypeVar("T")
+
+
+def once_per_provider(meter_provider: Optional[Any], name: str, make: Callable[[], T]) -> T:
+    """The object registered under ``name`` for ``meter_provider``; ``make()`` registers it the
+    first time (creating its observable instrument) and returns it."""
+    with _registered_lock:
+        if meter_provider is None:
+            family = _global_registered
+        else:
+            try:
+                family = _registered.setdefault(meter_provider, {})
+            except TypeError:  # not weak-referenceable: kept for the life of the process
+                family = _unweakable_registered.setdefault(id(meter_provider), {})
+        found = family.get(name)
+        if found is None:
+            found = family[name] = make()
+        return found  # type: ignore[no-any-return]
 
 
 def _counter(meter: Any, meter_provider: Optional[Any], name: str, unit: str, description: str) -> CumulativeCounter:
-    with _counters_lock:
-        if meter_provider is None:
-            family = _global_counters
-        else:
-            try:
-                family = _counters.setdefault(meter_provider, {})
-            except TypeError:  # not weak-referenceable: kept for the life of the process
-                family = _unweakable_counters.setdefault(id(meter_provider), {})
-        counter = family.get(name)
-        if counter is None:
-            counter = family[name] = CumulativeCounter()
-            meter.create_observable_counter(name, callbacks=[counter.observe], unit=unit, description=description)
+    def make() -> CumulativeCounter:
+        counter = CumulativeCounter()
+        meter.create_observable_counter(name, callbacks=[counter.observe], unit=unit, description=description)
         return counter
+
+    return once_per_provider(meter_provider, name, make)
 
 
 def create_instruments(tracer_provider: Optional[Any] = None, meter_provider: Optional[Any] = None) -> Instruments:
