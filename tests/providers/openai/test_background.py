@@ -304,3 +304,17 @@ def test_a_fault_in_tokentrace_never_reaches_the_app(instrument, server, client,
     assert events[-1].type == "response.completed"
     assert client.responses.cancel(created.id).status == "completed"
     assert len(telemetry.llm_spans()) == 1  # only the create: the settlement failed inside tokentrace
+
+
+def test_retrieving_a_foreground_response_records_nothing_more(instrument, server, client):
+    """A stored foreground response was counted by its create; its retrieve says background: false."""
+    telemetry = instrument()
+    server.enqueue(ResponsePlan(usage=GPT4O_USAGE))
+    response = client.responses.create(model="gpt-4o", input="Summarise.")
+    assert response.background is False
+    server.enqueue(ResponsePlan(body=response.to_dict()), ResponsePlan(body=response.to_dict()))
+    assert client.responses.retrieve(response.id).status == "completed"
+    assert client.responses.retrieve(response.id).usage.input_tokens == 1000
+    span = telemetry.only_llm_span()
+    assert span.attributes["tokentrace.cost.usd"] == pytest.approx(GPT4O_USD)
+    assert telemetry.total("tokentrace.tokens", gen_ai__token__type="input") == 1000

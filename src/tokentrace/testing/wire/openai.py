@@ -527,7 +527,10 @@ def _not_found(response_id: str) -> Reply:
 
 
 def retrieve_response(server: ProviderServer, request: ReceivedRequest, match: Dict[str, str], plan: ResponsePlan) -> Any:
-    """``GET /responses/{id}``: the next scripted status (the last one repeats), or a resumed stream."""
+    """``GET /responses/{id}``: the next scripted status (the last one repeats), or a resumed stream;
+    ``ResponsePlan.body`` answers verbatim (a stored foreground response, a hostile body)."""
+    if plan.body is not None:
+        return Reply(200, plan.body)
     state = server.openai_background.get(match["response_id"])  # type: ignore[attr-defined]
     if state is None:
         return _not_found(match["response_id"])
