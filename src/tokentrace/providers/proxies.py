@@ -97,6 +97,20 @@ def _network_stream(stream: Any) -> Any:
     return network if callable(getattr(network, "read", None)) else None
 
 
+def _trailing_target(stream: Any, state: StreamState) -> Any:
+    """``(wants, network)`` when the state wants the items after the app's last one and the
+    stream's connection can be read without waiting; ``None`` otherwise."""
+    try:
+        wants = getattr(state, "wants_trailing", None)
+        if wants is None or not wants():
+            return None
+        network = _network_stream(stream)
+        return None if network is None else (wants, network)
+    except Exception as exc:
+        report("stream trailing read", exc)
+        return None
+
+
 def read_trailing(stream: Any, state: StreamState) -> None:
     """Before the app's ``close()``: read what the provider already sent after the app's last item.
 
@@ -106,13 +120,11 @@ def read_trailing(stream: Any, state: StreamState) -> None:
     already received are parsed and the app's ``close()`` never blocks on the network. Items read
     here are observed, never delivered (the app closed the stream).
     """
+    target = _trailing_target(stream, state)
+    if target is None:
+        return
+    wants, network = target
     try:
-        wants = getattr(state, "wants_trailing", None)
-        if wants is None or not wants():
-            return
-        network = _network_stream(stream)
-        if network is None:
-            return
         original = network.read
     except Exception as exc:
         report("stream trailing read", exc)
@@ -130,6 +142,53 @@ def read_trailing(stream: Any, state: StreamState) -> None:
             try:
                 item = stream.__next__()
             except Exception:  # ended, or nothing more received yet (a read that would wait)
+                break
+            _deliver(state, item)
+            if not wants():
+                break
+    except Exception as exc:
+        report("stream trailing read", exc)
+    finally:
+        try:
+            del network.read
+        except Exception:
+            pass
+
+
+#: How long an async trailing read may wait for bytes (seconds). anyio's ``fail_after(0)``
+#: cancels before looking at the socket at all, so a zero timeout would never read anything;
+#: one millisecond lets the event loop hand over bytes the kernel already holds, and no more.
+ASYNC_TRAILING_WAIT_S = 0.001
+
+
+async def aread_trailing(stream: Any, state: StreamState) -> None:
+    """The asyncio twin of :func:`read_trailing`, before an async stream's ``close()`` / ``async with`` exit.
+
+    The connection's reads are bounded by :data:`ASYNC_TRAILING_WAIT_S`: bytes already received
+    are parsed, nothing not yet sent is waited for. The first read that would wait ends it.
+    """
+    target = _trailing_target(stream, state)
+    if target is None:
+        return
+    wants, network = target
+    try:
+        original = network.read
+    except Exception as exc:
+        report("stream trailing read", exc)
+        return
+
+    async def read_now(max_bytes: int, timeout: Optional[float] = None) -> Any:
+        return await original(max_bytes, timeout=ASYNC_TRAILING_WAIT_S)
+
+    try:
+        network.read = read_now
+    except Exception:
+        return
+    try:
+        for _ in range(TRAILING_ITEMS):
+            try:
+                item = await stream.__anext__()
+            except Exception:  # ended, or nothing more received yet
                 break
             _deliver(state, item)
             if not wants():
@@ -237,14 +296,18 @@ class AsyncIteratorProxy(wrapt.ObjectProxy):  # type: ignore[misc]
 
 
 def async_closer(name: str) -> Any:
-    """The proxy's awaitable ``name()`` (``close`` or ``aclose``, as the SDK spells it): the
-    SDK's own, then the call ends. One body for every async proxy, whatever the method's name."""
+    """The proxy's awaitable ``name()`` (``close`` or ``aclose``, as the SDK spells it): what was
+    already received after the app's last item (:func:`aread_trailing`), the SDK's own, then the
+    call ends. One body for every async proxy, whatever the method's name."""
 
     async def closer(self: AsyncIteratorProxy) -> None:
         try:
-            await getattr(self.__wrapped__, name)()
-        finally:
-            end_safely(self._self_state)
+            await aread_trailing(self.__wrapped__, self._self_state)
+        finally:  # a task cancelled during that read still closes its stream, then is cancelled
+            try:
+                await getattr(self.__wrapped__, name)()
+            finally:
+                end_safely(self._self_state)
 
     closer.__name__ = closer.__qualname__ = name
     return closer
@@ -266,9 +329,13 @@ class AsyncContextStreamProxy(AsyncIteratorProxy):
 
     async def __aexit__(self, *exc_info: Any) -> Any:
         try:
-            return await self.__wrapped__.__aexit__(*exc_info)
-        finally:
-            end_safely(self._self_state)
+            await aread_trailing(self.__wrapped__, self._self_state)
+        finally:  # a task cancelled during that read still closes its stream, then is cancelled
+            try:
+                result = await self.__wrapped__.__aexit__(*exc_info)
+            finally:
+                end_safely(self._self_state)
+        return result
 
 
 class AsyncStreamProxy(AsyncContextStreamProxy):
