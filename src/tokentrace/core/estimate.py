@@ -110,18 +110,25 @@ class TextSample:
         self.kept = 0
 
 
-def count_tokens(text: str, model: Optional[str], total_chars: Optional[int] = None) -> Tuple[int, str]:
+#: Characters counted on the application's thread (see ``inline`` below); the rest is extrapolated.
+INLINE_SAMPLE_CHARS = 8_192
+
+
+def count_tokens(text: str, model: Optional[str], total_chars: Optional[int] = None, *, inline: bool = False) -> Tuple[int, str]:
     """Count ``text`` with the best tokenizer available; returns (count, estimator name).
 
     ``text`` is cut to :data:`SAMPLE_CHARS`; when it (or ``total_chars``, the length of the text a
     sample was taken from) is longer, the count is extrapolated from the sample's tokens per
     character, and the estimator name says so.
+
+    ``inline``: counted where the caller runs, so never a tokenizer load (an encoding already
+    loaded, else the heuristic) and at most :data:`INLINE_SAMPLE_CHARS` characters counted.
     """
     total = max(len(text), total_chars or 0)
-    sample = text[:SAMPLE_CHARS]
+    sample = text[: INLINE_SAMPLE_CHARS if inline else SAMPLE_CHARS]
     if not sample:
         return (total + 3) // 4, "heuristic"
-    counter, name = _encodings.counter_for(model, allow_load=lifecycle.threads_allowed())
+    counter, name = _encodings.counter_for(model, allow_load=not inline and lifecycle.threads_allowed())
     try:
         counted = counter(sample)
     except Exception:

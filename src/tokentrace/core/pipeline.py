@@ -24,6 +24,7 @@ from ..pricing.base import CostResult, PriceLookup
 from ..records import semconv as sc
 from ..records.call import USAGE_SOURCE_ESTIMATE, CallRecord, Usage
 from . import lifecycle, numbers
+from .borrowed import PENDING, BorrowedSpan
 from .config import Config
 from .estimate import count_tokens, worker
 from .ratelog import RateLimitedLog
@@ -85,6 +86,7 @@ class Call:
         "observer_state",
         "pipeline",
         "owner",
+        "borrow",
     )
 
     def __init__(self, record: CallRecord, attribution: AttributionSnapshot) -> None:
@@ -107,6 +109,10 @@ class Call:
         self.pipeline: Optional[Pipeline] = None
         #: What ends this call if the app never does (a stream's state, with ``end(error)``).
         self.owner: Any = None
+        #: ``None``: the span is tokentrace's own. :data:`~.borrowed.PENDING`: the SDK's own span
+        #: is expected (:meth:`Pipeline.adopt`). A :class:`~.borrowed.BorrowedSpan`: ``span`` is the
+        #: SDK's, which tokentrace annotates and ends together with the SDK.
+        self.borrow: Any = None
 
     @property
     def duration_s(self) -> float:
@@ -227,13 +233,23 @@ class Pipeline:
     # -- call lifecycle ---------------------------------------------------------------------------
 
     def start(
-        self, record: CallRecord, *, attribution: Optional[AttributionSnapshot] = None, links: Sequence[Any] = (), enforce: bool = True
+        self,
+        record: CallRecord,
+        *,
+        attribution: Optional[AttributionSnapshot] = None,
+        links: Sequence[Any] = (),
+        enforce: bool = True,
+        borrow: bool = False,
     ) -> Call:
         """Open the span for a call about to be sent; may raise a deliberate block (budget).
 
         ``attribution``, ``links`` and ``enforce=False`` are for work billed earlier and recorded
         now (batch results): the attribution captured when the batch was created, links to the
         creating call's span, and no budget block (the spend has already happened).
+
+        ``borrow=True``: the SDK starts a span of its own for this call (its native tracing), and
+        that span is the call's (:meth:`adopt`); tokentrace opens its own span only if the SDK
+        ends up starting none.
         """
         if attribution is None:
             try:
@@ -243,11 +259,10 @@ class Pipeline:
                 attribution = NO_ATTRIBUTION
         call = Call(record, attribution)
         call.pipeline = self
-        attributes = self._start_attributes(record)
-        if attribution.span_attributes:
-            attributes.update(attribution.span_attributes)
-        name = f"{record.operation} {record.request_model}" if record.request_model else record.operation
-        call.span = self.instruments.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes, links=list(links) or None)
+        if borrow:
+            call.borrow = PENDING
+        else:
+            self._open_span(call, links)
         lifecycle.track(call)
         for observer in self.observers:
             try:
@@ -261,6 +276,67 @@ class Pipeline:
                 report(f"observer {type(observer).__name__}.before_call", exc)
         return call
 
+    def _open_span(self, call: Call, links: Sequence[Any] = (), start_time: Optional[int] = None) -> Any:
+        """tokentrace's own span for the call."""
+        record = call.record
+        attributes = self._start_attributes(record)
+        if call.attribution.span_attributes:
+            attributes.update(call.attribution.span_attributes)
+        name = f"{record.operation} {record.request_model}" if record.request_model else record.operation
+        call.span = self.instruments.tracer.start_span(
+            name, kind=SpanKind.CLIENT, attributes=attributes, links=list(links) or None, start_time=start_time
+        )
+        call.borrow = None
+        return call.span
+
+    def adopt(self, call: Call, span: Any) -> Any:
+        """The SDK started its own span for a call opened with ``borrow=True``: make it the call's.
+
+        Returns what the SDK should use as its span: a :class:`~.borrowed.BorrowedSpan` around its
+        own one, which tokentrace annotates and ends together with the SDK. When the SDK has no
+        usable span (``None``, or one with an invalid context: its tracer is a no-op, no tracer
+        provider set up for it), the SDK gets back exactly what it made, so it behaves as it
+        would alone, and tokentrace opens its own span for the call (started when the call
+        started, on tokentrace's provider).
+        """
+        if call.borrow is not PENDING or call.ended:
+            return span
+        valid = False
+        if span is not None:
+            try:
+                valid = bool(span.get_span_context().is_valid)
+            except Exception as exc:
+                report("borrowed span", exc)
+        if valid:
+            borrowed = BorrowedSpan(span, lambda: self._owner_ended(call))
+            call.span = span
+            call.borrow = borrowed
+            return borrowed
+        self._open_span(call, start_time=int(call.start_time * 1e9))
+        return span
+
+    @staticmethod
+    def _owner_ended(call: Call) -> None:
+        """The SDK ended its span before tokentrace settled the call.
+
+        A streamed call's span ends when its body does (read to the end, closed, dropped, or read
+        as bytes by the app): its stream state ends the call too, with what it saw, so the span is
+        complete when the SDK's is. A body that failed (the span's status says so) is left to the
+        stream, whose exception follows and ends the call with it. A non-streamed call is settled
+        by the adapter as the SDK returns, right after.
+        """
+        if call.ended:
+            return
+        owner = call.owner
+        if isinstance(owner, weakref.ref):
+            owner = owner()
+        if owner is None:
+            return
+        status = getattr(getattr(call.span, "status", None), "status_code", None)
+        if status is StatusCode.ERROR:
+            return
+        owner.end(None)
+
     def activate(self, call: Call) -> object:
         """Make the call's span current while the SDK sends the request (HTTP spans nest under it).
 
@@ -269,7 +345,11 @@ class Pipeline:
         never hands attribution to the LLM provider; the transport guard
         (:mod:`tokentrace.providers.transport`) covers the requests sent outside this context.
         """
-        context = trace.set_span_in_context(call.span)
+        if call.borrow is PENDING:
+            # The SDK makes its own span current while it sends; until then the app's context stays.
+            context = otel_context.get_current()
+        else:
+            context = trace.set_span_in_context(call.span)
         try:
             context = self.context_filter(context)
         except Exception as exc:
@@ -305,19 +385,26 @@ class Pipeline:
         if record.usage is None and error is None and not record.usage_deferred and self.config.estimate_usage and (
             record.estimate_input_text or record.estimate_output_text or record.estimate_output_chars
         ):
+            if isinstance(call.borrow, BorrowedSpan):
+                # The SDK ends its own span when its response ends, and its users read it right
+                # then: no waiting on the worker. Counted here, bounded (no tokenizer load, a
+                # small sample); the worker loads the tokenizer for the calls after this one.
+                self._estimate_then_complete(call, end_time_ns, inline=True)
+                worker.submit(lambda: count_tokens("warm", record.model))
+                return
             worker.submit(lambda: self._estimate_then_complete(call, end_time_ns))
             return
         self._complete(call, end_time_ns)
 
     # -- completion -------------------------------------------------------------------------------
 
-    def _estimate_then_complete(self, call: Call, end_time_ns: int) -> None:
+    def _estimate_then_complete(self, call: Call, end_time_ns: int, inline: bool = False) -> None:
         try:
             record = call.record
             model = record.model
-            input_count, input_estimator = count_tokens(record.estimate_input_text or "", model)
+            input_count, input_estimator = count_tokens(record.estimate_input_text or "", model, inline=inline)
             output_count, output_estimator = count_tokens(
-                record.estimate_output_text or "", model, record.estimate_output_chars
+                record.estimate_output_text or "", model, record.estimate_output_chars, inline=inline
             )
             used = {input_estimator} if record.estimate_input_text else set()
             if record.estimate_output_text or record.estimate_output_chars:
@@ -336,6 +423,13 @@ class Pipeline:
         return resolve(provider, model) if resolve is not None else None
 
     def _complete(self, call: Call, end_time_ns: int) -> None:
+        if call.borrow is PENDING:
+            # The SDK was to start the span but never got that far (the request failed before it).
+            try:
+                self._open_span(call, start_time=int(call.start_time * 1e9))
+            except Exception as exc:
+                report("span start", exc)
+        borrowed = call.borrow if isinstance(call.borrow, BorrowedSpan) else None
         span = call.span
         try:
             record = call.record
@@ -343,11 +437,14 @@ class Pipeline:
                 record.sent_model, record.response_model, self.config.azure_deployments, record.provider, self._resolve
             )
             call.cost = self._price(call)
-            span.set_attributes(self._end_attributes(call))
-            if call.error is not None:
-                self._record_error(span, call.error)
-            if self.config.capture_any:
-                self._record_content(span, record)
+            if borrowed is not None:
+                self._annotate(call, borrowed)
+            else:
+                span.set_attributes(self._end_attributes(call))
+                if call.error is not None:
+                    self._record_error(span, call.error)
+                if self.config.capture_any:
+                    self._record_content(span, record)
             self._record_metrics(call)
             if call.rerouted:
                 self._warn_reroute(record)
@@ -359,9 +456,34 @@ class Pipeline:
             except Exception as exc:
                 report(f"observer {type(observer).__name__}.after_call", exc)
         try:
-            span.end(end_time=end_time_ns)
+            if borrowed is not None:
+                borrowed.settle(end_time_ns, alone=bool(call.record.response_attributes.get(sc.TT_CALL_INCOMPLETE)))
+            else:
+                span.end(end_time=end_time_ns)
         except Exception as exc:
             report("span end", exc)
+
+    def _annotate(self, call: Call, borrowed: BorrowedSpan) -> None:
+        """tokentrace's attributes on the SDK's own span, where the SDK has not set the key itself.
+
+        The SDK describes the request, the response, the status and any error its own way
+        (``error.type``, status, no exception event); tokentrace adds what it alone knows (cost,
+        usage source, attribution, rerouting, policy, retries) and fills the gaps.
+        """
+        record = call.record
+        attributes = self._start_attributes(record)
+        if call.attribution.span_attributes:
+            attributes.update(call.attribution.span_attributes)
+        attributes.update(self._end_attributes(call))
+        if call.error is not None:
+            attributes[sc.ERROR_TYPE] = error_type(call.error)
+        if self.config.capture_any and self.config.capture_on_span:
+            attributes.update(self._content_attributes(record))
+        borrowed.annotate(attributes)
+        if self.config.capture_any and self.config.capture_as_event:
+            content = self._content_attributes(record)
+            if content:
+                borrowed.real.add_event(sc.GEN_AI_CONTENT_EVENT, content)
 
     def _price(self, call: Call) -> CostResult:
         record = call.record
@@ -490,7 +612,8 @@ class Pipeline:
         span.set_status(Status(StatusCode.ERROR, message))
         span.add_event("exception", {"exception.type": kind, "exception.message": message})
 
-    def _record_content(self, span: Any, record: CallRecord) -> None:
+    @staticmethod
+    def _content_attributes(record: CallRecord) -> Dict[str, str]:
         content: Dict[str, str] = {}
         if record.system_instructions:
             content[sc.GEN_AI_SYSTEM_INSTRUCTIONS] = json.dumps(record.system_instructions, ensure_ascii=False)
@@ -498,6 +621,10 @@ class Pipeline:
             content[sc.GEN_AI_INPUT_MESSAGES] = json.dumps(record.input_messages, ensure_ascii=False)
         if record.output_messages:
             content[sc.GEN_AI_OUTPUT_MESSAGES] = json.dumps(record.output_messages, ensure_ascii=False)
+        return content
+
+    def _record_content(self, span: Any, record: CallRecord) -> None:
+        content = self._content_attributes(record)
         if not content:
             return
         if self.config.capture_on_span:

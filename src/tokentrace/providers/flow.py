@@ -58,11 +58,18 @@ def current_call() -> Optional[Call]:
     return _CURRENT.get()
 
 
-def open_call(pipeline: Pipeline, build: Callable[[], Optional[CallRecord]], provider: str) -> Optional[Call]:
+def open_call(
+    pipeline: Pipeline,
+    build: Callable[[], Optional[CallRecord]],
+    provider: str,
+    borrow: Optional[Callable[[], bool]] = None,
+) -> Optional[Call]:
     """Build the request half of the record and start the call; ``None`` means "call the SDK untouched".
 
     ``build`` returns ``None`` for requests tokentrace does not trace. Inside a gateway call
     (:func:`enter_gateway`) nothing is opened: the gateway's span already covers the request.
+    ``borrow`` answers whether the SDK will start its own span for the call, which then becomes
+    the call's span (:meth:`~tokentrace.core.pipeline.Pipeline.adopt`).
     """
     if _gateway.get() is not None:
         return None
@@ -73,8 +80,14 @@ def open_call(pipeline: Pipeline, build: Callable[[], Optional[CallRecord]], pro
         return None
     if record is None:
         return None
+    borrowing = False
+    if borrow is not None:
+        try:
+            borrowing = bool(borrow())
+        except Exception as exc:
+            report(f"{provider} native tracing check", exc)
     try:
-        return pipeline.start(record)
+        return pipeline.start(record, borrow=borrowing) if borrowing else pipeline.start(record)
     except InstrumentationIntent:
         raise
     except Exception as exc:

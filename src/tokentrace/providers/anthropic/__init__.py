@@ -4,8 +4,9 @@ One wrapper on the SDK's choke point (``SyncAPIClient.request`` / ``AsyncAPIClie
 covers ``messages.create`` (streamed or not), ``messages.stream()``, ``messages.parse()``,
 ``beta.messages.*``, the ``with_raw_response`` / ``with_streaming_response`` variants and the
 ``AnthropicBedrock`` / ``AnthropicVertex`` / other platform clients, which all post to
-``/v1/messages`` before rewriting the path. Two more patches switch the SDK's own call span off
-for the calls tokentrace traces (see :mod:`.native`).
+``/v1/messages`` before rewriting the path. When the SDK traces the call itself (its native
+OpenTelemetry spans, on by default in 2.x), the SDK's span is the call's one span, which
+tokentrace annotates (see :mod:`.native`).
 """
 
 from __future__ import annotations
@@ -59,25 +60,33 @@ def _build(pipeline: Pipeline, instance: Any, args: Tuple[Any, ...], kwargs: Map
 
 
 def _mark_native(call: Call) -> Optional[contextvars.Token]:
-    """Tell the SDK's span hook which tokentrace span this request belongs to (see :mod:`.native`)."""
+    """Tell the SDK's span hook which call's span it starts (see :mod:`.native`)."""
+    if call.borrow is None:
+        return None
     try:
-        return native.active_span.set(call.span)
+        return native.pending_call.set(call)
     except Exception as exc:
-        report("Anthropic native span switch", exc)
+        report("Anthropic native span", exc)
         return None
 
 
 def _unmark_native(marker: Optional[contextvars.Token]) -> None:
     if marker is not None:
         try:
-            native.active_span.reset(marker)
+            native.pending_call.reset(marker)
         except Exception as exc:
-            report("Anthropic native span switch", exc)
+            report("Anthropic native span", exc)
+
+
+def _open(pipeline: Pipeline, instance: Any, args: Tuple[Any, ...], kwargs: dict) -> Optional[Call]:
+    return flow.open_call(
+        pipeline, lambda: _build(pipeline, instance, args, kwargs), _PROVIDER, borrow=lambda: native.sdk_traces(instance)
+    )
 
 
 def _sync_request(pipeline: Pipeline) -> Callable[..., Any]:
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: Tuple[Any, ...], kwargs: dict) -> Any:
-        call = flow.open_call(pipeline, lambda: _build(pipeline, instance, args, kwargs), _PROVIDER)
+        call = _open(pipeline, instance, args, kwargs)
         if call is None:
             return wrapped(*args, **kwargs)
         args, kwargs = flow.apply_policy_model(call, args, kwargs, flow.options_with_model, _PROVIDER)
@@ -120,7 +129,7 @@ def _sync_result(handler: ResultHandler, result: Any) -> Any:
 
 def _async_request(pipeline: Pipeline) -> Callable[..., Any]:
     async def wrapper(wrapped: Callable[..., Any], instance: Any, args: Tuple[Any, ...], kwargs: dict) -> Any:
-        call = flow.open_call(pipeline, lambda: _build(pipeline, instance, args, kwargs), _PROVIDER)
+        call = _open(pipeline, instance, args, kwargs)
         if call is None:
             return await wrapped(*args, **kwargs)
         args, kwargs = flow.apply_policy_model(call, args, kwargs, flow.options_with_model, _PROVIDER)
