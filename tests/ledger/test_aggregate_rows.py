@@ -170,3 +170,43 @@ def _flat(rows):
          r.cost_status, r.request_model, tuple(sorted(r.dimensions.items())))
         for r in rows
     ]
+
+
+def test_budget_forecasts_from_summed_rows_equal_those_from_every_row(tmp_path) -> None:
+    """Minutes either side of a day budget's window start and of its 90-minute trailing start, and a
+    month budget whose 3-day trailing start falls before its window: the same use and forecast."""
+    from tokentrace.budgets.spec import load_specs
+    from tokentrace.report.outlook import budget_outlook
+
+    OCT = datetime(2026, 10, 1, tzinfo=timezone.utc).timestamp()  # a past month: the report stops at the clock
+    path = tmp_path / "budgets.sqlite"
+    connection = store.connect(path)
+    at = OCT + 2 * DAY + 10 * HOUR + 30 * 60  # Oct 3, 10:30: the report's end, in the past
+    cells = []
+    for minute in (-95, -91, -90, -89, -30, -1):  # around the trailing start (09:00)
+        cells.append(cell(at + minute * 60, "output", 1000, 0.05, calls=1))
+    for moment in (OCT + 2 * DAY - 60, OCT + 2 * DAY, OCT + 2 * DAY + 60, OCT + 5 * 60, OCT - 60):  # around midnight, the month's start
+        cells.append(cell(moment, "input", 2000, 0.02, calls=1))
+        cells.append(cell(moment, "input", 500, 0.01, team="ads", calls=1))
+    cells.append(cell(at + 60, "output", 1000, 9.0))  # after the end: in no window
+    store.add(connection, cells)
+    connection.close()
+    budgets = [
+        {"name": "day", "scope": "team", "usd": 1.0, "window": "day", "forecast_over": "90m"},
+        {"name": "month", "scope": "team", "usd": 10.0, "tokens": 20000, "window": "month", "forecast_over": "3d"},
+        {"name": "all", "scope": "global", "usd": 5.0, "window": "day"},
+    ]
+    found = report(ledger=str(path), start=at - DAY, end=at, budgets=budgets, anomaly=False).budgets
+    expected = budget_outlook(load_specs(budgets), read_rows(ledger=path, start=OCT - DAY, end=at + DAY), at)
+    assert len(found) == len(expected) == 5  # day: search; month: search, ads; all: *, ... per scope value with spend
+    fields = ("budget", "scope_value", "spent_tokens", "window_start", "exhausted_at")
+    assert [tuple(getattr(o, f) for f in fields) for o in found] == [tuple(getattr(o, f) for f in fields) for o in expected]
+    for got, want in zip(found, expected, strict=True):
+        assert got.spent_usd == pytest.approx(want.spent_usd, abs=1e-12)
+        assert got.utilization == pytest.approx(want.utilization, abs=1e-12)
+        assert (got.forecast_utilization is None) == (want.forecast_utilization is None)
+        if want.forecast_utilization is not None:
+            assert got.forecast_utilization == pytest.approx(want.forecast_utilization, rel=1e-12)
+    day = next(o for o in found if o.budget == "day")
+    # that day (Oct 3) for search: 2 inputs at 00:00 and 00:01 ($0.02 list each, effective 0.9x) and six outputs
+    assert day.spent_usd == pytest.approx(0.9 * (2 * 0.02 + 6 * 0.05))

@@ -81,9 +81,8 @@ def _outlook(
 
     from ..budgets.anomaly import parse_settings
     from ..budgets.spec import load_specs
-    from ..budgets.windows import period, utc_now
     from ..ledger.aggregate import HOUR
-    from ..ledger.reader import aggregate_rows, read_rows
+    from ..ledger.reader import aggregate_rows
     from .outlook import anomalies, budget_outlook
 
     budgets = budgets if budgets is not None else (os.environ.get("TOKENTRACE_BUDGETS") or None)
@@ -93,15 +92,9 @@ def _outlook(
     at = min(end, time.time())
     last = max(end, at)
     if specs:
-        window_start = start
-        for spec in specs:
-            window = period(spec.window, utc_now(at))
-            if window.start is not None:
-                window_start = min(window_start, window.start.timestamp())
         if progress:
             progress("reading the budgets' windows for their forecasts")
-        # A budget's trailing rate may look back less than an hour: these rows keep the ledger's buckets.
-        data.budgets = budget_outlook(specs, read_rows(start=window_start, end=last, **_plain(source)), at)
+        data.budgets = budget_outlook(specs, _budget_rows(specs, source, start, at), at)
     if settings.enabled:
         if progress:
             progress("reading hourly spend for the anomalies")
@@ -115,8 +108,36 @@ def _outlook(
         data.anomalies = anomalies(hours, start, end, settings, top=top)
 
 
-def _plain(source: Dict[str, Any]) -> Dict[str, Any]:
-    return {k: v for k, v in source.items() if k in ("ledger", "prometheus", "prometheus_selector", "prices", "progress")}
+def _budget_rows(specs: List[Any], source: Dict[str, Any], start: float, at: float) -> List[Any]:
+    """The spend the budgets' windows hold up to ``at``, summed per day and token type.
+
+    ``budget_outlook`` compares a row's start with each window's start, the forecast's trailing
+    start and ``at``; reading the stretches between those moments separately means no summed row
+    straddles one, so the sums are those of every row, whatever the ledger's bucket.
+    """
+    from ..budgets.windows import period, utc_now
+
+    cuts = {start, at}
+    for spec in specs:
+        window = period(spec.window, utc_now(at))
+        if window.start is not None:
+            cuts.add(window.start.timestamp())
+        if spec.forecast_over:
+            cuts.add(at - spec.forecast_over)
+    first = min(cuts)
+    points = sorted(c for c in cuts if first <= c <= at)
+    rows: List[Any] = []
+    for lo, hi in zip(points, points[1:], strict=False):  # neighbouring moments
+        rows.extend(_summed(source, lo, hi))
+    return rows
+
+
+def _summed(source: Dict[str, Any], lo: float, hi: float) -> List[Any]:
+    from ..ledger.reader import aggregate_rows
+
+    if hi <= lo:
+        return []
+    return list(aggregate_rows(start=lo, end=hi, by=("token_type",), **source))
 
 
 def render_html(data: ReportData, top: int = 10) -> str:
