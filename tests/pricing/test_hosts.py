@@ -73,3 +73,23 @@ def test_a_registered_stand_in_is_the_vendor_until_unregistered() -> None:
     finally:
         hosts.unregister_stand_in("127.0.0.1", 54321)
     assert hosts.classify("127.0.0.1", 54321).kind == "self_hosted"
+
+
+def test_vendor_lookup_by_domain_picks_what_a_scan_of_the_host_list_picks() -> None:
+    # The vendor list is looked up per parent domain; a scan in list order is the reference.
+    def scan(text: str):
+        for suffix, provider in hosts._EXACT_OR_SUFFIX:
+            if text == suffix.lstrip(".") or (suffix.startswith(".") and text.endswith(suffix)) or text.endswith("." + suffix):
+                return provider
+        return None
+
+    names = {"localhost", "127.0.0.1", "com", "x.com", "openai.azure.com", "evil-openai.com"}
+    for suffix, _ in hosts._EXACT_OR_SUFFIX:
+        bare = suffix.lstrip(".")
+        names |= {bare, "x." + bare, "a.b." + bare, "x" + bare, bare + ".evil.com", bare[1:], bare.split(".", 1)[-1]}
+    assert len(names) > 400
+    for name in sorted(names):
+        assert hosts.vendor_for_domain(name) == scan(name), name
+    assert hosts.vendor_for_domain("my-resource.openai.azure.com") == "azure.ai.openai"
+    assert hosts.vendor_for_domain("eu.api.openai.com") == "openai"
+    assert hosts.vendor_for_domain("api.openai.com.evil.com") is None

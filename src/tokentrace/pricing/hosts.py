@@ -226,10 +226,9 @@ def _classify(host: str, port: Optional[int]) -> HostInfo:
     stand_in = (text, port) in known or (text, None) in known
     if stand_in:
         return HostInfo(None, True, "stand_in")
-    for suffix, provider in _EXACT_OR_SUFFIX:
-        if text == suffix.lstrip(".") or (suffix.startswith(".") and text.endswith(suffix)) or text.endswith("." + suffix):
-            region = "global" if provider == "gcp.vertex_ai" else None
-            return HostInfo(provider, True, "vendor", region)
+    provider = vendor_for_domain(text)
+    if provider is not None:
+        return HostInfo(provider, True, "vendor", "global" if provider == "gcp.vertex_ai" else None)
     for pattern, provider in _REGIONAL:
         match = pattern.match(text)
         if match:
@@ -237,6 +236,32 @@ def _classify(host: str, port: Optional[int]) -> HostInfo:
     if is_private(text):
         return HostInfo(SELF_HOSTED, False, "self_hosted")
     return HostInfo(derived_name(text), False, "unknown_host")
+
+
+#: Each entry of :data:`_EXACT_OR_SUFFIX` by its bare domain: (position, provider).
+_BY_DOMAIN: Dict[str, Tuple[int, str]] = {}
+for _position, (_suffix, _provider) in enumerate(_EXACT_OR_SUFFIX):
+    _BY_DOMAIN.setdefault(_suffix.lstrip("."), (_position, _provider))
+
+
+def vendor_for_domain(text: str) -> Optional[str]:
+    """The vendor of a normalized host: the first :data:`_EXACT_OR_SUFFIX` entry naming the host
+    itself or a domain it is under (``api.openai.com`` also covers ``eu.api.openai.com``).
+
+    A dict hit per parent domain instead of a scan of the list: this runs on the first call to
+    each host, which is part of a process's first price lookup.
+    """
+    best: Optional[Tuple[int, str]] = None
+    domain = text
+    while True:
+        found = _BY_DOMAIN.get(domain)
+        if found is not None and (best is None or found[0] < best[0]):
+            best = found
+        dot = domain.find(".")
+        if dot < 0:
+            break
+        domain = domain[dot + 1 :]
+    return best[1] if best is not None else None
 
 
 def derived_name(host: str) -> str:
