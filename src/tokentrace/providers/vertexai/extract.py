@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Dict, Optional, Tuple
 from urllib.parse import urlsplit
 
-from ...core.record import CallRecord
+from ...records.call import CallRecord
 from ..google_genai import extract as genai
 from ..google_genai.extract import GENERATE, VERTEX
 

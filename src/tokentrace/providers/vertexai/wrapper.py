@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, Optional, Tuple
 
 from ...core.pipeline import Call, Pipeline
-from ...core.record import CallRecord
+from ...records.call import CallRecord
 from ...core.safety import report
 from .. import flow
 from ..google_genai.wrapper import _LazyStreamProxy
