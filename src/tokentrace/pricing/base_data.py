@@ -23,8 +23,10 @@ _NEG_INF = float("-inf")
 
 
 def _card(raw: Dict[str, Any]) -> RateCard:
+    if "tiers" not in raw:
+        return RateCard({k: float(v) for k, v in raw.items()})
     rates = {k: float(v) for k, v in raw.items() if k != "tiers"}
-    tiers = [(int(above), RateCard({**rates, **{k: float(v) for k, v in tier.items()}})) for above, tier in raw.get("tiers", ())]
+    tiers = [(int(above), RateCard({**rates, **{k: float(v) for k, v in tier.items()}})) for above, tier in raw["tiers"]]
     return RateCard(rates, tiers)
 
 

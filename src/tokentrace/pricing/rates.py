@@ -84,7 +84,7 @@ class RateCard:
         self.input_audio = rates.get("input_audio", self.input)
         self.output_audio = rates.get("output_audio", self.output)
         self.input_image = rates.get("input_image", self.input)
-        self.tiers: Tuple[Tuple[int, RateCard], ...] = tuple(sorted(tiers, key=lambda t: t[0]))
+        self.tiers: Tuple[Tuple[int, RateCard], ...] = tuple(sorted(tiers, key=_threshold)) if tiers else ()
 
     def as_dict(self) -> Dict[str, float]:
         return {name: getattr(self, name) for name in RATE_FIELDS}
@@ -244,7 +244,7 @@ class PriceHistory:
 
     def __init__(self, name: str, points: Sequence[PricePoint]) -> None:
         self.name = name
-        self.points = tuple(sorted(points, key=lambda p: p.start))
+        self.points = tuple(points) if len(points) < 2 else tuple(sorted(points, key=_start))
         self._starts = [p.start for p in self.points]
         self._only = self.points[0] if len(self.points) == 1 else None
 
@@ -264,3 +264,11 @@ class PriceHistory:
     @property
     def latest(self) -> PricePoint:
         return self.points[-1]
+
+
+def _threshold(tier: Tuple[int, RateCard]) -> int:
+    return tier[0]
+
+
+def _start(point: PricePoint) -> float:
+    return point.start
