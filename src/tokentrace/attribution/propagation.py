@@ -37,8 +37,11 @@ from .values import STANDARD_KEYS, clean
 BAGGAGE_PREFIX = "tokentrace."
 _TAG_BAGGAGE_PREFIX = "tokentrace.tag."
 
+_BAGGAGE_KEY: Optional[str]
 try:  # the dict stored in the context: read directly so the inbound cache can key on its identity
-    from opentelemetry.baggage import _BAGGAGE_KEY
+    from opentelemetry.baggage import _BAGGAGE_KEY as _OTEL_BAGGAGE_KEY
+
+    _BAGGAGE_KEY = _OTEL_BAGGAGE_KEY
 except ImportError:  # pragma: no cover - a future API without the private key
     _BAGGAGE_KEY = None
 

@@ -107,7 +107,7 @@ class ThreadPatches:
         submit._tokentrace_patch = True  # type: ignore[attr-defined]
         start._tokentrace_patch = True  # type: ignore[attr-defined]
         ThreadPoolExecutor.submit = submit  # type: ignore[method-assign]
-        threading.Thread.start = start  # type: ignore[method-assign]
+        threading.Thread.start = start  # type: ignore[method-assign, assignment]  # the wraps() wrapper is the method
 
     def close(self) -> None:
         """Restore the originals; if someone wrapped them since, leave their wrapper and go inert."""

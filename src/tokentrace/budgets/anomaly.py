@@ -275,6 +275,7 @@ class AnomalyDetector:
                 alert = None
                 if (
                     ratio is not None
+                    and baseline  # always so when there is a ratio; says it to the type checker
                     and ratio >= self.settings.factor
                     and spent >= self.settings.min_usd
                     and series.alerted_hour != hour

@@ -25,7 +25,7 @@ import dataclasses
 import logging
 import time
 import uuid
-from typing import Any, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 from ..core import active
 from ..core.estimate import heuristic_count
@@ -253,7 +253,7 @@ class BudgetEnforcer:
 
     @staticmethod
     def _mark_blocked(call: Any, blocked: BudgetExceeded) -> None:
-        attributes = {
+        attributes: Dict[str, Any] = {
             ATTR_NAME: blocked.budget,
             ATTR_SCOPE: blocked.scope,
             "tokentrace.budget.reason": blocked.reason,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -309,10 +310,10 @@ def _entries(source: Any) -> Tuple[str, List[Any]]:
 
 def read_toml(path: str, what: str) -> Dict[str, Any]:
     """A TOML file as a dict, or a :class:`BudgetConfigError` that says what is wrong with it."""
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ImportError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
     try:
         with open(path, "rb") as handle:
             return tomllib.load(handle)

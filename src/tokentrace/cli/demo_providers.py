@@ -114,7 +114,8 @@ def mistral_steps(server: ProviderServer) -> List[Step]:
             # 6,000 prompt tokens of which 5,000 hit Mistral's prompt cache (billed at 10 %).
             server.enqueue(ResponsePlan(usage={"prompt_tokens": 6000, "completion_tokens": 420, "total_tokens": 6420,
                                                "prompt_tokens_details": {"cached_tokens": 5000}}))
-            client.chat.complete(model="mistral-small-2603", messages=[{"role": "user", "content": "Review this diff ..."}])
+            # A plain dict message, as Mistral's docs write it; the SDK's stubs want its TypedDict.
+            client.chat.complete(model="mistral-small-2603", messages=[{"role": "user", "content": "Review this diff ..."}])  # type: ignore[arg-type]
             server.enqueue(ResponsePlan(usage={"prompt_tokens": 900, "completion_tokens": 160, "total_tokens": 1060}))
             for _ in client.fim.stream(model="codestral-2501", prompt="def parse_invoice(text):", suffix="    return invoice"):
                 pass
@@ -134,7 +135,8 @@ def cohere_steps(server: ProviderServer) -> List[Step]:
             # Billed on billed_units (1,800 in / 250 out), not on tokens (which include Cohere's preamble).
             server.enqueue(ResponsePlan(usage={"billed_units": {"input_tokens": 1800, "output_tokens": 250},
                                                "tokens": {"input_tokens": 1998, "output_tokens": 250}}))
-            for _ in client.chat_stream(model="command-a-03-2025", messages=[{"role": "user", "content": "What is the late fee?"}]):
+            # A plain dict message, as Cohere's docs write it (pydantic coerces it); the stubs want the model class.
+            for _ in client.chat_stream(model="command-a-03-2025", messages=[{"role": "user", "content": "What is the late fee?"}]):  # type: ignore[list-item]
                 pass
 
     return [("search: Cohere RAG (embed, chat stream on billed units)", search)]

@@ -98,7 +98,7 @@ class ExitBoundedSpanExporter(SpanExporter):
         self._switch = _ExitBound(make, exit_timeout)
 
     def export(self, spans: Sequence[Any]) -> SpanExportResult:
-        return self._switch.current().export(spans)  # type: ignore[no-any-return]
+        return self._switch.current().export(spans)
 
     def begin_exit(self) -> None:
         self._switch.begin_exit()
@@ -122,7 +122,7 @@ class ExitBoundedMetricExporter(MetricExporter):
         )
 
     def export(self, metrics_data: Any, timeout_millis: float = 10_000, **kwargs: Any) -> MetricExportResult:
-        return self._switch.current().export(metrics_data, timeout_millis=timeout_millis, **kwargs)  # type: ignore[no-any-return]
+        return self._switch.current().export(metrics_data, timeout_millis=timeout_millis, **kwargs)
 
     def begin_exit(self) -> None:
         self._switch.begin_exit()
@@ -141,7 +141,7 @@ def otlp_span_exporter(protocol: str, environ: Optional[Mapping[str, str]] = Non
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter  # type: ignore[assignment]
 
     def make(timeout: Optional[float]) -> SpanExporter:
-        return OTLPSpanExporter() if timeout is None else OTLPSpanExporter(timeout=timeout)  # type: ignore[arg-type]
+        return OTLPSpanExporter() if timeout is None else OTLPSpanExporter(timeout=timeout)
 
     return ExitBoundedSpanExporter(make, shutdown_timeout(environ) / _SIGNALS)
 
@@ -153,7 +153,7 @@ def otlp_metric_exporter(protocol: str, environ: Optional[Mapping[str, str]] = N
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter  # type: ignore[assignment]
 
     def make(timeout: Optional[float]) -> MetricExporter:
-        return OTLPMetricExporter() if timeout is None else OTLPMetricExporter(timeout=timeout)  # type: ignore[arg-type]
+        return OTLPMetricExporter() if timeout is None else OTLPMetricExporter(timeout=timeout)
 
     return ExitBoundedMetricExporter(make, shutdown_timeout(environ) / _SIGNALS)
 

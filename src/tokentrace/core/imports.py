@@ -102,12 +102,13 @@ class _NotifyingLoader(importlib.abc.Loader):
         self._loader = loader
 
     def create_module(self, spec: Any) -> Optional[ModuleType]:
-        return self._loader.create_module(spec)  # type: ignore[no-any-return]
+        return self._loader.create_module(spec)
 
     def exec_module(self, module: ModuleType) -> None:
         module.__loader__ = self._loader
-        if getattr(module, "__spec__", None) is not None:
-            module.__spec__.loader = self._loader
+        spec = getattr(module, "__spec__", None)
+        if spec is not None:
+            spec.loader = self._loader
         self._loader.exec_module(module)
         _fire(module)
 

@@ -15,7 +15,7 @@ import threading
 import time
 import weakref
 from functools import lru_cache
-from typing import Any, Callable, Dict, List, Mapping, Optional, Protocol, Sequence
+from typing import Any, Callable, Dict, List, Mapping, Optional, Protocol, Sequence, cast
 
 from opentelemetry import context as otel_context, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
@@ -173,7 +173,7 @@ def error_type(exc: BaseException) -> str:
     by their top-level package), ``google.genai.errors.ClientError`` and
     ``botocore.exceptions.ClientError`` (not re-exported: the full module path).
     """
-    return _error_type_name(type(exc))
+    return _error_type_name(cast(type, type(exc)))  # cast: mypy sees exception classes as unhashable
 
 
 @lru_cache(maxsize=512)

@@ -149,9 +149,9 @@ def _rows(series: Dict[str, Dict[Tuple[float, Labels], float]], step: int, price
         costs[(at, labels)] += amount
     calls: Dict[Tuple[float, Labels], Dict[Tuple[str, bool], float]] = defaultdict(lambda: defaultdict(float))
     for (at, labels), amount in series["calls"].items():
-        values = dict(labels)
-        status = values.get("tokentrace_cost_status", "")
-        rerouted = values.get("tokentrace_model_rerouted", "false") == "true"
+        label_values = dict(labels)
+        status = label_values.get("tokentrace_cost_status", "")
+        rerouted = label_values.get("tokentrace_model_rerouted", "false") == "true"
         plain = tuple((k, v) for k, v in labels if k not in ("tokentrace_cost_status", "tokentrace_model_rerouted"))
         calls[(at, plain)][(status, rerouted)] += amount
     cells: Dict[Tuple[Any, ...], List[Any]] = {}
@@ -247,8 +247,8 @@ def _series_rows(
         others = {(s, r): n for (s, r), n in calls.items() if s != status and n}
     else:
         others = {(s, r): n for (s, r), n in calls.items() if n}
-    for (status_, rerouted_), count in others.items():
-        yield (base + ("input", status_, source, rerouted_, dims), [0, None, None, count, count if blocked else 0])
+    for (status_, rerouted_), other_calls in others.items():
+        yield (base + ("input", status_, source, rerouted_, dims), [0, None, None, other_calls, other_calls if blocked else 0])
 
 
 def _token_status(calls: Dict[Tuple[str, bool], float], cost: Optional[float]) -> str:

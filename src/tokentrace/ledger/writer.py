@@ -205,7 +205,7 @@ class LedgerWriter:
             attempt_key = key[:9] + (USAGE_ATTEMPT,) + key[10:]
             cells.append(
                 (
-                    attempt_key,  # type: ignore[arg-type]
+                    attempt_key,
                     [
                         tokens * attempts,
                         None if listed is None else listed * attempts,
@@ -244,7 +244,7 @@ class LedgerWriter:
         )
         tail = (status, record.usage_source if usage is not None else "", 1 if call.rerouted else 0, self._dimensions(call))
         if usage is None:
-            return [(base + ("input",) + tail, [0, None, None, 1, blocked])]  # type: ignore[list-item]
+            return [(base + ("input",) + tail, [0, None, None, 1, blocked])]
         write_long = min(usage.cache_write_long_tokens, usage.cache_write_tokens)
         tokens = (
             usage.uncached_input_tokens,
@@ -260,7 +260,7 @@ class LedgerWriter:
             if count or index == 0:
                 cells.append(
                     (
-                        base + (token_type,) + tail,  # type: ignore[arg-type]
+                        base + (token_type,) + tail,
                         [
                             count,
                             None if listed is None else listed[index],
@@ -272,7 +272,7 @@ class LedgerWriter:
                 )
         if usage.reasoning_tokens:
             priced = effective is not None
-            cells.append((base + ("reasoning",) + tail, [usage.reasoning_tokens, 0.0 if priced else None, 0.0 if priced else None, 0, 0]))  # type: ignore[arg-type]
+            cells.append((base + ("reasoning",) + tail, [usage.reasoning_tokens, 0.0 if priced else None, 0.0 if priced else None, 0, 0]))
         return cells
 
     def _costs(self, call: Call, tokens: Tuple[int, ...]) -> Tuple[Optional[Tuple[float, ...]], Optional[Tuple[float, ...]]]:

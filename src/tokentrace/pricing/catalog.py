@@ -201,7 +201,7 @@ class Catalog:
     def _builtin_resolve(self, record: CallRecord, key: Tuple[Any, ...]) -> Optional[Resolved]:
         cached = self._list_cache.get(key, _MISSING)
         if cached is not _MISSING:
-            return cached  # type: ignore[no-any-return]
+            return cached
         found = self.resolve_record(record, overrides=False)
         with self._lock:
             if len(self._list_cache) >= _MAX_CACHED:

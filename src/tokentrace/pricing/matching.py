@@ -21,7 +21,7 @@ cannot match:
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Collection, Dict, FrozenSet, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Collection, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, Union
 
 Predicate = Callable[[str], bool]
 #: ``build_index`` result: {"prefixes": {text: [rule ...]}, "lengths": [...], "contains": {key: [rule ...]},
@@ -320,7 +320,7 @@ def _char_set(text: str) -> Optional[FrozenSet[str]]:
     """The members of a ``[...]`` class of plain characters and ``a-z`` ranges; None otherwise."""
     if not text or text.startswith("^") or "\\" in text or "[" in text:
         return None
-    members = set()
+    members: Set[str] = set()
     position = 0
     while position < len(text):
         if position + 2 < len(text) and text[position + 1] == "-":
@@ -360,7 +360,7 @@ class _FixedMatcher:
             if what is None:
                 if not chunk.isdecimal():  # re's \d: any Unicode decimal digit
                     return False
-            elif not all(ch in what for ch in chunk):  # type: ignore[operator]
+            elif not all(ch in what for ch in chunk):
                 return False
             position = stop
         return position == len(name) if self.end else True

@@ -91,7 +91,7 @@ def foreign_package(obj: Any) -> str:
 
 def _subclasses(cls: type) -> List[type]:
     found: List[type] = []
-    pending = list(cls.__subclasses__())
+    pending: List[type] = list(cls.__subclasses__())
     while pending:
         sub = pending.pop()
         if sub not in found:

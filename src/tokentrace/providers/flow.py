@@ -11,7 +11,7 @@ exception through untouched. Only a budget's deliberate block
 from __future__ import annotations
 
 from contextvars import ContextVar, Token
-from typing import Any, Awaitable, Callable, Dict, Mapping, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, Mapping, Optional, Tuple, cast
 
 from ..core.pipeline import Call, Pipeline
 from ..core.safety import InstrumentationIntent, report
@@ -108,7 +108,7 @@ def deactivate(token: Optional[object], provider: str) -> None:
     if token is None:
         return
     try:
-        span_token, call_token = token  # type: ignore[misc]
+        span_token, call_token = cast(Tuple[object, Any], token)
         _CURRENT.reset(call_token)
         Pipeline.deactivate(span_token)
     except Exception as exc:

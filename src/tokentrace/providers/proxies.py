@@ -23,12 +23,16 @@ import wrapt
 from ..core.safety import report
 
 
-class StreamState(Protocol):
+class EndingState(Protocol):
+    """What :func:`end_safely` needs of a stream's state: a way to settle the call."""
+
+    def end(self, error: Optional[BaseException] = None) -> None: ...
+
+
+class StreamState(EndingState, Protocol):
     def observe(self, item: Any) -> Optional[bool]:
         """Read one item; return ``False`` to hide it from the application."""
         ...
-
-    def end(self, error: Optional[BaseException] = None) -> None: ...
 
 
 class RawResponseHandler(Protocol):
@@ -52,7 +56,7 @@ def own(state: StreamState) -> None:
         call.owner = state
 
 
-def end_safely(state: StreamState, error: Optional[BaseException] = None) -> None:
+def end_safely(state: EndingState, error: Optional[BaseException] = None) -> None:
     try:
         state.end(error)
     except Exception as exc:

@@ -93,8 +93,8 @@ def budget_outlook(specs: Sequence[BudgetSpec], rows: Iterable[SpendRow], at: fl
             if trailing_from is not None and row.period_start >= max(trailing_from, start):
                 cell[2] += usd
                 cell[3] += tokens
-        for value, (usd, tokens, recent_usd, recent_tokens) in sorted(spent.items()):
-            result.append(_outlook(spec, value, window.start, start, end, at, usd, int(tokens), recent_usd, recent_tokens))
+        for value, (usd, total_tokens, recent_usd, recent_tokens) in sorted(spent.items()):
+            result.append(_outlook(spec, value, window.start, start, end, at, usd, int(total_tokens), recent_usd, recent_tokens))
     result.sort(key=lambda o: -(o.forecast_utilization if o.forecast_utilization is not None else o.utilization))
     return result
 

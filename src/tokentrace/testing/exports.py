@@ -52,8 +52,8 @@ def _write(path: Path, rows: List[Dict[str, Any]], columns: List[str]) -> Path:
     path = Path(path)
     name = path.name.lower()
     if name.endswith(".parquet"):
-        import pyarrow as pa  # type: ignore[import-untyped]
-        import pyarrow.parquet as pq  # type: ignore[import-untyped]
+        import pyarrow as pa
+        import pyarrow.parquet as pq
 
         # Map columns (CUR's resource_tags, product) are Parquet maps, as AWS writes them.
         maps = {key for row in rows for key, value in row.items() if isinstance(value, dict)}

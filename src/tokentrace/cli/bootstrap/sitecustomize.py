@@ -7,7 +7,7 @@ which may be one without tokentrace, and then it must say exactly what to do ins
 import os
 
 
-def _explain_missing_tokentrace(exc):
+def _explain_missing_tokentrace(exc):  # type: (BaseException) -> None
     import shlex
     import sys
 

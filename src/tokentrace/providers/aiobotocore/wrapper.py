@@ -89,7 +89,7 @@ def _buffered_body_class() -> Optional[type]:
     except ImportError:
         return None
 
-    class BufferedBody(AioStreamingBodyBase):  # type: ignore[misc, valid-type]
+    class BufferedBody(AioStreamingBodyBase):
         """The bytes the real body held (or the error reading it raised), read the same way."""
 
         def __init__(self, original: Any, data: bytes, error: Optional[BaseException]) -> None:

@@ -48,7 +48,7 @@ def _build(pipeline: Pipeline, instance: Any, args: Tuple[Any, ...], kwargs: Map
     transport strips attribution baggage from it (:mod:`tokentrace.providers.transport`).
     """
     register_provider_url(getattr(instance, "base_url", None))
-    options = args[1] if len(args) > 1 else kwargs.get("options")
+    options: Any = args[1] if len(args) > 1 else kwargs.get("options")
     if not is_messages_call(options):
         return None
     body = options.json_data if isinstance(options.json_data, Mapping) else {}

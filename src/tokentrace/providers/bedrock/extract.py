@@ -114,7 +114,7 @@ def invoke_request_attributes(body: Optional[Mapping[str, Any]]) -> Dict[str, An
     attributes: Dict[str, Any] = {}
     if not body:
         return attributes
-    nova = body.get("inferenceConfig") if isinstance(body.get("inferenceConfig"), dict) else {}
+    nova: Mapping[str, Any] = body["inferenceConfig"] if isinstance(body.get("inferenceConfig"), dict) else {}
     if not nova and isinstance(body.get("textGenerationConfig"), dict):  # Titan Text
         nova = body["textGenerationConfig"]
     max_tokens = _first(body, nova, ("max_tokens", "max_gen_len", "maxTokens", "max_new_tokens", "max_tokens_to_sample", "maxTokenCount"))
@@ -341,8 +341,8 @@ def read_invoke_body(body: Mapping[str, Any]) -> Tuple[Optional[Usage], Optional
             input_tokens=token_count(body.get("prompt_token_count")),
             output_tokens=token_count(body.get("generation_token_count")),
         )
-        text = body.get("generation") if isinstance(body.get("generation"), str) else None
-        return usage, text, [body.get("stop_reason")], None
+        generation = body.get("generation")
+        return usage, generation if isinstance(generation, str) else None, [body.get("stop_reason")], None
     if isinstance(body.get("outputs"), list):  # Mistral
         outputs = [o for o in body["outputs"] if isinstance(o, Mapping)]
         return None, "".join(str(o.get("text", "")) for o in outputs), [o.get("stop_reason") for o in outputs], None

@@ -238,7 +238,7 @@ class _EventIterator:
         return event
 
 
-class EventStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+class EventStreamProxy(wrapt.ObjectProxy):
     """Wraps ``botocore.eventstream.EventStream`` in the response's ``stream`` / ``body``."""
 
     def __init__(self, stream: Any, state: StreamState, converse: bool) -> None:

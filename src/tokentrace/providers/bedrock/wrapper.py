@@ -150,7 +150,7 @@ def _ensure_baggage_hook(client: Any) -> None:
 def _strip_baggage(request: Any = None, **_: Any) -> None:
     """botocore ``before-sign`` handler (botocore's headers append on assignment, hence del + set)."""
     try:
-        headers = getattr(request, "headers", None)
+        headers: Any = getattr(request, "headers", None)
         value = headers.get("baggage") if headers is not None else None
         if value is None:
             return None

@@ -48,7 +48,7 @@ class StreamState(ChunkState):
             record.usage = extract.billed_usage(field(delta, "usage"), record)
 
 
-class SyncStreamContextProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+class SyncStreamContextProxy(wrapt.ObjectProxy):
     """``RawV2Client.chat_stream``'s context manager: the request is sent by ``__enter__``; the
     ``HttpResponse`` it yields gets its event iterator wrapped, so the span follows the stream."""
 
@@ -79,7 +79,7 @@ class SyncStreamContextProxy(wrapt.ObjectProxy):  # type: ignore[misc]
                 end_safely(self._self_state)
 
 
-class AsyncStreamContextProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+class AsyncStreamContextProxy(wrapt.ObjectProxy):
     """The async twin: ``AsyncRawV2Client.chat_stream``'s async context manager."""
 
     def __init__(self, manager: Any, call: Call, pipeline: Pipeline) -> None:

@@ -11,7 +11,7 @@ Every tokentrace step is guarded; the SDK's own exceptions reach the app unchang
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple, cast
 
 from ...attribution.propagation import register_provider_url
 from ...core.pipeline import Call, Pipeline
@@ -108,7 +108,7 @@ class _LazyStreamProxy(SyncIteratorProxy):
         if self._self_started:
             return super().__next__()
         self._self_started = True
-        state = self._self_state
+        state = cast(StreamState, self._self_state)  # the Gemini state __init__ was given
         token = flow.activate(state.pipeline, state.call, _PROVIDER)
         try:
             return super().__next__()

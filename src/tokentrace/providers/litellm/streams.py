@@ -52,7 +52,7 @@ class StreamWrapperProxy(SyncStreamProxy, AsyncClosingStreamProxy):
         self._self_state = state
 
 
-class InjectedUsageFilter(wrapt.ObjectProxy):  # type: ignore[misc]
+class InjectedUsageFilter(wrapt.ObjectProxy):
     """Last resort when the stream proxy could not be set up: still hide the chunk tokentrace caused."""
 
     def __iter__(self) -> InjectedUsageFilter:

@@ -51,7 +51,7 @@ def _prepare(
     pipeline: Pipeline, instance: Any, args: Tuple[Any, ...], kwargs: dict
 ) -> Optional[Tuple[str, Any, Tuple[Any, ...], dict, Optional[stream_hosts.Profile], Any, bool, bool]]:
     """Everything tokentrace does before the request, except starting the call; pure and guarded."""
-    options = args[1] if len(args) > 1 else kwargs.get("options")
+    options: Any = args[1] if len(args) > 1 else kwargs.get("options")
     endpoint = endpoint_of(getattr(options, "url", ""), getattr(options, "method", ""))
     if endpoint is None:
         return None

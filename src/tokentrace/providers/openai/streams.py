@@ -259,7 +259,7 @@ class _UsageChunkFilter:
             return True
 
 
-class SyncUsageFilter(wrapt.ObjectProxy):  # type: ignore[misc]
+class SyncUsageFilter(wrapt.ObjectProxy):
     def __init__(self, stream: Any, asked: stream_hosts.Profile) -> None:
         super().__init__(stream)
         self._self_asked = asked
@@ -278,7 +278,7 @@ class SyncUsageFilter(wrapt.ObjectProxy):  # type: ignore[misc]
         return self
 
 
-class AsyncUsageFilter(wrapt.ObjectProxy):  # type: ignore[misc]
+class AsyncUsageFilter(wrapt.ObjectProxy):
     def __init__(self, stream: Any, asked: stream_hosts.Profile) -> None:
         super().__init__(stream)
         self._self_asked = asked

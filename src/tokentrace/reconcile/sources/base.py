@@ -108,7 +108,7 @@ def _csv(path: Path) -> Iterator[Dict[str, Any]]:
     import gzip
 
     opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:  # type: ignore[operator]
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
         if not reader.fieldnames:
             raise SourceError(f"{path}: empty CSV file (no header row)")
@@ -136,7 +136,7 @@ def _json(path: Path) -> Iterator[Dict[str, Any]]:
 
 def _parquet(path: Path) -> Iterator[Dict[str, Any]]:
     try:
-        import pyarrow.parquet as pq  # type: ignore[import-untyped]
+        import pyarrow.parquet as pq
     except ImportError:
         raise SourceError(f"{path}: reading Parquet needs pyarrow: pip install 'tokentrace[reconcile]' (or pyarrow)") from None
     try:

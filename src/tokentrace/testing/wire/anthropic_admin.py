@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from ..billing import BilledCall, billing_for
 from ..server import ProviderServer, ReceivedRequest, Reply, ResponsePlan
@@ -133,7 +133,7 @@ def cost_report(server: ProviderServer, request: ReceivedRequest, params: Dict[s
                 rate = billing.rate("anthropic", call.model, token_type, call.at) if tokens else None
                 if rate is None:
                     continue
-                key = (call.workspace_id if "workspace_id" in query.group_by else None,) + ((call.model, name, call.service_tier, label) if by_description else ())
+                key: Tuple[Any, ...] = (call.workspace_id if "workspace_id" in query.group_by else None,) + ((call.model, name, call.service_tier, label) if by_description else ())
                 amounts[key] = amounts.get(key, Decimal(0)) + Decimal(repr(tokens * rate / 1_000_000)) * 100
         results = []
         for key, cents in amounts.items():

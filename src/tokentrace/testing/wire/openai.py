@@ -213,7 +213,7 @@ def chat_completions(server: ProviderServer, request: ReceivedRequest, match: Di
         )
     if plan.body is not None:
         return Reply(200, plan.body, dict(plan.headers))
-    choices = [
+    choices: List[Dict[str, Any]] = [
         {
             "index": i,
             "message": {"role": "assistant", "content": text, "refusal": None, "annotations": []},
@@ -246,7 +246,7 @@ def _chat_chunks(
             delta = {"index": index, "delta": {"content": piece_content}, "logprobs": None, "finish_reason": None}
             yield sse(json.dumps({**base, "choices": [delta]}))
         yield sse(json.dumps({**base, "choices": [{"index": index, "delta": {}, "logprobs": None, "finish_reason": "stop"}]}))
-    empty_choices = None if "null_choices" in flavour else []
+    empty_choices: Optional[List[Any]] = None if "null_choices" in flavour else []
     if "moderation" in flavour:
         tail = {**base, "choices": empty_choices, "moderation": _MODERATION}
         if send_usage:
