@@ -124,7 +124,7 @@ class BorrowedSpan(trace.Span):
         if self._self_owner_end is None:
             self.__wrapped__.update_name(name)
 
-    def __enter__(self) -> "BorrowedSpan":
+    def __enter__(self) -> BorrowedSpan:
         return self
 
     def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:

@@ -390,7 +390,12 @@ class Pipeline:
                 # then: no waiting on the worker. Counted here, bounded (no tokenizer load, a
                 # small sample); the worker loads the tokenizer for the calls after this one.
                 self._estimate_then_complete(call, end_time_ns, inline=True)
-                worker.submit(lambda: count_tokens("warm", record.model))
+                model = record.model
+
+                def warm_tokenizer() -> None:
+                    count_tokens("warm", model)
+
+                worker.submit(warm_tokenizer)
                 return
             worker.submit(lambda: self._estimate_then_complete(call, end_time_ns))
             return

@@ -264,7 +264,7 @@ def test_sampled_out_sdk_span_exports_nothing_but_metrics_count(instrument, serv
 
 
 def test_native_propagation_off_is_respected(instrument, server):
-    telemetry = instrument()
+    instrument()
     app = Provider()
     client = _client(server, {"tracer_provider": app.provider, "propagation": False})
     client.messages.create(model=MODEL, max_tokens=10, messages=MESSAGES)

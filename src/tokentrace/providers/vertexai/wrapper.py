@@ -14,8 +14,8 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, Optional, Tuple
 
 from ...core.pipeline import Call, Pipeline
-from ...records.call import CallRecord
 from ...core.safety import report
+from ...records.call import CallRecord
 from .. import flow
 from ..google_genai.wrapper import _LazyStreamProxy
 from ..proxies import AsyncGeneratorProxy
