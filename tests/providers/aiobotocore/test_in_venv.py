@@ -1,7 +1,8 @@
 """Runs the aiobotocore tests in the venv that has aiobotocore (its botocore differs from ours).
 
 ``.ci/install-aiobotocore.sh`` builds ``.ci-work/aiobotocore-venv``; CI always has it. The
-subprocess imports tokentrace from this checkout's ``src`` and runs ``test_aio_*.py`` there.
+subprocess imports tokentrace from this checkout's ``src`` and runs ``test_aio_*.py`` there,
+with the shared hardening tests (faults, fuzz, secrets) for this adapter.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ def test_aiobotocore_suite_in_its_venv() -> None:
         pytest.skip("the aiobotocore venv is missing: run .ci/install-aiobotocore.sh")
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     tests = sorted(str(p) for p in HERE.glob("test_aio_*.py"))
-    hardening = [str(ROOT / "tests" / "hardening" / name) for name in ("test_faults.py", "test_fuzz.py")]
-    command = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", *tests, *hardening, "-k", "aiobotocore or test_aio_"]
+    hardening = [str(ROOT / "tests" / "hardening" / name) for name in ("test_faults.py", "test_fuzz.py", "test_secrets.py")]
+    command = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", *tests, *hardening, "-k", "aiobotocore or test_aio_ or test_no_secret"]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     tail = (result.stdout + result.stderr)[-4000:]
     sys.stdout.write(tail)

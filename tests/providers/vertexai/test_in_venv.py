@@ -1,7 +1,8 @@
 """Runs the vertexai tests in the venv that has the Vertex AI SDK (it needs google-genai<3).
 
 ``.ci/install-vertexai.sh`` builds ``.ci-work/vertexai-venv``; CI always has it. The
-subprocess imports tokentrace from this checkout's ``src`` and runs ``test_vertex_*.py`` there.
+subprocess imports tokentrace from this checkout's ``src`` and runs ``test_vertex_*.py`` there,
+with the shared hardening tests (faults, fuzz, secrets) for this adapter.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ def test_vertexai_suite_in_its_venv() -> None:
         pytest.skip("the vertexai venv is missing: run .ci/install-vertexai.sh")
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     tests = sorted(str(p) for p in HERE.glob("test_vertex_*.py"))
-    hardening = [str(ROOT / "tests" / "hardening" / name) for name in ("test_faults.py", "test_fuzz.py")]
-    command = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", *tests, *hardening, "-k", "vertexai or test_vertex_"]
+    hardening = [str(ROOT / "tests" / "hardening" / name) for name in ("test_faults.py", "test_fuzz.py", "test_secrets.py")]
+    command = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", *tests, *hardening, "-k", "vertexai or test_vertex_ or test_no_secret"]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     tail = (result.stdout + result.stderr)[-4000:]
     sys.stdout.write(tail)
