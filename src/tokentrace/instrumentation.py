@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Collection, List, Optional
 
 from .core import active as core_active, lifecycle
 from .core.config import Config, ConfigError, build_config
-from .core.pipeline import Pipeline
+from .core.pipeline import CallObserver, Pipeline
 from .core.safety import report
 from .core.sdk_setup import configure_from_environment
 from .core.telemetry import create_instruments
@@ -68,7 +68,7 @@ def instrument(**options: Any) -> None:
 
 
 def _build(config: Config) -> _Active:
-    from . import attribution, budgets, ledger, pricing
+    from . import pricing
 
     if config.configure_sdk and config.tracer_provider is None and config.meter_provider is None:
         try:
@@ -80,13 +80,30 @@ def _build(config: Config) -> _Active:
     allow_download(config.download_encodings)
     instruments = create_instruments(config.tracer_provider, config.meter_provider)
     prices = pricing.load_catalog(config)
+    observers: List[CallObserver] = []
+    applied: List[ProviderInstrumentor] = []
+    try:
+        return _assemble(config, instruments, prices, observers, applied)
+    except BaseException:
+        _tear_down(applied, observers)
+        raise
+
+
+def _assemble(
+    config: Config, instruments: Any, prices: Any, observers: List[CallObserver], applied: List[ProviderInstrumentor]
+) -> _Active:
+    """The pipeline and its patches; ``observers`` and ``applied`` fill as they are made, so a
+    failure halfway can be undone by the caller."""
+    from . import attribution, budgets, ledger
+
     # Budgets first: a strict-mode BudgetConfigError must leave nothing patched behind
     # (attribution.setup patches threading for context propagation).
     budget_observers = budgets.setup(config)
+    observers.extend(budget_observers)
     capture, attribution_observers = attribution.setup(config)
-    observers = [*attribution_observers, *budget_observers, *ledger.setup(config, prices)]
+    observers[:0] = attribution_observers
+    observers.extend(ledger.setup(config, prices))
     pipeline = Pipeline(config, instruments, prices, capture, observers, context_filter=attribution.without_attribution_baggage)
-    applied: List[ProviderInstrumentor] = []
     for name, _ in REGISTRY:
         if config.providers is not None and name not in config.providers:
             continue
@@ -181,20 +198,27 @@ def uninstrument() -> None:
         if active is None:
             return
         core_active.set_pipeline(None)
-        lifecycle.unhook_provider_shutdown()
-        # Pending adapters first, so that no SDK imported from now on gets patched.
-        for instrumentor in [*active.instrumentors, *deferred.cancel()]:
+        _tear_down(active.instrumentors, active.pipeline.observers)
+
+
+def _tear_down(instrumentors: List[ProviderInstrumentor], observers: List[Any]) -> None:
+    """Undo a setup: ``uninstrument()``, and an ``instrument()`` that failed halfway (its thread
+    patches and adapters applied so far must not outlive it, or uninstrument() could never
+    remove them)."""
+    lifecycle.unhook_provider_shutdown()
+    # Pending adapters first, so that no SDK imported from now on gets patched.
+    for instrumentor in [*instrumentors, *deferred.cancel()]:
+        try:
+            instrumentor.uninstrument()
+        except Exception as exc:
+            report(f"uninstrumenting {instrumentor.name}", exc)
+    for observer in observers:
+        close = getattr(observer, "close", None)
+        if close is not None:
             try:
-                instrumentor.uninstrument()
+                close()
             except Exception as exc:
-                report(f"uninstrumenting {instrumentor.name}", exc)
-        for observer in active.pipeline.observers:
-            close = getattr(observer, "close", None)
-            if close is not None:
-                try:
-                    close()
-                except Exception as exc:
-                    report("closing an observer", exc)
+                report("closing an observer", exc)
 
 
 def flush(timeout: float = lifecycle.EXIT_FLUSH_TIMEOUT_S) -> bool:

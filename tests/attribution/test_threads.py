@@ -67,3 +67,22 @@ def test_helper_without_context_returns_the_function_itself():
         return 1
 
     assert tokentrace.propagate_context(fn) is fn
+
+
+def test_an_instrument_that_fails_halfway_leaves_nothing_patched(instrument, server, client, monkeypatch):
+    """A fault after the thread patches and the SDK patches were applied (here: the transport
+    guard, the last step): instrument() reports it and undoes both, so no later code runs with
+    patches that uninstrument() could never remove."""
+    import tokentrace.providers
+
+    submit, start = ThreadPoolExecutor.submit, threading.Thread.start
+
+    def broken_guard(pipeline):
+        raise RuntimeError("injected setup fault")
+
+    monkeypatch.setattr(tokentrace.providers, "install_transport_guard", broken_guard)
+    telemetry = instrument()
+    assert ThreadPoolExecutor.submit is submit and threading.Thread.start is start
+    client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+    assert telemetry.llm_spans() == []  # the openai adapter applied before the fault is undone too
+    test_without_instrument_threads_start_empty_and_the_helper_carries_attribution()
