@@ -26,6 +26,7 @@ from opentelemetry.trace import Status, StatusCode
 
 from ..core.pipeline import Call, error_type
 from ..core.safety import report
+from .scope import current_scope
 
 ROLLUP_COST_USD = "tokentrace.rollup.cost.usd"
 ROLLUP_COST_COMPLETE = "tokentrace.rollup.cost.complete"
@@ -163,8 +164,6 @@ class RollupObserver:
     """The pipeline observer that feeds calls into the roll-ups open around them."""
 
     def before_call(self, call: Call) -> None:
-        from .scope import current_scope
-
         scope = current_scope()
         if scope is None or not scope.rollups:
             return

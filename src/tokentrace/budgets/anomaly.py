@@ -30,9 +30,10 @@ import threading
 import time
 import weakref
 from collections import OrderedDict, defaultdict
+from collections.abc import Mapping  # isinstance checks: the ABC, not typing's slow alias
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from ..core.config import parse_bool
 from ..core.safety import report
@@ -220,6 +221,9 @@ class _GaugeOwner:
 class AnomalyDetector:
     """The call observer behind spend anomalies (see the module docstring)."""
 
+    #: It only counts finished calls: the pipeline skips the empty ``before_call``.
+    wants_before_call = False
+
     def __init__(self, settings: AnomalySettings, meter_provider: Any = None, value_limit: int = 100) -> None:
         self.settings = settings
         self._series: OrderedDict[Tuple[str, str], _Series] = OrderedDict()
@@ -251,13 +255,15 @@ class AnomalyDetector:
     def add(self, now: float, cost: float, values: Mapping[str, str], model: str, provider: str = "") -> List[AnomalyAlert]:
         """Count ``cost`` at ``now`` for every dimension the call has; the alerts it raises."""
         alerts: List[AnomalyAlert] = []
+        ratios: List[Tuple[str, str, float]] = []
         hour = int(now // _HOUR)
         workflow = values.get("workflow") or ""
-        for dimension in self.settings.dimensions:
-            value = model if dimension == "model" else provider if dimension == "provider" else values.get(dimension)
-            if not value:
-                continue
-            with self._lock:
+        settings = self.settings
+        with self._lock:  # once for all dimensions: this runs on every priced call
+            for dimension in settings.dimensions:
+                value = model if dimension == "model" else provider if dimension == "provider" else values.get(dimension)
+                if not value:
+                    continue
                 series = self._get((dimension, value))
                 if series.current_hour != hour:
                     series.current_hour = hour
@@ -265,27 +271,20 @@ class AnomalyDetector:
                     series.by_model.clear()
                     self._trim(series, hour)
                     series.baseline, series.baseline_kind = self._baseline(series, hour)
-                series.hours[hour] = series.hours.get(hour, 0.0) + cost
+                spent = series.hours[hour] = series.hours.get(hour, 0.0) + cost
                 if workflow:
                     series.by_workflow[workflow] += cost
                 series.by_model[model] += cost
-                spent = series.hours[hour]
-                baseline, kind = series.baseline, series.baseline_kind
-                ratio = spent / baseline if baseline else None
-                alert = None
-                if (
-                    ratio is not None
-                    and baseline  # always so when there is a ratio; says it to the type checker
-                    and ratio >= self.settings.factor
-                    and spent >= self.settings.min_usd
-                    and series.alerted_hour != hour
-                ):
+                baseline = series.baseline
+                if not baseline:
+                    continue
+                ratio = spent / baseline
+                ratios.append((dimension, value, ratio))
+                if ratio >= settings.factor and spent >= settings.min_usd and series.alerted_hour != hour:
                     series.alerted_hour = hour
-                    alert = self._alert(dimension, value, hour, spent, baseline, ratio, kind, series)
-            if ratio is not None:
-                self._record_ratio(dimension, value, ratio)
-            if alert is not None:
-                alerts.append(alert)
+                    alerts.append(self._alert(dimension, value, hour, spent, baseline, ratio, series.baseline_kind, series))
+        for dimension, value, ratio in ratios:
+            self._record_ratio(dimension, value, ratio)
         return alerts
 
     def _get(self, key: Tuple[str, str]) -> _Series:

@@ -27,8 +27,9 @@ import functools
 import inspect
 import logging
 import os
+from collections.abc import Mapping  # isinstance checks: the ABC, not typing's slow alias
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple, TypeVar
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, TypeVar
 
 from ..core.safety import report
 from ..pricing.identity import model_part, same_model
@@ -309,6 +310,9 @@ class PolicyEnforcer:
 
     It runs before the budgets, so a budget's projection prices the model that will be sent.
     """
+
+    #: Policies act before the request only: the pipeline skips the empty ``after_call``.
+    wants_after_call = False
 
     def __init__(self, policies: Sequence[ModelPolicy], meter_provider: Any = None, metric_keys: Iterable[str] = ()) -> None:
         self.policies = tuple(policies)

@@ -14,7 +14,8 @@ count, and one warning per provider and kind. The error message itself is never 
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, Iterable, Mapping, NamedTuple, Optional, Set, Tuple
+from collections.abc import Mapping  # isinstance checks: the ABC, not typing's slow alias
+from typing import Any, Dict, Iterable, NamedTuple, Optional, Set, Tuple
 
 from ..core.safety import report
 from ..records import semconv as sc
@@ -96,6 +97,9 @@ def classify(error: Optional[BaseException]) -> Optional[SpendLimit]:
 
 class VendorLimitObserver:
     """Marks calls refused by a vendor's spend limit (see the module docstring)."""
+
+    #: Nothing to check before a call: the pipeline skips the hook.
+    wants_before_call = False
 
     def __init__(self, meter_provider: Any = None, metric_keys: Iterable[str] = ()) -> None:
         self._meter_provider = meter_provider

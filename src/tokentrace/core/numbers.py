@@ -21,7 +21,7 @@ the rest of the process, and a reported cost of 1e300 overflowed budget arithmet
 from __future__ import annotations
 
 import math
-from typing import Any, List, Optional
+from typing import Any, List, Optional, Tuple
 
 #: Largest value an OTLP (protobuf int64) integer can carry.
 INT64_MAX = 2**63 - 1
@@ -70,6 +70,8 @@ def count(value: Any) -> int:
 
     ``None`` (field absent) is a plain 0: absence is normal, a wrong value is not.
     """
+    if value.__class__ is int and 0 <= value <= MAX_TOKENS:  # the common case, first
+        return value
     if value is None:
         return 0
     if isinstance(value, bool):
@@ -106,10 +108,31 @@ _USAGE_FIELDS = (
 )
 
 
+_PLAIN_INT = {int}
+
+
 def usage_problems(usage: Any) -> List[str]:
     """What is wrong with a usage report, as short ``field:problem`` strings (empty: nothing)."""
     if usage is None:
         return []
+    values: Tuple[Any, ...]
+    try:
+        values = (
+            usage.input_tokens,
+            usage.output_tokens,
+            usage.cache_read_tokens,
+            usage.cache_write_tokens,
+            usage.cache_write_long_tokens,
+            usage.reasoning_tokens,
+            usage.input_audio_tokens,
+            usage.output_audio_tokens,
+            usage.input_image_tokens,
+        )
+    except AttributeError:
+        values = ()
+    # The common case, decided without a Python loop: plain ints (not bool, not InvalidCount) in range.
+    if values and set(map(type, values)) == _PLAIN_INT and min(values) >= 0 and max(values) <= MAX_TOKENS:
+        return _subset_problems(usage)
     problems: List[str] = []
     for name in _USAGE_FIELDS:
         value = getattr(usage, name, 0)
@@ -123,6 +146,12 @@ def usage_problems(usage: Any) -> List[str]:
             problems.append(f"{name}:too_large")
     if problems:
         return problems
+    return _subset_problems(usage)
+
+
+def _subset_problems(usage: Any) -> List[str]:
+    """The parts larger than their totals (the fields are valid counts)."""
+    problems: List[str] = []
     if usage.cache_read_tokens + usage.cache_write_tokens > usage.input_tokens:
         problems.append("cache_tokens:exceed_input")
     if usage.cache_write_long_tokens > usage.cache_write_tokens:

@@ -15,7 +15,7 @@ import threading
 import time
 import weakref
 from functools import lru_cache
-from typing import Any, Callable, Dict, List, Mapping, Optional, Protocol, Sequence, cast
+from typing import Any, Callable, Dict, List, Mapping, Optional, Protocol, Sequence, Tuple, cast
 
 from opentelemetry import context as otel_context, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
@@ -59,11 +59,21 @@ class CallObserver(Protocol):
     ``before_call`` runs before the request is sent and may raise an
     :class:`~tokentrace.core.safety.InstrumentationIntent` (a budget blocking the call); any
     other exception is reported and ignored. ``after_call`` runs once the call is complete.
+
+    An observer whose hook never has anything to do says so with a class or instance attribute
+    ``wants_before_call = False`` / ``wants_after_call = False`` (read once, when the pipeline is
+    built): the pipeline then does not call that hook at all, so an observer that is not in use
+    costs nothing per call.
     """
 
     def before_call(self, call: Call) -> None: ...
 
     def after_call(self, call: Call) -> None: ...
+
+
+#: One lock for every call's "ended" flag: held for a test-and-set only, and a lock per call was
+#: a measurable part of the per-call cost.
+_END_LOCK = threading.Lock()
 
 
 class Call:
@@ -82,7 +92,6 @@ class Call:
         "cost",
         "rerouted",
         "_ended",
-        "_lock",
         "observer_state",
         "pipeline",
         "owner",
@@ -103,7 +112,6 @@ class Call:
         self.cost: Optional[CostResult] = None
         self.rerouted: Optional[bool] = None
         self._ended = False
-        self._lock = threading.Lock()
         #: Free slots for observers (a budget reservation, a roll-up scope ...).
         self.observer_state: Dict[str, Any] = {}
         self.pipeline: Optional[Pipeline] = None
@@ -132,7 +140,7 @@ class Call:
 
     def claim_end(self) -> bool:
         """True exactly once: streams can end by exhaustion, close, error and GC."""
-        with self._lock:
+        with _END_LOCK:
             if self._ended:
                 return False
             self._ended = True
@@ -195,15 +203,48 @@ _METRIC_CACHE_SIZE = 4096
 
 
 class _MetricAttributes:
-    """The attribute dicts one combination of model, outcome and attribution records metrics with."""
+    """The attribute dicts one combination of model, outcome and attribution records metrics
+    with, and the counter cells (:meth:`CumulativeCounter.entry`) it adds to, found once."""
 
-    __slots__ = ("key", "base", "input", "output")
+    __slots__ = ("key", "base", "input", "output", "calls_cells", "token_cells", "cost_cell")
 
     def __init__(self, key: tuple, base: Dict[str, Any]) -> None:
         self.key = key
         self.base = base
         self.input = {**base, sc.GEN_AI_TOKEN_TYPE: "input"}
         self.output = {**base, sc.GEN_AI_TOKEN_TYPE: "output"}
+        self.calls_cells: Dict[tuple, List[Any]] = {}
+        self.token_cells: Dict[str, List[Any]] = {}
+        self.cost_cell: Optional[List[Any]] = None
+
+    def calls_cell(self, counter: Any, status: str, rerouted: bool) -> List[Any]:
+        cell = self.calls_cells.get((status, rerouted))
+        if cell is None:
+            extra = {sc.TT_COST_STATUS: status, sc.TT_MODEL_REROUTED: rerouted}
+            cell = self.calls_cells[(status, rerouted)] = counter.entry((self.key, status, rerouted), self.base, extra)
+        return cell
+
+    def token_cell(self, counter: Any, token_type: str) -> List[Any]:
+        cell = self.token_cells.get(token_type)
+        if cell is None:
+            extra = {sc.GEN_AI_TOKEN_TYPE: token_type}
+            cell = self.token_cells[token_type] = counter.entry((self.key, token_type), self.base, extra)
+        return cell
+
+
+#: ``gen_ai.token.type`` of each :class:`Usage` field the token counter counts.
+_TOKEN_FIELDS = (
+    ("input", "input_tokens"),
+    ("output", "output_tokens"),
+    ("cache_read", "cache_read_tokens"),
+    ("cache_write", "cache_write_tokens"),
+    ("reasoning", "reasoning_tokens"),
+    (sc.TOKEN_TYPE_CACHE_WRITE_LONG, "cache_write_long_tokens"),  # the long-TTL part, priced apart
+)
+
+
+#: Distinct (requested, answering, provider) model pairs whose rerouting verdict is remembered.
+_REROUTE_CACHE_SIZE = 4096
 
 
 class Pipeline:
@@ -224,6 +265,17 @@ class Pipeline:
         # baggage); injected by instrument(), so the core imports nothing above it.
         self.context_filter = context_filter
         self.observers: List[CallObserver] = list(observers)
+        #: The hooks that have something to do (see :class:`CallObserver`), bound once.
+        self._before_hooks = [
+            (observer, observer.before_call) for observer in self.observers if getattr(observer, "wants_before_call", True)
+        ]
+        self._after_hooks = [
+            (observer, observer.after_call) for observer in self.observers if getattr(observer, "wants_after_call", True)
+        ]
+        #: is_rerouted() per (sent model, answering model, provider): name comparison with regexes
+        #: and catalog lookups, the same answer every time for the same names and catalog.
+        self._reroute_cache: Dict[tuple, Optional[bool]] = {}
+        self._reroute_prices: Any = prices
         # Once per (request, answer) pair, as documented; at most 32 pairs remembered, then one
         # line for all others (a gateway answering with a new name each call cannot flood logs).
         self._reroute_log = RateLimitedLog(interval_s=float("inf"), max_causes=32)
@@ -264,9 +316,9 @@ class Pipeline:
         else:
             self._open_span(call, links)
         lifecycle.track(call)
-        for observer in self.observers:
+        for observer, before_call in self._before_hooks:
             try:
-                observer.before_call(call)
+                before_call(call)
             except InstrumentationIntent as blocked:
                 if not enforce:
                     continue
@@ -427,6 +479,25 @@ class Pipeline:
         resolve = getattr(self.prices, "resolve", None)
         return resolve(provider, model) if resolve is not None else None
 
+    def _rerouted(self, record: CallRecord) -> Optional[bool]:
+        sent, answered = record.sent_model, record.response_model
+        if not sent or not answered:
+            return None
+        if self._reroute_prices is not self.prices:  # a new catalog: earlier verdicts may differ
+            self._reroute_cache = {}
+            self._reroute_prices = self.prices
+        deployments = self.config.azure_deployments
+        key = (sent, answered, record.provider, deployments.get(sent) if deployments else None)
+        cache = self._reroute_cache
+        try:
+            return cache[key]
+        except KeyError:
+            pass
+        verdict = is_rerouted(sent, answered, deployments, record.provider, self._resolve)
+        if len(cache) < _REROUTE_CACHE_SIZE:
+            cache[key] = verdict
+        return verdict
+
     def _complete(self, call: Call, end_time_ns: int) -> None:
         if call.borrow is PENDING:
             # The SDK was to start the span but never got that far (the request failed before it).
@@ -438,9 +509,7 @@ class Pipeline:
         span = call.span
         try:
             record = call.record
-            call.rerouted = is_rerouted(
-                record.sent_model, record.response_model, self.config.azure_deployments, record.provider, self._resolve
-            )
+            call.rerouted = self._rerouted(record)
             call.cost = self._price(call)
             if borrowed is not None:
                 self._annotate(call, borrowed)
@@ -455,9 +524,9 @@ class Pipeline:
                 self._warn_reroute(record)
         except Exception as exc:
             report("span completion", exc)
-        for observer in self.observers:
+        for observer, after_call in self._after_hooks:
             try:
-                observer.after_call(call)
+                after_call(call)
             except Exception as exc:
                 report(f"observer {type(observer).__name__}.after_call", exc)
         try:
@@ -687,28 +756,40 @@ class Pipeline:
     def _record_metrics(self, call: Call) -> None:
         attributes = self._metric_attributes(call)
         base = attributes.base
-        key = attributes.key
         instruments = self.instruments
         instruments.duration.record(call.duration_s, base)
         if call.first_chunk_ns is not None:
             instruments.time_to_first_chunk.record((call.first_chunk_ns - call.start_ns) / 1e9, base)
         cost = call.cost
         status = cost.status if cost else sc.COST_NO_USAGE
-        rerouted = bool(call.rerouted)
-        instruments.calls.add(1, (key, status, rerouted), base, {sc.TT_COST_STATUS: status, sc.TT_MODEL_REROUTED: rerouted})
         usage = call.record.usage
+        # The counters' cells first (found once per attribute set), then one lock for all adds.
+        calls, tokens = instruments.calls, instruments.tokens
+        cells: List[Tuple[Any, List[Any], Any]] = [(calls, attributes.calls_cell(calls, status, bool(call.rerouted)), 1)]
+        if usage is not None:
+            for token_type, name in _TOKEN_FIELDS:
+                count = getattr(usage, name)
+                if count:
+                    cells.append((tokens, attributes.token_cell(tokens, token_type), count))
+            if cost is not None and cost.usd is not None:
+                cell = attributes.cost_cell
+                if cell is None:
+                    cell = attributes.cost_cell = instruments.cost.entry(attributes.key, base)
+                cells.append((instruments.cost, cell, cost.usd))
+        lock = instruments.counter_lock
+        if lock is not None:
+            with lock:
+                for _, cell, amount in cells:
+                    cell[1] += amount
+        else:  # instruments built without a shared lock: each counter's own
+            for counter, cell, amount in cells:
+                with counter.lock:
+                    cell[1] += amount
         if usage is None:
             return
         instruments.token_usage.record(usage.input_tokens, attributes.input)
         if call.record.operation != EMBEDDINGS:
             instruments.token_usage.record(usage.output_tokens, attributes.output)
-        for token_type, count in usage.by_type().items():
-            if count:
-                instruments.tokens.add(count, (key, token_type), base, {sc.GEN_AI_TOKEN_TYPE: token_type})
-        if usage.cache_write_long_tokens:  # the long-TTL part of cache_write (Anthropic 1 h), priced apart
-            instruments.tokens.add(usage.cache_write_long_tokens, (key, sc.TOKEN_TYPE_CACHE_WRITE_LONG), base, {sc.GEN_AI_TOKEN_TYPE: sc.TOKEN_TYPE_CACHE_WRITE_LONG})
-        if cost is not None and cost.usd is not None:
-            instruments.cost.add(cost.usd, key, base)
 
     def _warn_reroute(self, record: CallRecord) -> None:
         # Bounded: a gateway answering with a new model name on every call logs once per interval.

@@ -38,6 +38,8 @@ class Instruments:
     tokens: CumulativeCounter
     cost: CumulativeCounter
     calls: CumulativeCounter
+    #: The lock the three counters share: one acquisition adds all of a call's amounts.
+    counter_lock: Any = None
 
 
 #: Distinct attribute sets per counter before new ones go to the overflow series, as the SDK does.
@@ -51,28 +53,42 @@ class CumulativeCounter:
 
     ``add`` takes a hashable ``key`` that identifies the attribute set (the pipeline builds it
     from the values it already has) so the hot path never sorts or hashes attribute dicts; the
-    attribute dict itself is built once per distinct key.
+    attribute dict itself is built once per distinct key. The pipeline goes one step further:
+    it keeps the :meth:`entry` of each attribute set it uses (entries are never removed) and adds
+    to it under :attr:`lock` directly, several counters under one acquisition.
     """
 
-    __slots__ = ("_totals", "_lock", "__weakref__")
+    __slots__ = ("_totals", "lock", "__weakref__")
 
-    def __init__(self) -> None:
+    def __init__(self, lock: Optional[Any] = None) -> None:
         self._totals: Dict[Hashable, List[Any]] = {}
-        self._lock = threading.Lock()
+        #: Guards every entry's total; counters created together share one.
+        self.lock = lock if lock is not None else threading.Lock()
+
+    def entry(self, key: Hashable, attributes: Mapping[str, Any], extra: Optional[Mapping[str, Any]] = None) -> List[Any]:
+        """The ``[attributes, total]`` cell of an attribute set (the overflow cell past the limit).
+
+        Add to ``cell[1]`` only while holding :attr:`lock`.
+        """
+        with self.lock:
+            return self._entry(key, attributes, extra)
+
+    def _entry(self, key: Hashable, attributes: Mapping[str, Any], extra: Optional[Mapping[str, Any]]) -> List[Any]:
+        entry = self._totals.get(key)
+        if entry is None:
+            if len(self._totals) >= CARDINALITY_LIMIT:
+                key, values = _OVERFLOW_KEY, dict(_OVERFLOW_ATTRIBUTES)
+            else:
+                values = {**attributes, **(extra or {})}
+            entry = self._totals.setdefault(key, [values, 0])
+        return entry
 
     def add(self, amount: float, key: Hashable, attributes: Mapping[str, Any], extra: Optional[Mapping[str, Any]] = None) -> None:
-        with self._lock:
-            entry = self._totals.get(key)
-            if entry is None:
-                if len(self._totals) >= CARDINALITY_LIMIT:
-                    key, values = _OVERFLOW_KEY, dict(_OVERFLOW_ATTRIBUTES)
-                else:
-                    values = {**attributes, **(extra or {})}
-                entry = self._totals.setdefault(key, [values, 0])
-            entry[1] += amount
+        with self.lock:
+            self._entry(key, attributes, extra)[1] += amount
 
     def observe(self, options: Optional[CallbackOptions] = None) -> Iterable[Observation]:
-        with self._lock:
+        with self.lock:
             snapshot: List[Tuple[Dict[str, Any], float]] = [(attributes, total) for attributes, total in self._totals.values()]
         # An int total beyond int64 would make OTLP reject the whole metrics batch (core/numbers.py).
         return [Observation(otlp_int(total) if isinstance(total, int) else total, attributes) for attributes, total in snapshot]
@@ -88,6 +104,8 @@ _unweakable_registered: Dict[int, Dict[str, Any]] = {}
 _registered_lock = threading.Lock()
 
 T = TypeVar("T")
+#: The name the counters' shared lock is registered under (no instrument has it).
+_COUNTERS_LOCK = "tokentrace.counters.lock"
 
 
 def once_per_provider(meter_provider: Optional[Any], name: str, make: Callable[[], T]) -> T:
@@ -108,8 +126,12 @@ def once_per_provider(meter_provider: Optional[Any], name: str, make: Callable[[
 
 
 def _counter(meter: Any, meter_provider: Optional[Any], name: str, unit: str, description: str) -> CumulativeCounter:
+    # One lock per meter provider for its counters: the pipeline adds a call's tokens, cost and
+    # call count under one acquisition.
+    lock = once_per_provider(meter_provider, _COUNTERS_LOCK, threading.Lock)
+
     def make() -> CumulativeCounter:
-        counter = CumulativeCounter()
+        counter = CumulativeCounter(lock)
         meter.create_observable_counter(name, callbacks=[counter.observe], unit=unit, description=description)
         return counter
 
@@ -119,6 +141,27 @@ def _counter(meter: Any, meter_provider: Optional[Any], name: str, unit: str, de
 def create_instruments(tracer_provider: Optional[Any] = None, meter_provider: Optional[Any] = None) -> Instruments:
     tracer = trace.get_tracer(SCOPE_NAME, __version__, tracer_provider=tracer_provider)
     meter = metrics.get_meter(SCOPE_NAME, __version__, meter_provider=meter_provider)
+    tokens = _counter(
+        meter,
+        meter_provider,
+        sc.METRIC_TT_TOKENS,
+        unit="{token}",
+        description="Tokens used, by gen_ai.token.type (input, output, cache_read, cache_write and its long-TTL part cache_write_1h, reasoning).",
+    )
+    cost = _counter(
+        meter,
+        meter_provider,
+        sc.METRIC_TT_COST,
+        unit="USD",
+        description="Cost of GenAI operations in US dollars, from tokentrace's price catalog.",
+    )
+    calls = _counter(
+        meter,
+        meter_provider,
+        sc.METRIC_TT_CALLS,
+        unit="{call}",
+        description="GenAI operations, by tokentrace.cost.status (priced, unknown_model, ...) and outcome.",
+    )
     return Instruments(
         tracer=tracer,
         token_usage=meter.create_histogram(
@@ -139,25 +182,8 @@ def create_instruments(tracer_provider: Optional[Any] = None, meter_provider: Op
             description="Time to receive the first chunk of a streamed GenAI response.",
             explicit_bucket_boundaries_advisory=list(sc.DURATION_BUCKETS),
         ),
-        tokens=_counter(
-            meter,
-            meter_provider,
-            sc.METRIC_TT_TOKENS,
-            unit="{token}",
-            description="Tokens used, by gen_ai.token.type (input, output, cache_read, cache_write and its long-TTL part cache_write_1h, reasoning).",
-        ),
-        cost=_counter(
-            meter,
-            meter_provider,
-            sc.METRIC_TT_COST,
-            unit="USD",
-            description="Cost of GenAI operations in US dollars, from tokentrace's price catalog.",
-        ),
-        calls=_counter(
-            meter,
-            meter_provider,
-            sc.METRIC_TT_CALLS,
-            unit="{call}",
-            description="GenAI operations, by tokentrace.cost.status (priced, unknown_model, ...) and outcome.",
-        ),
+        tokens=tokens,
+        cost=cost,
+        calls=calls,
+        counter_lock=calls.lock,
     )

@@ -47,6 +47,9 @@ USAGE_ATTEMPT = USAGE_SOURCE_ATTEMPT
 class LedgerWriter:
     """Records every completed call into the ledger file at ``path`` (see module docstring)."""
 
+    #: Only finished calls are recorded: the pipeline skips the empty ``before_call``.
+    wants_before_call = False
+
     def __init__(self, path: str, prices: Any, bucket_s: int = 60, flush_interval_s: float = 1.0) -> None:
         self.path = str(path)
         self.prices = prices

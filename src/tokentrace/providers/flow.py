@@ -10,8 +10,9 @@ exception through untouched. Only a budget's deliberate block
 
 from __future__ import annotations
 
+from collections.abc import Mapping  # isinstance checks: the ABC, not typing's slow alias
 from contextvars import ContextVar, Token
-from typing import Any, Awaitable, Callable, Dict, Mapping, Optional, Tuple, cast
+from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, cast
 
 from ..core.pipeline import Call, Pipeline
 from ..core.safety import InstrumentationIntent, report

@@ -78,7 +78,12 @@ def _deliver(state: StreamState, item: Any) -> bool:
     try:
         return state.observe(item) is not False
     except Exception as exc:
-        report(f"{type(state).__module__} stream item", exc)
+        return _fallback(state, item, exc)
+
+
+def _fallback(state: StreamState, item: Any, exc: Exception) -> bool:
+    """Whether the app sees ``item`` after the state's ``observe`` raised ``exc``."""
+    report(f"{type(state).__module__} stream item", exc)
     try:
         # A state that can hide items it caused (OpenAI's usage chunk) must hide them even now.
         fallback = getattr(state, "visible_on_fault", None)
@@ -222,8 +227,12 @@ class SyncIteratorProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         try:
             while True:
                 item = self.__wrapped__.__next__()
-                if _deliver(state, item):
-                    return item
+                try:  # _deliver() inlined: this runs once per chunk
+                    if state.observe(item) is not False:
+                        return item
+                except Exception as exc:
+                    if _fallback(state, item, exc):
+                        return item
         except StopIteration:
             _exhausted(state)
             end_safely(state)
@@ -285,8 +294,12 @@ class AsyncIteratorProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         try:
             while True:
                 item = await self.__wrapped__.__anext__()
-                if _deliver(state, item):
-                    return item
+                try:  # _deliver() inlined: this runs once per chunk
+                    if state.observe(item) is not False:
+                        return item
+                except Exception as exc:
+                    if _fallback(state, item, exc):
+                        return item
         except StopAsyncIteration:
             _exhausted(state)
             end_safely(state)

@@ -12,7 +12,8 @@ tokentrace annotates (see :mod:`.native`).
 from __future__ import annotations
 
 import contextvars
-from typing import Any, Callable, List, Mapping, Optional, Tuple
+from collections.abc import Mapping  # isinstance checks: the ABC, not typing's slow alias
+from typing import Any, Callable, List, Optional, Tuple
 
 from ...attribution.propagation import register_provider_url
 from ...core.pipeline import Call, Pipeline
@@ -47,7 +48,13 @@ def _build(pipeline: Pipeline, instance: Any, args: Tuple[Any, ...], kwargs: Map
     Every request of the client (``count_tokens`` and the like too) registers its origin, so the
     transport strips attribution baggage from it (:mod:`tokentrace.providers.transport`).
     """
-    register_provider_url(getattr(instance, "base_url", None))
+    base_url = getattr(instance, "base_url", None)
+    if getattr(instance, "_tokentrace_origin", None) is not base_url:  # once per client and base URL
+        register_provider_url(base_url)
+        try:
+            instance._tokentrace_origin = base_url
+        except Exception:
+            pass
     options: Any = args[1] if len(args) > 1 else kwargs.get("options")
     if not is_messages_call(options):
         return None

@@ -13,7 +13,8 @@ integers are treated as absent.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Optional
+from collections.abc import Mapping  # isinstance checks: the ABC, not typing's slow alias
+from typing import Any, Dict, List, Optional
 
 from ...core import finish_reasons
 from ...records.call import CallRecord, Usage

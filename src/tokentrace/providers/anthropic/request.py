@@ -10,7 +10,8 @@ variants are all covered by one wrapper. Everything here is pure: options in, re
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Optional
+from collections.abc import Mapping  # isinstance checks: the ABC, not typing's slow alias
+from typing import Any, Dict, List, Optional
 
 from ...records import semconv as sc
 from ...records.call import CallRecord
@@ -65,12 +66,16 @@ def request_attributes(body: Mapping[str, Any]) -> Dict[str, Any]:
         ("temperature", sc.GEN_AI_REQUEST_TEMPERATURE),
         ("top_p", sc.GEN_AI_REQUEST_TOP_P),
     ):
-        number = request_number(body.get(key))
-        if number is not None:
-            attributes[attribute] = number
-    top_k = request_integer(body.get("top_k"))  # an int in the conventions' registry
+        value = body.get(key)
+        if value is not None:  # most requests set few of them: absent ones cost a lookup
+            number = request_number(value)
+            if number is not None:
+                attributes[attribute] = number
+    top_k = body.get("top_k")
     if top_k is not None:
-        attributes[sc.GEN_AI_REQUEST_TOP_K] = top_k
+        top_k = request_integer(top_k)  # an int in the conventions' registry
+        if top_k is not None:
+            attributes[sc.GEN_AI_REQUEST_TOP_K] = top_k
     stop = body.get("stop_sequences")
     if isinstance(stop, (list, tuple)) and stop and all(isinstance(s, str) for s in stop):
         attributes[sc.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)

@@ -18,7 +18,7 @@ garbage-collected.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from ...core.estimate import TextSample
 from ...core.pipeline import Call, Pipeline
@@ -116,6 +116,19 @@ class StreamState:
             flow.fail(self.pipeline, self.call, error, "Anthropic")
 
 
+_SDK_TYPES: List[Any] = []
+
+
+def _sdk_types() -> Tuple[Any, Any, Any]:
+    """(Stream, AsyncStream, BaseAPIResponse), imported once, not on every call."""
+    if not _SDK_TYPES:
+        from anthropic import AsyncStream, Stream
+        from anthropic._response import BaseAPIResponse
+
+        _SDK_TYPES.append((Stream, AsyncStream, BaseAPIResponse))
+    return _SDK_TYPES[0]  # type: ignore[no-any-return]
+
+
 class ResultHandler:
     """Turns what the SDK's ``request`` returned into telemetry, and into what the app receives."""
 
@@ -127,7 +140,7 @@ class ResultHandler:
 
     def wrap_stream(self, value: Any) -> Any:
         """A proxy for an SDK stream; ``None`` when ``value`` is not one."""
-        from anthropic import AsyncStream, Stream
+        Stream, AsyncStream, _ = _sdk_types()
 
         if isinstance(value, Stream):
             return SyncStreamProxy(value, StreamState(self.call, self.pipeline))
@@ -136,9 +149,7 @@ class ResultHandler:
         return None
 
     def is_raw(self, value: Any) -> bool:
-        from anthropic._response import BaseAPIResponse
-
-        return isinstance(value, BaseAPIResponse)
+        return isinstance(value, _sdk_types()[2])
 
     def read_now(self, raw: Any) -> bool:
         """Whether a raw response's body is already read (``with_raw_response`` of a non-stream

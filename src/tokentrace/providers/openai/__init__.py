@@ -9,10 +9,11 @@ endpoints (files, models ...) pass straight through.
 
 from __future__ import annotations
 
+from collections.abc import Mapping  # isinstance checks: the ABC, not typing's slow alias
 from dataclasses import dataclass
-from typing import Any, Callable, List, Mapping, Optional, Tuple
+from typing import Any, Callable, List, Optional, Set, Tuple
 
-from ...attribution.propagation import register_provider_origin
+from ...attribution.propagation import register_provider_origin, strip_attribution_baggage
 from ...core.pipeline import Call, Pipeline
 from ...core.safety import report
 from .. import flow, retries
@@ -48,7 +49,7 @@ class _Plan:
 
 
 def _prepare(
-    pipeline: Pipeline, instance: Any, args: Tuple[Any, ...], kwargs: dict
+    pipeline: Pipeline, instance: Any, args: Tuple[Any, ...], kwargs: dict, target: Any = None
 ) -> Optional[Tuple[str, Any, Tuple[Any, ...], dict, Optional[stream_hosts.Profile], Any, bool, bool]]:
     """Everything tokentrace does before the request, except starting the call; pure and guarded."""
     options: Any = args[1] if len(args) > 1 else kwargs.get("options")
@@ -57,7 +58,8 @@ def _prepare(
         return None
     body = options.json_data if isinstance(options.json_data, Mapping) else {}
     stream = bool(kwargs.get("stream", False))
-    target = client_target(instance)
+    if target is None:
+        target = client_target(instance)
     record = build_record(endpoint, body, target, stream)
     if pipeline.config.capture_any:
         system, messages = input_messages(endpoint, body)
@@ -84,19 +86,31 @@ def _prepare(
     return endpoint, record, args, kwargs, asked, (target.address, target.port), probe, endpoint == RESPONSES and background.requested(body)
 
 
-def _register_origin(instance: Any) -> None:
-    """Every request of this client (traced or not) goes to an LLM provider: no attribution there."""
+#: Client targets already registered as provider origins (the registry never forgets one).
+_registered: Set[Tuple[Any, Any]] = set()
+
+
+def _register_origin(instance: Any) -> Any:
+    """Every request of this client (traced or not) goes to an LLM provider: no attribution there.
+
+    Returns the client's target (``None`` if it could not be read), for the rest of the call."""
     try:
         target = client_target(instance)
-        register_provider_origin(target.address, target.port)
+        origin = (target.address, target.port)
+        if origin not in _registered:
+            register_provider_origin(target.address, target.port)
+            if len(_registered) < 1024:
+                _registered.add(origin)
+        return target
     except Exception as exc:
         report("OpenAI client origin", exc)
+        return None
 
 
 def _begin(pipeline: Pipeline, instance: Any, args: Tuple[Any, ...], kwargs: dict) -> Optional[_Plan]:
-    _register_origin(instance)
+    target = _register_origin(instance)
     try:
-        prepared = _prepare(pipeline, instance, args, kwargs)
+        prepared = _prepare(pipeline, instance, args, kwargs, target)
     except Exception as exc:
         report("OpenAI request", exc)
         return None
@@ -201,11 +215,10 @@ def _async_request(pipeline: Pipeline) -> Callable[..., Any]:
 def _strip_attribution(request: Any) -> None:
     """Attribution rides W3C baggage between the app's services, never to the LLM provider."""
     try:
-        from ...attribution.propagation import strip_attribution_baggage
-    except ImportError:
-        return
-    try:
-        strip_attribution_baggage(request.headers)
+        headers = request.headers
+        # httpx headers test membership case-insensitively, and most requests carry no baggage.
+        if not hasattr(headers, "multi_items") or "baggage" in headers:
+            strip_attribution_baggage(headers)
     except Exception as exc:
         report("OpenAI baggage stripping", exc)
 

@@ -10,7 +10,8 @@ record out.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from collections.abc import Mapping  # isinstance checks: the ABC, not typing's slow alias
+from typing import Any, Dict, List, Optional, Tuple
 
 from ...records import semconv as sc
 from ...records.call import CallRecord
@@ -92,27 +93,36 @@ def client_target(client: Any) -> ClientTarget:
     return target
 
 
+_NUMBER_PARAMETERS = (
+    ("temperature", sc.GEN_AI_REQUEST_TEMPERATURE),
+    ("top_p", sc.GEN_AI_REQUEST_TOP_P),
+    ("frequency_penalty", sc.GEN_AI_REQUEST_FREQUENCY_PENALTY),
+    ("presence_penalty", sc.GEN_AI_REQUEST_PRESENCE_PENALTY),
+)
+
+
 def request_attributes(endpoint: str, body: Mapping[str, Any]) -> Dict[str, Any]:
     """``gen_ai.request.*`` and ``openai.*`` attributes from the request body."""
     attributes: Dict[str, Any] = {sc.OPENAI_API_TYPE: endpoint} if endpoint in (CHAT, RESPONSES) else {}
     max_tokens = request_integer(body.get("max_completion_tokens") or body.get("max_tokens") or body.get("max_output_tokens"))
     if max_tokens is not None:
         attributes[sc.GEN_AI_REQUEST_MAX_TOKENS] = max_tokens
-    for key, attribute in (
-        ("temperature", sc.GEN_AI_REQUEST_TEMPERATURE),
-        ("top_p", sc.GEN_AI_REQUEST_TOP_P),
-        ("frequency_penalty", sc.GEN_AI_REQUEST_FREQUENCY_PENALTY),
-        ("presence_penalty", sc.GEN_AI_REQUEST_PRESENCE_PENALTY),
-    ):
-        number = request_number(body.get(key))
-        if number is not None:
-            attributes[attribute] = number
-    seed = request_integer(body.get("seed"))
+    for key, attribute in _NUMBER_PARAMETERS:
+        value = body.get(key)
+        if value is not None:  # most requests set few of them: absent ones cost a lookup
+            number = request_number(value)
+            if number is not None:
+                attributes[attribute] = number
+    seed = body.get("seed")
     if seed is not None:
-        attributes[sc.GEN_AI_REQUEST_SEED] = seed
-    choices = request_integer(body.get("n"))
-    if choices is not None and choices != 1:
-        attributes[sc.GEN_AI_REQUEST_CHOICE_COUNT] = choices
+        seed = request_integer(seed)
+        if seed is not None:
+            attributes[sc.GEN_AI_REQUEST_SEED] = seed
+    choices = body.get("n")
+    if choices is not None:
+        choices = request_integer(choices)
+        if choices is not None and choices != 1:
+            attributes[sc.GEN_AI_REQUEST_CHOICE_COUNT] = choices
     stop = body.get("stop")
     if isinstance(stop, str):
         attributes[sc.GEN_AI_REQUEST_STOP_SEQUENCES] = [stop]
@@ -126,7 +136,7 @@ def request_attributes(endpoint: str, body: Mapping[str, Any]) -> Dict[str, Any]
         reasoning = body["reasoning"].get("effort")
     if isinstance(reasoning, str):
         attributes[sc.GEN_AI_REQUEST_REASONING_LEVEL] = reasoning
-    output_type = _output_type(body)
+    output_type = _output_type(body) if "response_format" in body or "text" in body else None
     if output_type:
         attributes[sc.GEN_AI_OUTPUT_TYPE] = output_type
     encoding = body.get("encoding_format")

@@ -104,7 +104,7 @@ class StreamState:
 
     __slots__ = (
         "call", "pipeline", "endpoint", "asked", "probe", "capture", "texts", "sample", "reasons", "seen_first",
-        "expect_usage", "background",
+        "expect_usage", "background", "chat", "events",
     )
 
     def __init__(
@@ -137,25 +137,37 @@ class StreamState:
         self.expect_usage = (usage_expected or asked is not None) and endpoint != RESPONSES
         self.reasons: Dict[int, str] = {}
         self.seen_first = False
+        #: Decided once, not per chunk: chat deltas, or Responses API events.
+        self.chat = endpoint == CHAT
+        self.events = endpoint == RESPONSES
 
     def observe(self, item: Any) -> bool:
+        # Runs once per chunk: the common case (a content delta, usage null or absent) reads a
+        # handful of attributes and calls nothing.
         visible = True
         decided = False
         try:
             usage = None
-            if self.endpoint != RESPONSES:
+            if not self.events:
                 usage = item.usage
-                if self.asked is not None:
+                asked = self.asked
+                if asked is not None:
                     # Decided before anything else, so a fault below can never leak
-                    # tokentrace's chunk or the ``usage`` field it caused.
-                    visible = take_back(self.asked, item)
+                    # tokentrace's chunk or the ``usage`` field it caused (take_back inlined
+                    # for the chunks without usage).
+                    fields = item.__pydantic_fields_set__
+                    if "usage" in fields:
+                        if usage is not None:
+                            visible = take_back(asked, item)
+                        elif not asked.null_usage:
+                            fields.discard("usage")
                 elif self.probe is not None:
                     self.probe.see(item)
                 decided = True
             if not self.seen_first:
                 self.seen_first = True
                 self.pipeline.first_chunk(self.call)
-            if self.endpoint == RESPONSES:
+            if self.events:
                 self._observe_response_event(item)
             else:
                 self._observe_chunk(item, usage)
@@ -190,21 +202,26 @@ class StreamState:
             record.provider_cost_usd = extract._provider_cost(usage)
         # Writer sends ``"choices": null``; the SDK does not validate chunks.
         for choice in chunk.choices or ():
-            if self.endpoint == CHAT:
+            if self.chat:
                 delta = choice.delta
                 text = delta.content if delta is not None else None
             else:
                 text = choice.text
-            if text and not isinstance(text, str):
-                # Mistral's reasoning models: content as a list of parts, thinking first.
-                thinking = extract.thinking_text(text)
-                if thinking:
-                    self.sample.add(thinking)
-                text = extract.content_text(text)
             if text:
-                if self.capture:
-                    self.texts.append(text)
-                self.sample.add(text)
+                if text.__class__ is not str and not isinstance(text, str):
+                    # Mistral's reasoning models: content as a list of parts, thinking first.
+                    thinking = extract.thinking_text(text)
+                    if thinking:
+                        self.sample.add(thinking)
+                    text = extract.content_text(text)
+                if text:
+                    if self.capture:
+                        self.texts.append(text)
+                    sample = self.sample
+                    if sample.kept < sample.limit:
+                        sample.add(text)
+                    else:  # nothing kept any more (or ever, when usage will come): the length only
+                        sample.total += len(text)
             if choice.finish_reason:
                 self.reasons[choice.index] = choice.finish_reason
 
@@ -297,8 +314,23 @@ class AsyncUsageFilter(wrapt.ObjectProxy):
         return self
 
 
+_SDK_TYPES: List[Any] = []
+
+
+def _sdk_types() -> Tuple[Any, Any, Any, Any, Any]:
+    """(Stream, AsyncStream, LegacyAPIResponse, APIResponse, AsyncAPIResponse), imported once:
+    an import statement inside the per-call path costs a module lookup on every call."""
+    if not _SDK_TYPES:
+        from openai import AsyncStream, Stream
+        from openai._legacy_response import LegacyAPIResponse
+        from openai._response import APIResponse, AsyncAPIResponse
+
+        _SDK_TYPES.append((Stream, AsyncStream, LegacyAPIResponse, APIResponse, AsyncAPIResponse))
+    return _SDK_TYPES[0]  # type: ignore[no-any-return]
+
+
 def filter_injected_usage(result: Any, asked: stream_hosts.Profile) -> Any:
-    from openai import AsyncStream, Stream
+    Stream, AsyncStream = _sdk_types()[:2]
 
     if isinstance(result, Stream):
         return SyncUsageFilter(result, asked)
@@ -330,9 +362,7 @@ class ResultHandler:
 
     def handle(self, result: Any) -> Any:
         """Return the object to give the application (the result itself, or a proxy of it)."""
-        from openai import AsyncStream, Stream
-        from openai._legacy_response import LegacyAPIResponse
-        from openai._response import APIResponse, AsyncAPIResponse
+        Stream, AsyncStream, LegacyAPIResponse, APIResponse, AsyncAPIResponse = _sdk_types()
 
         if isinstance(result, Stream):
             return SyncStreamProxy(result, self._stream_state())
@@ -388,7 +418,7 @@ class ResultHandler:
     def parsed(self, value: Any) -> Any:
         """What a raw response's ``parse()`` returned: a stream to proxy, or the final object."""
         try:
-            from openai import AsyncStream, Stream
+            Stream, AsyncStream = _sdk_types()[:2]
 
             if isinstance(value, Stream):
                 return SyncStreamProxy(value, self._stream_state())
