@@ -595,7 +595,9 @@ class Pipeline:
     # -- attributes -------------------------------------------------------------------------------
 
     @staticmethod
-    def _start_attributes(record: CallRecord) -> Dict[str, Any]:
+    def _call_attributes(record: CallRecord) -> Dict[str, Any]:
+        """What names the call on its span and on every metric point alike: operation, provider,
+        requested model, server address. Built here only, so the two cannot drift apart."""
         attributes: Dict[str, Any] = {
             sc.GEN_AI_OPERATION_NAME: record.operation,
             sc.GEN_AI_PROVIDER_NAME: record.provider,
@@ -604,8 +606,13 @@ class Pipeline:
             attributes[sc.GEN_AI_REQUEST_MODEL] = record.request_model
         if record.server_address:
             attributes[sc.SERVER_ADDRESS] = record.server_address
-            if record.server_port:
-                attributes[sc.SERVER_PORT] = record.server_port
+        return attributes
+
+    @classmethod
+    def _start_attributes(cls, record: CallRecord) -> Dict[str, Any]:
+        attributes = cls._call_attributes(record)
+        if record.server_address and record.server_port:
+            attributes[sc.SERVER_PORT] = record.server_port
         if record.stream:
             attributes[sc.GEN_AI_REQUEST_STREAM] = True
         if record.request_attributes:
@@ -730,16 +737,9 @@ class Pipeline:
         cached = self._metric_cache.get(key)
         if cached is not None:
             return cached
-        base: Dict[str, Any] = {
-            sc.GEN_AI_OPERATION_NAME: record.operation,
-            sc.GEN_AI_PROVIDER_NAME: record.provider,
-        }
-        if record.request_model:
-            base[sc.GEN_AI_REQUEST_MODEL] = record.request_model
+        base = self._call_attributes(record)
         if record.response_model:
             base[sc.GEN_AI_RESPONSE_MODEL] = record.response_model
-        if record.server_address:
-            base[sc.SERVER_ADDRESS] = record.server_address
         if error is not None:
             base[sc.ERROR_TYPE] = error
         if source is not None:
