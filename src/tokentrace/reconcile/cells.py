@@ -76,6 +76,23 @@ class Side:
     unpriced_models: Counter = field(default_factory=Counter)
     cost_statuses: Counter = field(default_factory=Counter)
 
+    def absorb(self, other: Side) -> None:
+        """Add another cell's sums into this one (the totals of a reconciliation)."""
+        self.tokens += other.tokens
+        self.cost_usd += other.cost_usd
+        self.priced_tokens += other.priced_tokens
+        self.unpriced_tokens += other.unpriced_tokens
+        self.has_cost = self.has_cost or other.has_cost
+        self.estimated_tokens += other.estimated_tokens
+        self.possibly_billed_tokens += other.possibly_billed_tokens
+        self.possibly_billed_cost_usd += other.possibly_billed_cost_usd
+        self.possibly_billed_calls += other.possibly_billed_calls
+        self.blocked_calls += other.blocked_calls
+        for mine, theirs in ((self.spellings, other.spellings), (self.by_scope, other.by_scope), (self.unpriced_models, other.unpriced_models), (self.cost_statuses, other.cost_statuses)):
+            mine.update(theirs)
+        for key, cost in other.cost_by_scope.items():
+            self.cost_by_scope[key] = self.cost_by_scope.get(key, 0.0) + cost
+
     def add(self, row: SpendRow, cost: Optional[float]) -> None:
         self.spellings[row.model] += row.tokens
         if row.usage_source == USAGE_POSSIBLY_BILLED:

@@ -68,16 +68,7 @@ def _past(cell: Cell, tolerance: float) -> bool:
 def _totals(cells: Iterable[Cell]) -> Totals:
     totals = Totals()
     for cell in cells:
-        totals.vendor_tokens += cell.vendor.tokens
-        totals.tokentrace_tokens += cell.ours.tokens
-        totals.vendor_cost_usd += cell.vendor.cost_usd
-        totals.tokentrace_cost_usd += cell.ours.cost_usd
-        totals.vendor_has_cost = totals.vendor_has_cost or cell.vendor.has_cost
-        totals.unexplained_tokens += cell.unexplained_tokens
-        totals.unexplained_cost_usd += cell.unexplained_cost_usd or 0.0
-        totals.possibly_billed_tokens += cell.ours.possibly_billed_tokens
-        totals.possibly_billed_cost_usd += cell.ours.possibly_billed_cost_usd
-        totals.blocked_calls += cell.ours.blocked_calls
+        totals.add(cell)
     return totals
 
 

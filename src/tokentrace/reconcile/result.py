@@ -34,15 +34,12 @@ class Cause:
         return {"kind": self.kind, "detail": self.detail, "tokens": self.tokens, "cost_usd": _round(self.cost_usd)}
 
 
-@dataclass
-class Cell:
-    key: CellKey
+class _Compared:
+    """Both sides' sums (``vendor``, ``ours``) and what follows from them, for one cell and for
+    the whole reconciliation alike."""
+
     vendor: Side
     ours: Side
-    causes: List[Cause] = field(default_factory=list)
-    #: Vendor spelling(s) when they differ from the compared name ("billed as").
-    vendor_names: List[str] = field(default_factory=list)
-    our_names: List[str] = field(default_factory=list)
 
     @property
     def delta_tokens(self) -> int:
@@ -61,6 +58,17 @@ class Cell:
     @property
     def cost_capture(self) -> Optional[float]:
         return self.ours.cost_usd / self.vendor.cost_usd if self.vendor.has_cost and self.vendor.cost_usd else None
+
+
+@dataclass
+class Cell(_Compared):
+    key: CellKey
+    vendor: Side
+    ours: Side
+    causes: List[Cause] = field(default_factory=list)
+    #: Vendor spelling(s) when they differ from the compared name ("billed as").
+    vendor_names: List[str] = field(default_factory=list)
+    our_names: List[str] = field(default_factory=list)
 
     @property
     def explained_tokens(self) -> int:
@@ -107,35 +115,38 @@ class Cell:
 
 
 @dataclass
-class Totals:
-    vendor_tokens: int = 0
-    tokentrace_tokens: int = 0
-    vendor_cost_usd: float = 0.0
-    tokentrace_cost_usd: float = 0.0
-    vendor_has_cost: bool = False
+class Totals(_Compared):
+    """The sums of every cell; the flat names (``vendor_tokens`` ...) read the two sides."""
+
+    vendor: Side = field(default_factory=Side)
+    ours: Side = field(default_factory=Side)
     unexplained_tokens: int = 0
     unexplained_cost_usd: float = 0.0
-    possibly_billed_tokens: int = 0
-    possibly_billed_cost_usd: float = 0.0
-    blocked_calls: int = 0
 
-    @property
-    def token_capture(self) -> Optional[float]:
-        return self.tokentrace_tokens / self.vendor_tokens if self.vendor_tokens else None
+    def add(self, cell: Cell) -> None:
+        self.vendor.absorb(cell.vendor)
+        self.ours.absorb(cell.ours)
+        self.unexplained_tokens += cell.unexplained_tokens
+        self.unexplained_cost_usd += cell.unexplained_cost_usd or 0.0
 
-    @property
-    def cost_capture(self) -> Optional[float]:
-        return self.tokentrace_cost_usd / self.vendor_cost_usd if self.vendor_has_cost and self.vendor_cost_usd else None
+    vendor_tokens = property(lambda self: self.vendor.tokens)
+    tokentrace_tokens = property(lambda self: self.ours.tokens)
+    vendor_cost_usd = property(lambda self: self.vendor.cost_usd)
+    tokentrace_cost_usd = property(lambda self: self.ours.cost_usd)
+    vendor_has_cost = property(lambda self: self.vendor.has_cost)
+    possibly_billed_tokens = property(lambda self: self.ours.possibly_billed_tokens)
+    possibly_billed_cost_usd = property(lambda self: self.ours.possibly_billed_cost_usd)
+    blocked_calls = property(lambda self: self.ours.blocked_calls)
 
     def as_dict(self) -> Dict[str, Any]:
         return {
             "vendor_tokens": self.vendor_tokens,
             "tokentrace_tokens": self.tokentrace_tokens,
-            "delta_tokens": self.vendor_tokens - self.tokentrace_tokens,
+            "delta_tokens": self.delta_tokens,
             "token_capture": _round(self.token_capture, 6),
             "vendor_cost_usd": _round(self.vendor_cost_usd) if self.vendor_has_cost else None,
             "tokentrace_cost_usd": _round(self.tokentrace_cost_usd),
-            "delta_cost_usd": _round(self.vendor_cost_usd - self.tokentrace_cost_usd) if self.vendor_has_cost else None,
+            "delta_cost_usd": _round(self.delta_cost_usd),
             "cost_capture": _round(self.cost_capture, 6),
             "unexplained_tokens": self.unexplained_tokens,
             "unexplained_cost_usd": _round(self.unexplained_cost_usd),
