@@ -144,7 +144,13 @@ def _deliver(pipeline: Pipeline, plan: _Plan, result: Any) -> Any:
     except Exception as exc:
         report("OpenAI response", exc)
     flow.finish(pipeline, plan.call, _PROVIDER)
-    return filter_injected_usage(result, plan.asked) if plan.asked is not None else result
+    if plan.asked is None:
+        return result
+    try:
+        return filter_injected_usage(result, plan.asked)
+    except Exception as exc:  # the fallback itself failed: the app still gets its result
+        report("OpenAI stream usage filter", exc)
+        return result
 
 
 def _follow_up(pipeline: Pipeline, instance: Any, args: Tuple[Any, ...], kwargs: dict, result: Any) -> Any:

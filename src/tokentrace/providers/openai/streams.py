@@ -330,7 +330,14 @@ def _sdk_types() -> Tuple[Any, Any, Any, Any, Any]:
 
 
 def filter_injected_usage(result: Any, asked: stream_hosts.Profile) -> Any:
-    Stream, AsyncStream = _sdk_types()[:2]
+    """The app's stream without what exists only because tokentrace asked for it.
+
+    Also the last resort when handling the result failed, so it does not rely on the cached type
+    lookup that may be what failed."""
+    try:
+        Stream, AsyncStream = _sdk_types()[:2]
+    except Exception:
+        from openai import AsyncStream, Stream
 
     if isinstance(result, Stream):
         return SyncUsageFilter(result, asked)
