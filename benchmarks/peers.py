@@ -96,13 +96,19 @@ def _snapshot() -> List[Tuple[Any, Dict[str, Any]]]:
 
 
 def _restore(saved: List[Tuple[Any, Dict[str, Any]]]) -> None:
-    """Put back every attribute that is now a wrapt proxy where it was not one before."""
+    """Put back every attribute that is now a wrapt proxy where it was not one before, and take
+    away what a peer added to a class: OpenInference's uninstrument() leaves a plain copy of
+    ``SyncAPIClient.request`` on ``openai.OpenAI``, which would hide a patch on the base class
+    (tokentrace's and the floor's) from every later variant."""
     import wrapt
 
     proxies = (wrapt.ObjectProxy, getattr(wrapt, "BaseObjectProxy", wrapt.ObjectProxy))
     for owner, before in saved:
         for key, value in list(vars(owner).items()):
-            if isinstance(value, proxies) and before.get(key) is not value and key in before:
+            if key not in before:
+                if isinstance(owner, type) and (callable(value) or isinstance(value, proxies)):
+                    delattr(owner, key)
+            elif isinstance(value, proxies) and before[key] is not value:
                 setattr(owner, key, before[key])
 
 

@@ -334,13 +334,14 @@ def memory_run(setup: Setup, total: int) -> List[Dict[str, float]]:
 def records(setup: Setup, provider: str, variant: str) -> Dict[str, Any]:
     """One call and one stream under ``variant``: spans, their attributes, metric points."""
     exporter, reader = setup.exporter, setup.reader
-    setup.switch(variant)
-    reader.get_metrics_data()  # cumulative: what was there before is subtracted below
+    call, stream = _create(sync_client(provider), provider, False), _create(sync_client(provider, 3), provider, True)
+    setup.switch(variant)  # after the clients exist: the anthropic-sdk peer configures each client
+    setup.tracer_provider.force_flush()  # spans of earlier rounds out of the way
     before = _metric_points(reader)
     exporter.keep = []
     try:
-        _create(sync_client(provider), provider, False)()
-        for _chunk in _create(sync_client(provider, 3), provider, True)():
+        call()
+        for _chunk in stream():
             pass
         setup.tracer_provider.force_flush()
         spans = list(exporter.keep)
