@@ -2,7 +2,7 @@
 
 Each peer is switched on and off in the same process, between rounds, like tokentrace and the
 floor, so all of them are measured under the same load. They are installed in their own venv
-(``.ci/install-bench-peers.sh``: their entry points and pins stay out of the main one); a peer
+(``benchmarks/install-peers.sh``: their entry points and pins stay out of the main one); a peer
 whose package is missing is left out of the table with a note.
 
 * ``openai-v2``: the official OpenTelemetry GenAI instrumentation (``opentelemetry-instrumentation-openai-v2``).
@@ -154,7 +154,7 @@ def available() -> Tuple[List[Peer], List[str]]:
         if peer.providers():
             found.append(peer)
         else:
-            missing.append(f"{peer.name}: not installed here (run .ci/install-bench-peers.sh and use its venv)")
+            missing.append(f"{peer.name}: not installed here (run benchmarks/install-peers.sh and use its venv)")
     return found, missing
 
 

@@ -16,7 +16,7 @@ the same round; the table shows medians over the rounds.
 Per-chunk overhead comes from two stream lengths: (overhead at LONG chunks - overhead at SHORT
 chunks) / (LONG - SHORT), so the per-call start/end work cancels out.
 
-With ``--peers`` (run it with the venv ``.ci/install-bench-peers.sh`` makes), the other
+With ``--peers`` (run it with the venv ``benchmarks/install-peers.sh`` makes), the other
 instrumentations (see peers.py) are more variants in the same rounds, and a second table says
 what each variant records for one call.
 

@@ -3,9 +3,10 @@
 # the other instrumentations tokentrace is compared with, so all of them run in the same process
 # and the same interleaved rounds (they register opentelemetry_instrumentor entry points, so they
 # stay out of the main venv). tokentrace itself comes from the checkout via PYTHONPATH.
-# Idempotent; prints one SKIPPING line and fails when it cannot install.
+# Idempotent; prints one SKIPPING line and fails when it cannot install. It lives here, not in
+# .ci/ (whose install-*.sh scripts/test.sh runs): no test needs it, so CI does not install it.
 #
-#   .ci/install-bench-peers.sh
+#   benchmarks/install-peers.sh
 #   PYTHONPATH=src .ci-work/bench-peers-venv/bin/python benchmarks/run.py --peers
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +27,7 @@ if ! "$base" -m venv --clear "$venv" \
     "opentelemetry-instrumentation-openai-v2==2.3b0" "opentelemetry-util-genai==1.3b0" \
     opentelemetry-instrumentation-openai opentelemetry-instrumentation-anthropic \
   || ! "$venv/bin/python" -c "$check"; then
-  skip_line "benchmarks/run.py --peers" "the peers venv ($venv)" "run .ci/install-bench-peers.sh with network access to PyPI"
+  skip_line "benchmarks/run.py --peers" "the peers venv ($venv)" "run benchmarks/install-peers.sh with network access to PyPI"
   exit 1
 fi
 # OpenLIT is not installed: openlit.init() instruments the whole process with no way back, so it
