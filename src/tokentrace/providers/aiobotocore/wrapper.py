@@ -16,41 +16,19 @@ from ...core.pipeline import Pipeline
 from ...core.safety import report
 from .. import flow
 from ..bedrock import extract
-from ..bedrock.wrapper import _arguments, _capture_input, _ensure_baggage_hook, _with_model_id
+from ..bedrock.wrapper import open_call
 from ..proxies import AsyncIterableProxy
 from .streams import AsyncStreamState
 
-_SERVICE = "bedrock-runtime"
 _PROVIDER = "Bedrock (aiobotocore)"
 
 
 def make_api_call_wrapper(pipeline: Pipeline) -> Callable[..., Any]:
     async def wrapper(wrapped: Callable[..., Any], instance: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
-        service = getattr(getattr(instance, "_service_model", None), "service_name", None)
-        if service != _SERVICE:
+        opened = open_call(pipeline, instance, args, kwargs, _PROVIDER)
+        if opened is None:
             return await wrapped(*args, **kwargs)
-        try:
-            _ensure_baggage_hook(instance)
-        except Exception as exc:
-            report("Bedrock (aiobotocore) baggage hook", exc)
-        try:
-            operation, params = _arguments(args, kwargs)
-        except Exception as exc:
-            report("Bedrock (aiobotocore) request", exc)
-            operation, params = "", {}
-        if operation not in extract.OPERATIONS:
-            return await wrapped(*args, **kwargs)
-
-        def build() -> Any:
-            record = extract.request_record(operation, params, getattr(instance.meta, "endpoint_url", None))
-            if pipeline.config.capture_any:
-                _capture_input(record, operation, params)
-            return record
-
-        call = flow.open_call(pipeline, build, _PROVIDER)
-        if call is None:
-            return await wrapped(*args, **kwargs)
-        args, kwargs = flow.apply_policy_model(call, args, kwargs, _with_model_id, _PROVIDER)
+        call, operation, args, kwargs = opened
         result = await flow.run_async(pipeline, call, _PROVIDER, lambda: wrapped(*args, **kwargs))
         return await _handle(pipeline, call, operation, result)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 import weakref
-from typing import Any, Callable, Dict, Mapping, Tuple
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 from ...attribution.propagation import register_provider_url
 from ...core.pipeline import Pipeline
@@ -27,33 +27,48 @@ _HOOK_ID = "tokentrace-strip-attribution-baggage"
 _hooked: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
+def open_call(
+    pipeline: Pipeline, instance: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any], provider: str
+) -> Optional[Tuple[Any, str, Tuple[Any, ...], Dict[str, Any]]]:
+    """The request half shared by boto3 and aiobotocore: ``(call, operation, args, kwargs)``.
+
+    ``None`` when the call is not one tokentrace traces (another service or operation, or no
+    call could be opened); ``args``/``kwargs`` carry a policy's model rewrite. Never raises.
+    """
+    service = getattr(getattr(instance, "_service_model", None), "service_name", None)
+    if service != _SERVICE:
+        return None
+    try:
+        _ensure_baggage_hook(instance)
+    except Exception as exc:
+        report(f"{provider} baggage hook", exc)
+    try:
+        operation, params = _arguments(args, kwargs)
+    except Exception as exc:
+        report(f"{provider} request", exc)
+        operation, params = "", {}
+    if operation not in extract.OPERATIONS:
+        return None
+
+    def build() -> Any:
+        record = extract.request_record(operation, params, getattr(instance.meta, "endpoint_url", None))
+        if pipeline.config.capture_any:
+            _capture_input(record, operation, params)
+        return record
+
+    call = flow.open_call(pipeline, build, provider)
+    if call is None:
+        return None
+    args, kwargs = flow.apply_policy_model(call, args, kwargs, _with_model_id, provider)
+    return call, operation, args, kwargs
+
+
 def make_api_call_wrapper(pipeline: Pipeline) -> Callable[..., Any]:
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
-        service = getattr(getattr(instance, "_service_model", None), "service_name", None)
-        if service != _SERVICE:
+        opened = open_call(pipeline, instance, args, kwargs, _PROVIDER)
+        if opened is None:
             return wrapped(*args, **kwargs)
-        try:
-            _ensure_baggage_hook(instance)
-        except Exception as exc:
-            report("Bedrock baggage hook", exc)
-        try:
-            operation, params = _arguments(args, kwargs)
-        except Exception as exc:
-            report("Bedrock request", exc)
-            operation, params = "", {}
-        if operation not in extract.OPERATIONS:
-            return wrapped(*args, **kwargs)
-
-        def build() -> Any:
-            record = extract.request_record(operation, params, getattr(instance.meta, "endpoint_url", None))
-            if pipeline.config.capture_any:
-                _capture_input(record, operation, params)
-            return record
-
-        call = flow.open_call(pipeline, build, _PROVIDER)
-        if call is None:
-            return wrapped(*args, **kwargs)
-        args, kwargs = flow.apply_policy_model(call, args, kwargs, _with_model_id, _PROVIDER)
+        call, operation, args, kwargs = opened
         result = flow.run_sync(pipeline, call, _PROVIDER, lambda: wrapped(*args, **kwargs))
         return _handle(pipeline, call, operation, result)
 
