@@ -20,19 +20,11 @@ import math
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from .row import SpendRow
+from .store import KEY_COLUMNS
 
-#: The columns of a row besides the period, in key order; ``by=`` chooses among them.
-ROW_COLUMNS: Tuple[str, ...] = (
-    "provider",
-    "server_address",
-    "service_tier",
-    "request_model",
-    "model",
-    "token_type",
-    "cost_status",
-    "usage_source",
-    "rerouted",
-)
+#: The columns of a row besides the period and dimensions, in the store's key order; ``by=``
+#: chooses among them.
+ROW_COLUMNS: Tuple[str, ...] = tuple(c for c in KEY_COLUMNS if c not in ("period_start", "period_end", "dimensions"))
 #: Granularities of UTC-aligned buckets a reader may ask for (a bucket must divide a day).
 DAY = 86400
 HOUR = 3600
