@@ -15,8 +15,9 @@ fault in the state never reaches the application.
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from typing import Any, Dict, Optional, Protocol
+from typing import Any, Callable, Dict, Iterator, Optional, Protocol
 
 import wrapt
 
@@ -120,6 +121,30 @@ def _trailing_target(stream: Any, state: StreamState) -> Any:
         return None
 
 
+@contextlib.contextmanager
+def _bounded_reads(network: Any, bounded: Callable[[Any], Any]) -> Iterator[bool]:
+    """The connection's ``read`` replaced by ``bounded(original read)`` inside the block, then
+    restored; yields whether the replacement could be installed (sync and async trailing reads)."""
+    try:
+        original = network.read
+    except Exception as exc:
+        report("stream trailing read", exc)
+        yield False
+        return
+    try:
+        network.read = bounded(original)
+    except Exception:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        try:
+            del network.read
+        except Exception:
+            pass
+
+
 def read_trailing(stream: Any, state: StreamState) -> None:
     """Before the app's ``close()``: read what the provider already sent after the app's last item.
 
@@ -133,35 +158,27 @@ def read_trailing(stream: Any, state: StreamState) -> None:
     if target is None:
         return
     wants, network = target
-    try:
-        original = network.read
-    except Exception as exc:
-        report("stream trailing read", exc)
-        return
 
-    def read_now(max_bytes: int, timeout: Optional[float] = None) -> Any:
-        return original(max_bytes, timeout=0.0)
+    def bounded(original: Any) -> Any:
+        def read_now(max_bytes: int, timeout: Optional[float] = None) -> Any:
+            return original(max_bytes, timeout=0.0)
 
-    try:
-        network.read = read_now
-    except Exception:
-        return  # a stream that takes no attribute: nothing read, the call is estimated
-    try:
-        for _ in range(TRAILING_ITEMS):
-            try:
-                item = stream.__next__()
-            except Exception:  # ended, or nothing more received yet (a read that would wait)
-                break
-            _deliver(state, item)
-            if not wants():
-                break
-    except Exception as exc:
-        report("stream trailing read", exc)
-    finally:
+        return read_now
+
+    with _bounded_reads(network, bounded) as installed:
+        if not installed:
+            return  # a stream that takes no attribute: nothing read, the call is estimated
         try:
-            del network.read
-        except Exception:
-            pass
+            for _ in range(TRAILING_ITEMS):
+                try:
+                    item = stream.__next__()
+                except Exception:  # ended, or nothing more received yet (a read that would wait)
+                    break
+                _deliver(state, item)
+                if not wants():
+                    break
+        except Exception as exc:
+            report("stream trailing read", exc)
 
 
 #: How long an async trailing read may wait for bytes (seconds). anyio's ``fail_after(0)``
@@ -180,35 +197,27 @@ async def aread_trailing(stream: Any, state: StreamState) -> None:
     if target is None:
         return
     wants, network = target
-    try:
-        original = network.read
-    except Exception as exc:
-        report("stream trailing read", exc)
-        return
 
-    async def read_now(max_bytes: int, timeout: Optional[float] = None) -> Any:
-        return await original(max_bytes, timeout=ASYNC_TRAILING_WAIT_S)
+    def bounded(original: Any) -> Any:
+        async def read_now(max_bytes: int, timeout: Optional[float] = None) -> Any:
+            return await original(max_bytes, timeout=ASYNC_TRAILING_WAIT_S)
 
-    try:
-        network.read = read_now
-    except Exception:
-        return
-    try:
-        for _ in range(TRAILING_ITEMS):
-            try:
-                item = await stream.__anext__()
-            except Exception:  # ended, or nothing more received yet
-                break
-            _deliver(state, item)
-            if not wants():
-                break
-    except Exception as exc:
-        report("stream trailing read", exc)
-    finally:
+        return read_now
+
+    with _bounded_reads(network, bounded) as installed:
+        if not installed:
+            return
         try:
-            del network.read
-        except Exception:
-            pass
+            for _ in range(TRAILING_ITEMS):
+                try:
+                    item = await stream.__anext__()
+                except Exception:  # ended, or nothing more received yet
+                    break
+                _deliver(state, item)
+                if not wants():
+                    break
+        except Exception as exc:
+            report("stream trailing read", exc)
 
 
 class SyncIteratorProxy(wrapt.ObjectProxy):  # type: ignore[misc]
