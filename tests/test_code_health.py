@@ -80,3 +80,45 @@ def test_every_package_has_its_layer() -> None:
     modules = {f"tokentrace.{p.name}" for p in package.iterdir() if (p / "__init__.py").exists()}
     modules |= {f"tokentrace.{p.stem}" for p in package.glob("*.py") if not p.stem.startswith("_")}
     assert modules == layered, f"not in a layer: {sorted(modules - layered)}; gone: {sorted(layered - modules)}"
+
+
+def _imports_of_the_root_package(path: Path) -> List[str]:
+    """The lines of ``path`` that import the ``tokentrace`` package itself (not a subpackage).
+
+    ``import tokentrace`` or ``from tokentrace import api_name`` reaches the top-level
+    ``__init__``, which imports every layer: a lower layer doing it depends on the layers above it
+    without the layers contract seeing it (the contract only covers the subpackages).
+    """
+    import ast
+
+    package = ROOT / "src" / "tokentrace"
+    subpackages = {p.name for p in package.iterdir() if (p / "__init__.py").exists()}
+    subpackages |= {p.stem for p in package.glob("*.py")}
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            if any(alias.name == "tokentrace" for alias in node.names):
+                found.append(f"{path}:{node.lineno}")
+        elif isinstance(node, ast.ImportFrom) and node.module == "tokentrace" and node.level == 0:
+            if any(alias.name not in subpackages for alias in node.names):
+                found.append(f"{path}:{node.lineno}")
+    return found
+
+
+def test_no_layer_below_the_cli_imports_the_top_level_package() -> None:
+    package = ROOT / "src" / "tokentrace"
+    allowed = {package / "__init__.py", package / "__main__.py"}
+    offenders = [
+        line
+        for path in sorted(package.rglob("*.py"))
+        if path not in allowed and "cli" not in path.relative_to(package).parts[:1]
+        for line in _imports_of_the_root_package(path)
+    ]
+    assert offenders == [], f"import the subpackage that defines it instead: {offenders}"
+
+
+def test_the_root_import_check_can_fail(tmp_path: Path) -> None:
+    """The check above finds both spellings (so its passing means something)."""
+    module = tmp_path / "probe.py"
+    module.write_text("import tokentrace\nfrom tokentrace import instrument\nfrom tokentrace import core\n")
+    assert [line.rsplit(":", 1)[1] for line in _imports_of_the_root_package(module)] == ["1", "2"]
