@@ -5,21 +5,11 @@
 # venv is left as it is. Idempotent: a second run with the same openai version does nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY="${TOKENTRACE_PYTHON:-.venv/bin/python}"
-[ -x "$PY" ] || PY=python3
-VERSION="$("$PY" -c 'import openai; print(openai.__version__)' 2>/dev/null || true)"
-if [ -z "$VERSION" ]; then
-  echo "SKIPPING openai SDK tests: openai is not installed for $PY"
-  exit 0
-fi
-WORK=.ci-work/openai-sdk-tests
-DONE="$WORK/$VERSION/.done"
-[ -f "$DONE" ] && exit 0
-rm -rf "$WORK/$VERSION"
-mkdir -p "$WORK/$VERSION"
-"$PY" -m pip download -q --no-binary :all: --no-deps "openai==$VERSION" -d "$WORK/$VERSION/sdist"
-tar xzf "$WORK/$VERSION/sdist/openai-$VERSION.tar.gz" -C "$WORK/$VERSION"
-mv "$WORK/$VERSION/openai-$VERSION" "$WORK/$VERSION/src"
-"$PY" -m pip install -q --no-deps --target "$WORK/$VERSION/deps" \
+source .ci/lib.sh
+status=0
+sdk_sdist_tests openai || status=$?
+[ "$status" = 3 ] && exit 0
+[ "$status" = 0 ] || exit 1
+"$sdk_python" -m pip install -q --no-deps --target "$sdk_dir/deps" \
   'pytest-asyncio>=1.4' 'inline-snapshot>=0.28' 'rich>=13.7.1' markdown-it-py mdurl asttokens executing
-touch "$DONE"
+touch "$sdk_dir/.done"

@@ -144,3 +144,28 @@ private_venv() {
     skip_line "$group" "the $name venv" "run .ci/install-$name.sh (needs PyPI and $main_py)"
     return 1
 }
+
+# sdk_sdist_tests PACKAGE: the sdist of the installed PACKAGE (the SDKs ship their own tests),
+# unpacked once per version into $ci_work/PACKAGE-sdk-tests/VERSION/src, for the tests that run
+# an SDK's own test files with tokentrace instrumented. Sets sdk_python, sdk_version and sdk_dir
+# (the VERSION directory). Returns 0 when the caller must now install the test-only packages into
+# "$sdk_dir/deps" and `touch "$sdk_dir/.done"`; 3 when there is nothing to do (done already for
+# this version, or PACKAGE not installed: one line says so); 1 when the download failed.
+sdk_sdist_tests() {
+    local package="$1"
+    sdk_python="${TOKENTRACE_PYTHON:-$ci_root/.venv/bin/python}"
+    [ -x "$sdk_python" ] || sdk_python=python3
+    sdk_version="$("$sdk_python" -c "import $package; print($package.__version__)" 2>/dev/null || true)"
+    if [ -z "$sdk_version" ]; then
+        echo "SKIPPING $package SDK tests: $package is not installed for $sdk_python"
+        return 3
+    fi
+    sdk_dir="$ci_work/$package-sdk-tests/$sdk_version"
+    [ -f "$sdk_dir/.done" ] && return 3
+    rm -rf "$sdk_dir" && mkdir -p "$sdk_dir" || return 1
+    if ! "$sdk_python" -m pip download -q --no-binary :all: --no-deps "$package==$sdk_version" -d "$sdk_dir/sdist"; then
+        echo "SKIPPING $package SDK tests: the $package $sdk_version sdist could not be downloaded (no network or index?)" >&2
+        return 1
+    fi
+    tar xzf "$sdk_dir/sdist/$package-$sdk_version.tar.gz" -C "$sdk_dir" && mv "$sdk_dir/$package-$sdk_version" "$sdk_dir/src"
+}
