@@ -109,3 +109,16 @@ def test_table_of_contents_lists_every_section_in_order() -> None:
     listed = re.findall(r"^- \[(.+?)\]\(#", toc.group(1), re.M)
     assert listed == [s for s in sections if s != "Contents"]
     assert len(set(sections)) == len(sections), "a section heading appears twice"
+
+
+def test_the_first_command_runs_the_demo_and_the_second_the_suite_ci_runs() -> None:
+    """A newcomer's first two commands: install and run the demo, then the whole suite; CI runs
+    that same test command (``.ci/run``), so the README never drifts from what is tested."""
+    first, second = (body for _, body in blocks("bash")[:2])
+    first_command = [line for line in first.splitlines() if line.strip() and not line.startswith("#")]
+    assert len(first_command) == 1 and "pip install" in first_command[0], first
+    assert first_command[0].rstrip().endswith("tokentrace demo"), first
+    (test_command,) = [line for line in second.splitlines() if line.strip() and not line.startswith("#")]
+    assert test_command.strip() == "./scripts/test.sh"
+    ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
+    assert "exec ./scripts/test.sh" in ci
