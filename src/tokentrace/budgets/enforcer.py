@@ -356,6 +356,6 @@ def spent_fraction(spent: Amount, spec: BudgetSpec) -> float:
 
 def _span_event(call: Any, name: str, attributes: Any) -> None:
     try:
-        call.span.add_event(name, attributes)
+        call.add_event(name, attributes)  # kept until the span exists when the SDK's own span is awaited
     except Exception as exc:
         report("budget span event", exc)

@@ -401,6 +401,6 @@ class PolicyEnforcer:
 
 def _event(call: Any, attributes: Mapping[str, Any]) -> None:
     try:
-        call.span.add_event(EVENT_VIOLATION, dict(attributes))
+        call.add_event(EVENT_VIOLATION, attributes)  # kept until the span exists (an SDK's own span)
     except Exception as exc:
         report("model policy span event", exc)

@@ -96,6 +96,7 @@ class Call:
         "pipeline",
         "owner",
         "borrow",
+        "_early_events",
     )
 
     def __init__(self, record: CallRecord, attribution: AttributionSnapshot) -> None:
@@ -121,6 +122,31 @@ class Call:
         #: is expected (:meth:`Pipeline.adopt`). A :class:`~.borrowed.BorrowedSpan`: ``span`` is the
         #: SDK's, which tokentrace annotates and ends together with the SDK.
         self.borrow: Any = None
+        #: Events added before the SDK's own span exists (``borrow`` pending): ``add_event`` keeps them.
+        self._early_events: Optional[List[Tuple[str, Dict[str, Any], int]]] = None
+
+    def add_event(self, name: str, attributes: Mapping[str, Any]) -> None:
+        """An event on the call's span, for observers' ``before_call`` as much as ``after_call``.
+
+        While the SDK's own span is still to come (a borrowed span, see :meth:`Pipeline.adopt`)
+        there is no span yet: the event is kept, with its time, and written once the span exists,
+        so a budget's downgrade or a policy's verdict is never lost for such calls.
+        """
+        span = self.span
+        if span is not None:
+            span.add_event(name, attributes)
+            return
+        if self._early_events is None:
+            self._early_events = []
+        self._early_events.append((name, dict(attributes), time.time_ns()))
+
+    def _write_early_events(self) -> None:
+        events, self._early_events = self._early_events, None
+        for name, attributes, timestamp in events or ():
+            try:
+                self.span.add_event(name, attributes, timestamp=timestamp)
+            except Exception as exc:
+                report("span event", exc)
 
     @property
     def duration_s(self) -> float:
@@ -339,6 +365,8 @@ class Pipeline:
             name, kind=SpanKind.CLIENT, attributes=attributes, links=list(links) or None, start_time=start_time
         )
         call.borrow = None
+        if call._early_events:
+            call._write_early_events()
         return call.span
 
     def adopt(self, call: Call, span: Any) -> Any:
@@ -363,6 +391,8 @@ class Pipeline:
             borrowed = BorrowedSpan(span, lambda: self._owner_ended(call))
             call.span = span
             call.borrow = borrowed
+            if call._early_events:
+                call._write_early_events()
             return borrowed
         self._open_span(call, start_time=int(call.start_time * 1e9))
         return span

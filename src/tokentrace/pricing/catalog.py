@@ -246,11 +246,12 @@ class Catalog:
                 provider, list_prices = rule.provider, True
             else:
                 provider = info.provider or provider
-        models = [m for m in (record.response_model, record.policy_model, record.request_model) if m]
         if provider == "aws.bedrock":
-            # The request id carries the geo prefix that sets the price; AnthropicBedrock answers
-            # with Anthropic's own model id.
-            models.reverse()
+            # The id sent carries the geo prefix that sets the price (a policy's rewrite is the id
+            # sent); AnthropicBedrock answers with Anthropic's own model id.
+            models = [m for m in (record.policy_model, record.request_model, record.response_model) if m]
+        else:
+            models = [m for m in (record.response_model, record.policy_model, record.request_model) if m]
         for model in models:
             resolved = self.resolve(
                 provider, model, host=record.server_address, port=record.server_port, list_prices=list_prices, overrides=overrides

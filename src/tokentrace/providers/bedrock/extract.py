@@ -280,7 +280,7 @@ def header_usage(headers: Mapping[str, Any], body: Optional[Usage] = None) -> Op
 
 
 def fill_converse(record: CallRecord, response: Mapping[str, Any], capture: bool) -> None:
-    record.response_model = record.request_model
+    record.response_model = record.sent_model  # the model sent (a policy's rewrite), which answered
     finish_reasons.apply(record, [response.get("stopReason")])
     record.usage = converse_usage(response.get("usage"))
     tier = response.get("serviceTier")
@@ -294,7 +294,7 @@ def fill_converse(record: CallRecord, response: Mapping[str, Any], capture: bool
 
 def fill_invoke(record: CallRecord, body: Optional[Mapping[str, Any]], headers: Mapping[str, Any], capture: bool) -> None:
     """A native InvokeModel body, recognised by shape; the token headers are the billing truth."""
-    record.response_model = record.request_model
+    record.response_model = record.sent_model  # the model sent (a policy's rewrite), which answered
     usage: Optional[Usage] = None
     text: Optional[str] = None
     if body is not None:

@@ -178,7 +178,7 @@ class StreamState:
     def end(self, error: Optional[BaseException] = None) -> None:
         try:
             record = self.call.record
-            record.response_model = record.request_model
+            record.response_model = record.sent_model  # the model sent (a policy's rewrite)
             native = canonical_usage(self.native) if self.native is not None and "input_tokens" in self.native else None
             if self.metrics_usage is not None:
                 # What Bedrock bills; a body's own count (Claude's message_delta) can differ.
