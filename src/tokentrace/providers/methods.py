@@ -8,6 +8,8 @@ stream's items (``state``). The flow around them, with every tokentrace step gua
 
 A stream result is wrapped in the proxy that offers exactly the protocol of the SDK's object
 (:func:`stream_proxy`): a generator stays a generator, a closable context-managed stream stays one.
+A generator's first step runs in the call's span (:mod:`.lazy_streams`): it is where a
+generator-returning SDK sends its request.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ from ..core.pipeline import Call, Pipeline
 from ..core.safety import report
 from ..records.call import CallRecord
 from . import flow
+from .lazy_streams import LazyAsyncGeneratorProxy, LazySyncIteratorProxy
 from .proxies import (
     AsyncClosingStreamProxy,
-    AsyncGeneratorProxy,
     AsyncIteratorProxy,
     AsyncStreamProxy,
     StreamState,
@@ -52,10 +54,10 @@ class MethodSpec:
 def proxy_class(stream: Any) -> type:
     """The proxy whose protocol matches the SDK's stream object."""
     kind = type(stream)
-    if inspect.isgenerator(stream):
-        return SyncIteratorProxy
+    if inspect.isgenerator(stream):  # may send its request on the first next() (ollama, cohere)
+        return LazySyncIteratorProxy
     if inspect.isasyncgen(stream):
-        return AsyncGeneratorProxy
+        return LazyAsyncGeneratorProxy
     if hasattr(kind, "__anext__"):
         if hasattr(kind, "__aenter__"):
             return AsyncStreamProxy if hasattr(kind, "close") else AsyncClosingStreamProxy

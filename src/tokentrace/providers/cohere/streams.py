@@ -59,11 +59,16 @@ class SyncStreamContextProxy(wrapt.ObjectProxy):
         self._self_state: Optional[StreamState] = None
 
     def __enter__(self) -> Any:
+        # Entered inside the public generator's first step, outside the patched call: the request
+        # goes out in the call's span, so the HTTP client's span nests under it.
+        token = flow.activate(self._self_pipeline, self._self_call, "Cohere")
         try:
             response = self.__wrapped__.__enter__()
         except BaseException as exc:
             flow.fail(self._self_pipeline, self._self_call, exc, "Cohere")
             raise
+        finally:
+            flow.deactivate(token, "Cohere")
         try:
             self._self_state = _wrap_events(response, self._self_call, self._self_pipeline, SyncIteratorProxy)
         except Exception as exc:
@@ -89,11 +94,14 @@ class AsyncStreamContextProxy(wrapt.ObjectProxy):
         self._self_state: Optional[StreamState] = None
 
     async def __aenter__(self) -> Any:
+        token = flow.activate(self._self_pipeline, self._self_call, "Cohere")
         try:
             response = await self.__wrapped__.__aenter__()
         except BaseException as exc:
             flow.fail(self._self_pipeline, self._self_call, exc, "Cohere")
             raise
+        finally:
+            flow.deactivate(token, "Cohere")
         try:
             self._self_state = _wrap_events(response, self._self_call, self._self_pipeline, AsyncGeneratorProxy)
         except Exception as exc:

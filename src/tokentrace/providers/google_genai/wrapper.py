@@ -11,14 +11,14 @@ Every tokentrace step is guarded; the SDK's own exceptions reach the app unchang
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Optional, Tuple, cast
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from ...attribution.propagation import register_provider_url
 from ...core.pipeline import Call, Pipeline
 from ...core.safety import report
 from ...records.call import CallRecord
 from .. import flow
-from ..proxies import AsyncGeneratorProxy, SyncIteratorProxy
+from ..lazy_streams import stream_wrappers
 from . import extract
 from .extract import GENERATE
 from .streams import StreamState
@@ -95,66 +95,17 @@ def async_wrapper(operation: str) -> Callable[[Pipeline], Any]:
     return factory
 
 
-class _LazyStreamProxy(SyncIteratorProxy):
-    """The sync stream's generator sends its request on the first ``next()``, after the wrapper
-    returned: that one ``next()`` runs with the call's span (and baggage-free context) current,
-    so the HTTP client span nests under the LLM span like every other request's."""
-
-    def __init__(self, stream: Any, state: StreamState) -> None:
-        super().__init__(stream, state)
-        self._self_started = False
-
-    def __next__(self) -> Any:
-        if self._self_started:
-            return super().__next__()
-        self._self_started = True
-        state = cast(StreamState, self._self_state)  # the Gemini state __init__ was given
-        token = flow.activate(state.pipeline, state.call, _PROVIDER)
-        try:
-            return super().__next__()
-        finally:
-            flow.deactivate(token, _PROVIDER)
+def _begin_stream(pipeline: Pipeline, instance: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Optional[Tuple[Call, Tuple[Any, ...], Dict[str, Any]]]:
+    call = _begin(pipeline, instance, kwargs, GENERATE, stream=True)
+    if call is None:
+        return None
+    args, kwargs = _policy(call, args, kwargs)
+    return call, args, kwargs
 
 
-def _proxy(pipeline: Pipeline, call: Call, stream: Any, proxy_class: type) -> Any:
-    try:
-        return proxy_class(stream, StreamState(call, pipeline))
-    except Exception as exc:
-        report("Gemini stream proxy", exc)
-        flow.finish(pipeline, call, _PROVIDER)
-        return stream
-
-
-def sync_stream_wrapper(pipeline: Pipeline) -> Any:
-    """``_generate_content_stream`` is a generator function: the request goes out on first ``next``."""
-
-    def wrapper(wrapped: Wrapped, instance: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
-        call = _begin(pipeline, instance, kwargs, GENERATE, stream=True)
-        if call is None:
-            return wrapped(*args, **kwargs)
-        args, kwargs = _policy(call, args, kwargs)
-        try:
-            stream = wrapped(*args, **kwargs)
-        except BaseException as exc:
-            flow.fail(pipeline, call, exc, _PROVIDER)
-            raise
-        return _proxy(pipeline, call, stream, _LazyStreamProxy)
-
-    return wrapper
-
-
-def async_stream_wrapper(pipeline: Pipeline) -> Any:
-    """The async twin sends the request when awaited and returns an async generator."""
-
-    async def wrapper(wrapped: Wrapped, instance: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
-        call = _begin(pipeline, instance, kwargs, GENERATE, stream=True)
-        if call is None:
-            return await wrapped(*args, **kwargs)
-        args, kwargs = _policy(call, args, kwargs)
-        stream = await flow.run_async(pipeline, call, _PROVIDER, lambda: wrapped(*args, **kwargs))
-        return _proxy(pipeline, call, stream, AsyncGeneratorProxy)
-
-    return wrapper
+#: ``_generate_content_stream`` is a generator function (the request goes out on the first
+#: ``next``); its async twin sends the request when awaited and returns an async generator.
+sync_stream_wrapper, async_stream_wrapper = stream_wrappers(_begin_stream, StreamState, _PROVIDER)
 
 
 def build_request_wrapper(pipeline: Pipeline) -> Any:

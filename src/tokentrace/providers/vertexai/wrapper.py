@@ -17,8 +17,7 @@ from ...core.pipeline import Call, Pipeline
 from ...core.safety import report
 from ...records.call import CallRecord
 from .. import flow
-from ..google_genai.wrapper import _LazyStreamProxy
-from ..proxies import AsyncGeneratorProxy
+from ..lazy_streams import stream_wrappers
 from . import extract
 from .streams import VertexStreamState
 
@@ -57,15 +56,6 @@ def _complete(pipeline: Pipeline, call: Call, result: Any) -> None:
     flow.finish(pipeline, call, _PROVIDER)
 
 
-def _proxy(pipeline: Pipeline, call: Call, stream: Any, proxy_class: type) -> Any:
-    try:
-        return proxy_class(stream, VertexStreamState(call, pipeline))
-    except Exception as exc:
-        report("Vertex AI stream proxy", exc)
-        flow.finish(pipeline, call, _PROVIDER)
-        return stream
-
-
 def sync_wrapper(pipeline: Pipeline) -> Any:
     def wrapper(wrapped: Wrapped, instance: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
         call = _begin(pipeline, instance, args, kwargs, stream=False)
@@ -90,27 +80,11 @@ def async_wrapper(pipeline: Pipeline) -> Any:
     return wrapper
 
 
-def sync_stream_wrapper(pipeline: Pipeline) -> Any:
-    def wrapper(wrapped: Wrapped, instance: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
-        call = _begin(pipeline, instance, args, kwargs, stream=True)
-        if call is None:
-            return wrapped(*args, **kwargs)
-        try:
-            stream = wrapped(*args, **kwargs)
-        except BaseException as exc:
-            flow.fail(pipeline, call, exc, _PROVIDER)
-            raise
-        return _proxy(pipeline, call, stream, _LazyStreamProxy)
-
-    return wrapper
+def _begin_stream(pipeline: Pipeline, instance: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Optional[Tuple[Call, Tuple[Any, ...], Dict[str, Any]]]:
+    call = _begin(pipeline, instance, args, kwargs, stream=True)
+    return None if call is None else (call, args, kwargs)
 
 
-def async_stream_wrapper(pipeline: Pipeline) -> Any:
-    async def wrapper(wrapped: Wrapped, instance: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
-        call = _begin(pipeline, instance, args, kwargs, stream=True)
-        if call is None:
-            return await wrapped(*args, **kwargs)
-        stream = await flow.run_async(pipeline, call, _PROVIDER, lambda: wrapped(*args, **kwargs))
-        return _proxy(pipeline, call, stream, AsyncGeneratorProxy)
-
-    return wrapper
+#: The streaming generator sends its request on the first ``next()``; the async twin awaits the
+#: request, then returns an async generator.
+sync_stream_wrapper, async_stream_wrapper = stream_wrappers(_begin_stream, VertexStreamState, _PROVIDER)
