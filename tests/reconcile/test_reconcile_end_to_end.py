@@ -49,6 +49,13 @@ SOURCES = [
     Source("azure", ("azure.ai.openai",), "gpt-4o-2024-08-06", ("gpt-4o-mini-2024-07-18", "gpt-9o-mini-2024-07-18"), "gpt-4.1-mini-2025-04-14", "workspace_id", "acme-openai-eu", "costs.csv"),
     Source("focus", ("openai", "anthropic"), "gpt-4o-2024-08-06", ("gpt-4o-mini-2024-07-18", "gpt-4o-mini-legacy"), "gpt-5-mini-2025-08-07", "project_id", "proj_unknown", "focus.parquet"),
 ]
+# The other file formats of each export, through the same workload and discrepancies.
+SOURCES += [
+    replace(SOURCES[2], file="cur.parquet"),
+    replace(SOURCES[3], file="billing.json"),
+    replace(SOURCES[5], file="focus.csv"),
+]
+IDS = [f"{s.name}-{s.file.rsplit('.', 1)[-1]}" if s.file else s.name for s in SOURCES]
 WRITERS = {"cur": write_cur, "gcp": write_gcp, "azure": write_azure, "focus": write_focus}
 
 
@@ -104,7 +111,7 @@ def admin_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ANTHROPIC_ADMIN_API_KEY", ANTHROPIC_ADMIN_KEY)
 
 
-@pytest.mark.parametrize("source", SOURCES, ids=[s.name for s in SOURCES])
+@pytest.mark.parametrize("source", SOURCES, ids=IDS)
 def test_full_capture_without_discrepancies(run: wl.Workload, source: Source, tmp_path: Path, capsys: Any, admin_keys: None) -> None:
     billing = Billing()
     status, result = _reconcile(run, source, tmp_path, _mine(run.clean, source), billing, run.clean_ledger, capsys)
@@ -116,7 +123,7 @@ def test_full_capture_without_discrepancies(run: wl.Workload, source: Source, tm
     assert totals["unexplained_tokens"] == 0 and result["causes"] == {}
 
 
-@pytest.mark.parametrize("source", SOURCES, ids=[s.name for s in SOURCES])
+@pytest.mark.parametrize("source", SOURCES, ids=IDS)
 def test_every_injected_discrepancy_is_found_and_explained(run: wl.Workload, source: Source, tmp_path: Path, capsys: Any, admin_keys: None) -> None:
     billing = Billing()
     calls = _inject(run, source, billing)

@@ -1,6 +1,6 @@
 """A workload run through the real SDKs, recorded by tokentrace's ledger and billed by the fake vendors.
 
-Phase 1 (``clean``) makes plain calls to every vendor the reconcile sources cover: OpenAI,
+Phase 1 (``clean``) makes plain calls (chat, and an OpenAI embedding) to every vendor the reconcile sources cover: OpenAI,
 Anthropic, Azure OpenAI, Bedrock (AnthropicBedrock and boto3 Converse), Gemini (google-genai)
 and Claude on Vertex (AnthropicVertex), with usage stated in each provider's own wire shape. Its
 ledger is copied, then phase 2 (``retries``) makes one call per SDK family whose first attempt
@@ -36,6 +36,7 @@ OPENAI_USAGE = {
     "gpt-4o-mini": openai_usage(1200, 80),
     "gpt-5-mini": openai_usage(900, 1500, reasoning=1200),
 }
+EMBEDDING_MODEL, EMBEDDING_USAGE = "text-embedding-3-small", {"prompt_tokens": 640, "total_tokens": 640}
 AZURE_DEPLOYMENTS = {"prod-4o": ("gpt-4o-2024-08-06", openai_usage(3000, 400, cached=2048)), "prod-mini": ("gpt-4o-mini-2024-07-18", openai_usage(800, 60)), "prod-41mini": ("gpt-4.1-mini-2025-04-14", openai_usage(1500, 200))}
 
 
@@ -109,6 +110,8 @@ def _calls(clients: _Clients, server: ProviderServer, retried: bool) -> None:
     for model, usage in OPENAI_USAGE.items():
         if not retried or model == "gpt-4o":
             steps.append(lambda m=model, u=usage: (_plans(server, u, retried), clients.openai.chat.completions.create(model=m, messages=MESSAGES)))
+    if not retried:
+        steps.append(lambda: (_plans(server, EMBEDDING_USAGE, False), clients.openai.embeddings.create(model=EMBEDDING_MODEL, input="incident report")))
     for deployment, (answer, usage) in AZURE_DEPLOYMENTS.items():
         if not retried or deployment == "prod-4o":
             steps.append(lambda d=deployment, a=answer, u=usage: (_plans(server, u, retried, a), clients.azure.chat.completions.create(model=d, messages=MESSAGES)))
