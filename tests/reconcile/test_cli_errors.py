@@ -21,6 +21,7 @@ from tokentrace.cli.reconcile import parse_period, parse_tolerance
         (["--vendor", "openai", "--tolerance", "lots"], "--tolerance 'lots'"),
         (["--vendor", "openai", "--to", "2026-10-01"], "the period is empty"),
         (["--vendor", "openai"], "no admin key: set OPENAI_ADMIN_KEY"),
+        (["--vendor", "cur", "x.csv", "--bucket-width", "1h"], "--bucket-width is for the admin APIs"),
         (["--vendor", "anthropic"], "no admin key: set ANTHROPIC_ADMIN_API_KEY or ANTHROPIC_ADMIN_KEY"),
     ],
 )

@@ -86,9 +86,11 @@ def _inject(run: wl.Workload, source: Source, billing: Billing) -> List[BilledCa
     return calls
 
 
-def _reconcile(run: wl.Workload, source: Source, tmp_path: Path, calls: List[BilledCall], billing: Billing, ledger: Path, capsys: Any) -> Tuple[int, Dict[str, Any]]:
+def _reconcile(
+    run: wl.Workload, source: Source, tmp_path: Path, calls: List[BilledCall], billing: Billing, ledger: Path, capsys: Any, extra: Tuple[str, ...] | List[str] = ()
+) -> Tuple[int, Dict[str, Any]]:
     today = dt.datetime.now(dt.timezone.utc).date()
-    args = ["reconcile", "--from", str(today - dt.timedelta(days=1)), "--to", str(today), "--ledger", str(ledger), "--json"]
+    args = ["reconcile", "--from", str(today - dt.timedelta(days=1)), "--to", str(today), "--ledger", str(ledger), "--json", *extra]
     if source.file:
         path = WRITERS[source.name](tmp_path / source.file, billing, calls)
         args += ["--vendor", source.name, str(path)]
@@ -144,6 +146,21 @@ def test_every_injected_discrepancy_is_found_and_explained(run: wl.Workload, sou
     attempts = [c for c in details if c["kind"] == "possibly_billed_attempts"]
     retried_tokens = sum(sum(c.tokens.values()) for c in _mine(run.retries, source)) // 2
     assert sum(c["tokens"] for c in attempts) == retried_tokens
+
+
+@pytest.mark.parametrize("source", SOURCES[:2], ids=IDS[:2])
+@pytest.mark.parametrize("width", ["1h", "1m"])
+def test_finer_buckets_page_through_the_admin_api_to_the_same_result(run: wl.Workload, source: Source, width: str, tmp_path: Path, capsys: Any, admin_keys: None) -> None:
+    """Two days in minute buckets are 2,880 buckets: two pages of at most 1,440 (in hours: one page of 48)."""
+    first = len(run.server.requests)
+    status, result = _reconcile(run, source, tmp_path, _mine(run.clean, source), Billing(), run.clean_ledger, capsys, ["--bucket-width", width])
+    assert status == 0 and result["totals"]["token_capture"] == 1.0 and result["totals"]["unexplained_tokens"] == 0
+    assert result["totals"]["vendor_tokens"] == sum(sum(c.tokens.values()) for c in _mine(run.clean, source))
+    usage_path = "/v1/organization/usage/completions" if source.name == "openai" else "/v1/organizations/usage_report/messages"
+    pages = [r for r in run.server.requests[first:] if r.path == usage_path]
+    assert {r.query["bucket_width"][0] for r in pages} == {width}
+    assert len(pages) == (2 if width == "1m" else 1)
+    assert "page" not in pages[0].query and all("page" in r.query for r in pages[1:])
 
 
 def _unexplained(result: Dict[str, Any]) -> List[Dict[str, Any]]:

@@ -38,6 +38,10 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--json", action="store_true", help="print the full result as JSON")
     parser.add_argument("--limit", type=int, default=30, help="cells shown in the table (default 30; --json has all)")
     parser.add_argument("--base-url", help="admin API base URL (default: the vendor's; a proxy or the local test server)")
+    parser.add_argument(
+        "--bucket-width", choices=("1d", "1h", "1m"), default="1d",
+        help="usage buckets asked of the admin APIs (default 1d; cost reports are daily); the table is per day either way",
+    )
     parser.add_argument("--prices", help="price file(s) for model identity and aliases (default: $TOKENTRACE_PRICES)")
     parser.add_argument("--project", action="append", default=[], metavar="ID", help="a vendor project id tokentrace covers (repeatable); traffic of others is reported as unseen")
     parser.add_argument("--workspace", action="append", default=[], metavar="ID", help="an Anthropic workspace id tokentrace covers (repeatable)")
@@ -119,7 +123,9 @@ def main(args: argparse.Namespace) -> int:
         tolerance = parse_tolerance(args.tolerance)
         start, end = parse_period(args.start, args.end)
         identity = ModelIdentity.from_prices(args.prices) if args.prices else ModelIdentity.from_prices(_env_prices())
-        data = load(vendor, path=Path(rest[0]) if rest else None, start=start, end=end, base_url=args.base_url)
+        if vendor in FILE_SOURCES and args.bucket_width != "1d":
+            raise ValueError("--bucket-width is for the admin APIs (openai, anthropic); an export file has its own granularity")
+        data = load(vendor, path=Path(rest[0]) if rest else None, start=start, end=end, base_url=args.base_url, bucket_width=args.bucket_width)
         ours = _our_rows(args, start, end)
     except (ValueError, SourceError, RuntimeError, OSError) as exc:
         print(f"tokentrace reconcile: {exc}", file=err)

@@ -464,6 +464,8 @@ class Pipeline:
         record = call.record
         if error is not None and _may_have_been_processed(error):
             record.possibly_billed_attempts += 1
+        if record.stream_cut and (record.usage is not None or error is not None):
+            record.stream_cut = False  # its usage arrived after all, or it failed (counted above)
         if record.usage is None and error is None and not record.usage_deferred and self.config.estimate_usage and (
             record.estimate_input_text or record.estimate_output_text or record.estimate_output_chars
         ):

@@ -182,7 +182,8 @@ class LedgerWriter:
         """The ledger cells of one completed call: one per token type it used (always an input one),
         plus the attempts the provider may have billed without an answer (usage source ``attempt``)."""
         cells = self._call_cells(call)
-        if call.record.possibly_billed_attempts:
+        record = call.record
+        if record.possibly_billed_attempts or record.stream_cut:
             cells += self._attempt_cells(call, cells)
         return cells
 
@@ -196,6 +197,12 @@ class LedgerWriter:
         record = call.record
         attempts = record.possibly_billed_attempts
         cells: List[Tuple[store.Key, Cell]] = []
+        unseen = self._unseen_output(record)
+        if unseen:
+            key = answered[0][0]
+            cells.append((key[:7] + ("output", key[8], USAGE_ATTEMPT) + key[10:], [unseen, None, None, 0, 0]))
+        if not attempts:
+            return cells
         for key, values in answered:
             if key[7] == "reasoning":
                 continue
@@ -219,6 +226,19 @@ class LedgerWriter:
                 )
             )
         return cells
+
+    @staticmethod
+    def _unseen_output(record: Any) -> int:
+        """Output the provider may have generated and billed that no answer brought back, at most:
+        ``max_tokens`` per attempt that got no answer, and what a stream cut before its end (its
+        usage not yet arrived) had left of it. Unknown (0) when the request set no ``max_tokens``."""
+        limit = record.request_attributes.get(sc.GEN_AI_REQUEST_MAX_TOKENS)
+        if not isinstance(limit, int) or limit <= 0:
+            return 0
+        unanswered = record.possibly_billed_attempts if record.usage is None else 0
+        seen = record.usage.output_tokens if record.usage is not None else 0
+        cut = max(0, limit - seen) if record.stream_cut else 0
+        return limit * unanswered + cut
 
     @staticmethod
     def _prompt_tokens(record: Any) -> int:

@@ -29,7 +29,7 @@ from typing import Any, AsyncIterator, Callable, Iterator, Optional, Tuple
 from ..core.pipeline import Pipeline
 from ..core.safety import report
 from ..records import semconv as sc
-from .proxies import end_safely, own, read_trailing
+from .proxies import end_cut, end_safely, own, read_trailing
 
 Wrapped = Callable[..., Any]
 
@@ -194,7 +194,7 @@ def sync_close(pipeline: Pipeline) -> Callable[..., Any]:
             return wrapped(*args, **kwargs)
         finally:
             if state is not None:
-                end_safely(state)
+                end_cut(state)
 
     return wrapper
 

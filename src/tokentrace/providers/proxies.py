@@ -64,6 +64,18 @@ def end_safely(state: EndingState, error: Optional[BaseException] = None) -> Non
         report(f"{type(state).__module__} stream end", exc)
 
 
+def end_cut(state: EndingState) -> None:
+    """End a call whose stream the application closed, left or dropped: if it had not ended yet
+    (exhausted or failed), the stream was cut before its end (see ``CallRecord.stream_cut``)."""
+    try:
+        call = getattr(state, "call", None)
+        if call is not None and not call.ended:
+            call.record.stream_cut = True
+    except Exception as exc:
+        report(f"{type(state).__module__} stream cut", exc)
+    end_safely(state)
+
+
 def _exhausted(state: StreamState) -> None:
     """Tell a state that wants to know (OpenAI's host probe) that the stream ran to its end."""
     hook = getattr(state, "exhausted", None)
@@ -254,10 +266,10 @@ class SyncIteratorProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         try:
             self.__wrapped__.close()
         finally:
-            end_safely(self._self_state)
+            end_cut(self._self_state)
 
     def __del__(self) -> None:
-        end_safely(self._self_state)
+        end_cut(self._self_state)
 
 
 class SyncStreamProxy(SyncIteratorProxy):
@@ -272,19 +284,19 @@ class SyncStreamProxy(SyncIteratorProxy):
         try:
             return self.__wrapped__.__exit__(*exc_info)
         finally:
-            end_safely(self._self_state)
+            end_cut(self._self_state)
 
     def close(self) -> None:
         read_trailing(self.__wrapped__, self._self_state)
         try:
             self.__wrapped__.close()
         finally:
-            end_safely(self._self_state)
+            end_cut(self._self_state)
 
     def __del__(self) -> None:
         if not sys.is_finalizing():
             read_trailing(self.__wrapped__, self._self_state)
-        end_safely(self._self_state)
+        end_cut(self._self_state)
 
 
 class AsyncIteratorProxy(wrapt.ObjectProxy):  # type: ignore[misc]
@@ -318,7 +330,7 @@ class AsyncIteratorProxy(wrapt.ObjectProxy):  # type: ignore[misc]
             raise
 
     def __del__(self) -> None:
-        end_safely(self._self_state)
+        end_cut(self._self_state)
 
 
 def async_closer(name: str) -> Any:
@@ -333,7 +345,7 @@ def async_closer(name: str) -> Any:
             try:
                 await getattr(self.__wrapped__, name)()
             finally:
-                end_safely(self._self_state)
+                end_cut(self._self_state)
 
     closer.__name__ = closer.__qualname__ = name
     return closer
@@ -360,7 +372,7 @@ class AsyncContextStreamProxy(AsyncIteratorProxy):
             try:
                 result = await self.__wrapped__.__aexit__(*exc_info)
             finally:
-                end_safely(self._self_state)
+                end_cut(self._self_state)
         return result
 
 
@@ -430,10 +442,10 @@ class AsyncIterableProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         try:
             return self.__wrapped__.close()
         finally:
-            end_safely(self._self_state)
+            end_cut(self._self_state)
 
     def __del__(self) -> None:
-        end_safely(self._self_state)
+        end_cut(self._self_state)
 
 
 def _parsed_safely(handler: RawResponseHandler, value: Any) -> Any:

@@ -124,7 +124,11 @@ def _scopes(cells: Sequence[Cell], built: Cells, tolerance: float, declared: Map
                 total_tokens += part
                 total_cost += cell.causes[-1].cost_usd or 0.0
             if total_tokens:
-                notes.append(f"{key} {value}: {total_tokens:,} tokens (${total_cost:.6f}) billed to a {key.replace('_id', '').replace('_', ' ')} tokentrace never saw; {how}")
+                notes.append(f"{key} {value}: {total_tokens:,} tokens (${total_cost:.6f}) billed to {_article(key.replace('_id', '').replace('_', ' '))} tokentrace never saw; {how}")
+
+
+def _article(noun: str) -> str:
+    return ("an " if noun[:1] in "aeiou" else "a ") + noun
 
 
 def _is_the_gap(cells: Iterable[Cell], key: str, value: str, tolerance: float) -> bool:
@@ -190,8 +194,9 @@ def _possibly_billed(cells: Sequence[Cell]) -> None:
             _add(
                 cell,
                 r.POSSIBLY_BILLED,
-                f"attempt(s) tokentrace saw sent but never answered (SDK retries after timeouts, dropped connections or streams): "
-                f"{pb:,} estimated {cell.key.token_type} tokens, possibly billed",
+                f"attempt(s) tokentrace saw sent but never answered (SDK retries after timeouts or dropped connections, streams cut before their end): "
+                f"{pb:,} estimated {cell.key.token_type} tokens, possibly billed"
+                + (" (for answers that never arrived, at most the request's max_tokens)" if cell.key.token_type == "output" else ""),
                 part,
             )
 

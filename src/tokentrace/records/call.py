@@ -107,6 +107,10 @@ class CallRecord:
     #: last attempt failing that way. An HTTP error answer (429, 5xx) is retried but not billed.
     retries: int = 0
     possibly_billed_attempts: int = 0
+    #: The application closed or dropped the stream before its end and before its usage arrived:
+    #: the provider bills the output it generated after the app stopped reading (reconcile's
+    #: "possibly billed", bounded by ``gen_ai.request.max_tokens``).
+    stream_cut: bool = False
 
     #: Opt-in content, already in the semconv JSON message shape; only filled when capture is on.
     input_messages: Optional[List[Dict[str, Any]]] = None
