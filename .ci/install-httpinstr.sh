@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A venv with the real OpenTelemetry HTTP instrumentations (httpx, requests, urllib3, botocore) for
+# A venv with the real OpenTelemetry HTTP instrumentations (httpx, requests, urllib3, botocore,
+# aiohttp-client) for
 # the baggage tests in tests/attribution/test_transport_baggage.py; idempotent (see private_venv
 # in .ci/lib.sh).
 #
@@ -19,7 +20,11 @@ install() {
         "opentelemetry-instrumentation-requests==$release" \
         "opentelemetry-instrumentation-botocore==$release" || return 1
     "${pip[@]}" --no-deps "opentelemetry-instrumentation-urllib3==$release" 2>/dev/null \
-        || "${pip[@]}" --no-deps "opentelemetry-instrumentation-urllib3<=$release"
+        || "${pip[@]}" --no-deps "opentelemetry-instrumentation-urllib3<=$release" || return 1
+    # aiohttp-client, the same way: its own pins would move the shared instrumentation packages.
+    "${pip[@]}" --no-deps "opentelemetry-instrumentation-aiohttp-client==$release" 2>/dev/null \
+        || "${pip[@]}" --no-deps "opentelemetry-instrumentation-aiohttp-client<=$release"
 }
 
-private_venv httpinstr 3 install "the transport baggage tests (tests/attribution/test_transport_baggage.py)"
+private_venv httpinstr 4 install "the transport baggage tests (tests/attribution/test_transport_baggage.py)" \
+    'import opentelemetry.instrumentation.aiohttp_client, opentelemetry.instrumentation.httpx, opentelemetry.instrumentation.urllib3'

@@ -2,8 +2,8 @@
 
 In-process: an injector at the httpx2 transport (what an HTTP instrumentation for httpx2 does,
 below the SDKs' own request hooks) and a botocore ``before-send`` injector (after SigV4 signing).
-Subprocess: the real ``opentelemetry-instrumentation-httpx``, ``-requests``, ``-urllib3`` and
-``-botocore`` in their own venv (``.ci/install-httpinstr.sh``): they register
+Subprocess: the real ``opentelemetry-instrumentation-httpx``, ``-requests``, ``-urllib3``,
+``-botocore`` and ``-aiohttp-client`` in their own venv (``.ci/install-httpinstr.sh``): they register
 ``opentelemetry_instrumentor`` entry points, so they stay out of the main venv.
 """
 
@@ -205,14 +205,18 @@ def test_real_http_instrumentations() -> None:
     result = _run_worker()
     received = {r["path"]: r["baggage"] for r in result["provider"]}
     assert any(path.endswith(":streamGenerateContent") for path in received)
-    assert {"/v1/untraced-by-requests", "/v1/untraced-by-urllib3"} <= set(received)
+    assert {"/v1/untraced-by-requests", "/v1/untraced-by-urllib3", "/v1/untraced-by-aiohttp"} <= set(received)
+    # Two sync and two async (aiohttp) Gemini calls, a stream of each kind among them.
+    gemini_paths = [r["path"] for r in result["provider"] if "gemini-2.5-flash" in r["path"]]
+    assert len(gemini_paths) == 4 and sum(p.endswith(":streamGenerateContent") for p in gemini_paths) == 2, gemini_paths
     _assert_clean(received)
-    assert received["/v1/untraced-by-requests"] == "session=s-1"
-    assert result["app"] == ["session=s-1,tokentrace.team=payments,tokentrace.feature=refund-bot,tokentrace.tenant=acme-corp"]
-    assert result["chunks"] > 0
-    # httpx's HTTP spans nest under the Gemini spans, the lazily started stream's included.
+    assert all(r["baggage"] == "session=s-1" for r in result["provider"] if "bedrock" not in r["path"] and "model/" not in r["path"]), result
+    own = "session=s-1,tokentrace.team=payments,tokentrace.feature=refund-bot,tokentrace.tenant=acme-corp"
+    assert result["app"] == [own, own]  # requests, then aiohttp
+    assert result["chunks"] > 0 and result["async_chunks"] > 0
+    # httpx's and aiohttp's HTTP spans nest under the Gemini spans, the lazily started streams' included.
     gemini_http = [s for s in result["http_spans"] if s["name"] == "POST"]
-    assert len(gemini_http) == 2 and all((s["parent_llm"] or "").endswith(" gemini-2.5-flash") for s in gemini_http)
+    assert len(gemini_http) == 4 and all((s["parent_llm"] or "").endswith(" gemini-2.5-flash") for s in gemini_http), gemini_http
 
 
 def test_real_http_instrumentations_leak_without_the_guard() -> None:
@@ -220,6 +224,7 @@ def test_real_http_instrumentations_leak_without_the_guard() -> None:
     result = _run_worker(no_guard=True)
     received = {r["path"]: r["baggage"] for r in result["provider"]}
     assert "tokentrace.team=payments" in (received["/v1/untraced-by-requests"] or "")
+    assert "tokentrace.team=payments" in (received["/v1/untraced-by-aiohttp"] or "")
 
 
 @pytest.fixture
@@ -260,3 +265,86 @@ def test_httpx_injector_mistral_and_cohere(instrument: Any, server: ProviderServ
     received = _provider_baggage(server)
     assert len(server.requests) == 4
     _assert_clean(received)
+
+
+@pytest.fixture
+def aiohttp_injector() -> Iterator[List[str]]:
+    """Inject the current context in every aiohttp session's ``on_request_start``, as the aiohttp
+    client instrumentation does (it adds a trace config in ``ClientSession.__init__``)."""
+    import aiohttp
+
+    injected: List[str] = []
+    original = aiohttp.ClientSession.__init__
+
+    async def on_request_start(session: Any, trace_context: Any, params: Any) -> None:
+        propagate.inject(params.headers)
+        injected.append(params.headers.get("baggage", ""))
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        config = aiohttp.TraceConfig()
+        config.on_request_start.append(on_request_start)
+        kwargs["trace_configs"] = [*(kwargs.get("trace_configs") or []), config]
+        original(self, *args, **kwargs)
+
+    aiohttp.ClientSession.__init__ = init  # type: ignore[method-assign]
+    yield injected
+    aiohttp.ClientSession.__init__ = original  # type: ignore[method-assign]
+
+
+def test_aiohttp_injector_gemini_async_untraced_and_own_service(
+    instrument: Any, server: ProviderServer, aiohttp_injector: List[str], inbound: None
+) -> None:
+    """google-genai's async client sends over aiohttp when it is installed (so do aiobotocore and
+    the Vertex AI SDK's async path): the guard at aiohttp's ``ClientRequest.send`` cleans it."""
+    import asyncio
+
+    import aiohttp
+
+    instrument()
+    app = AppService()
+    gemini = genai.Client(
+        api_key="AIza-test", http_options=types.HttpOptions(base_url=server.url, retry_options=types.HttpRetryOptions(attempts=1))
+    )
+
+    async def main() -> int:
+        await gemini.aio.models.generate_content(model="gemini-2.5-flash", contents="hi")  # inbound only
+        with tokentrace.attribute(team="payments", feature="refund-bot"):
+            await gemini.aio.models.generate_content(model="gemini-2.5-flash", contents="hi")
+            stream = await gemini.aio.models.generate_content_stream(model="gemini-2.5-flash", contents="hi")
+        chunks = [chunk async for chunk in stream]  # sent lazily, outside the scope
+        with tokentrace.attribute(team="payments"):
+            async with aiohttp.ClientSession() as session:
+                # An untraced request to the provider's origin, and one to the app's own service.
+                async with session.get(server.url + "/v1beta/models") as response:
+                    await response.read()
+                async with session.get(app.url) as response:
+                    await response.read()
+        await gemini.aio.aclose()
+        return len(chunks)
+
+    assert asyncio.run(main()) > 0
+    app.httpd.shutdown()
+    assert any("tokentrace.team=payments" in value for value in aiohttp_injector), "the injector never injected attribution"
+    received = [(r.path, r.headers.get("baggage")) for r in server.requests]
+    assert len(received) == 4 and any(path.endswith(":streamGenerateContent") for path, _ in received), received
+    assert all(value == "session=s-1" for _, value in received), received
+    assert app.baggage == ["session=s-1,tokentrace.team=payments"]
+
+
+def test_strip_aiohttp_request_only_provider_origins() -> None:
+    from multidict import CIMultiDict
+    from yarl import URL
+
+    from tokentrace.providers.transport import strip_aiohttp_request
+
+    class Request:
+        def __init__(self, url: str) -> None:
+            self.url = URL(url)
+            self.headers = CIMultiDict([("Baggage", "tokentrace.team=a,session=s"), ("baggage", "tokentrace.user=x"), ("X", "1")])
+
+    provider = Request("https://api.openai.com/v1/models")
+    strip_aiohttp_request(provider)
+    assert list(provider.headers.items()) == [("X", "1"), ("baggage", "session=s")]
+    own = Request("http://payments.internal:8080/refund")
+    strip_aiohttp_request(own)
+    assert own.headers.getall("baggage") == ["tokentrace.team=a,session=s", "tokentrace.user=x"]

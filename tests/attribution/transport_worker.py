@@ -1,19 +1,23 @@
 """Run in the httpinstr venv (real OpenTelemetry HTTP instrumentations) by test_transport_baggage.py.
 
-Drives google-genai over classic httpx (``GOOGLE_GENAI_HTTP_CLIENT=httpx``), boto3 Bedrock, plain
-requests and urllib3 against the local provider server, with the real httpx, requests, urllib3 and
-botocore instrumentations injecting baggage; prints, as JSON, the ``baggage`` header each server
+Drives google-genai over classic httpx (``GOOGLE_GENAI_HTTP_CLIENT=httpx``) and, async, over
+aiohttp, boto3 Bedrock, plain requests, urllib3 and aiohttp against the local provider server,
+with the real httpx, requests, urllib3, botocore and aiohttp-client instrumentations injecting
+baggage; prints, as JSON, the ``baggage`` header each server
 received per request path and how the HTTP client spans are parented.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sys
+from typing import Any
 
 os.environ["GOOGLE_GENAI_HTTP_CLIENT"] = "httpx"
 
+import aiohttp  # noqa: E402
 import boto3  # noqa: E402
 import requests  # noqa: E402
 import urllib3  # noqa: E402
@@ -22,6 +26,7 @@ from botocore.config import Config as BotoConfig  # noqa: E402
 from google import genai  # noqa: E402
 from google.genai import types  # noqa: E402
 from opentelemetry import baggage, context  # noqa: E402
+from opentelemetry.instrumentation.aiohttp_client import AioHttpClientInstrumentor  # noqa: E402
 from opentelemetry.instrumentation.botocore import BotocoreInstrumentor  # noqa: E402
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor  # noqa: E402
 from opentelemetry.instrumentation.requests import RequestsInstrumentor  # noqa: E402
@@ -34,6 +39,22 @@ import tokentrace  # noqa: E402
 from tokentrace.testing import ProviderServer  # noqa: E402
 
 
+async def _over_aiohttp(gemini: Any, provider_url: str, app_url: str) -> int:
+    """google-genai's async client (aiohttp), a lazily started async stream, plain aiohttp requests."""
+    with tokentrace.attribute(team="payments", feature="refund-bot", tenant="acme-corp"):
+        await gemini.aio.models.generate_content(model="gemini-2.5-flash", contents="hi")
+        stream = await gemini.aio.models.generate_content_stream(model="gemini-2.5-flash", contents="hi")
+    chunks = [chunk async for chunk in stream]  # the request goes out here, outside the scope
+    with tokentrace.attribute(team="payments", feature="refund-bot", tenant="acme-corp"):
+        async with aiohttp.ClientSession() as session:
+            async with session.get(provider_url + "/v1/untraced-by-aiohttp") as response:
+                await response.read()
+            async with session.get(app_url) as response:
+                await response.read()
+    await gemini.aio.aclose()
+    return len(chunks)
+
+
 def main() -> None:
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
@@ -42,6 +63,7 @@ def main() -> None:
     RequestsInstrumentor().instrument(tracer_provider=provider)
     URLLib3Instrumentor().instrument(tracer_provider=provider)
     BotocoreInstrumentor().instrument(tracer_provider=provider)
+    AioHttpClientInstrumentor().instrument(tracer_provider=provider)
     tokentrace.instrument(tracer_provider=provider, configure_sdk=False)
     if os.environ.get("TRANSPORT_WORKER_NO_GUARD"):  # the negative control: show the leak without the guard
         from tokentrace import instrumentation
@@ -81,6 +103,7 @@ def main() -> None:
                 requests.get(server.url + "/v1/untraced-by-requests", timeout=10)
                 urllib3.PoolManager().request("GET", server.url + "/v1/untraced-by-urllib3", timeout=10)
                 requests.get(app.url, timeout=10)
+            async_chunks = asyncio.run(_over_aiohttp(gemini, server.url, app.url))
         finally:
             context.detach(token)
     tokentrace.uninstrument()
@@ -96,6 +119,7 @@ def main() -> None:
         json.dumps(
             {
                 "chunks": len(chunks),
+                "async_chunks": async_chunks,
                 "provider": [{"path": r.path, "baggage": r.headers.get("baggage")} for r in server.requests],
                 "app": app.baggage,
                 "http_spans": http,

@@ -62,13 +62,13 @@ def load_instrumentor(name: str) -> Optional[ProviderInstrumentor]:
 
 
 #: The HTTP packages under every supported SDK, where ``transport.py`` strips tokentrace baggage.
-TRANSPORT_PACKAGES = ("httpcore", "httpcore2", "urllib3")
+TRANSPORT_PACKAGES = ("httpcore", "httpcore2", "urllib3", "aiohttp")
 
 
 def install_transport_guard(pipeline: Any) -> Any:
     """The wire-level baggage guard: on the HTTP packages imported now, on the others when imported.
 
-    Importing httpcore, httpcore2 and urllib3 (and wrapt) just to patch them was a good part of
+    Importing httpcore, httpcore2, urllib3 and aiohttp (and wrapt) just to patch them was a good part of
     ``instrument()``'s time; an SDK imports its HTTP package before it can send anything, and the
     post-import hook (``deferred.py``) patches it right then.
     """

@@ -12,7 +12,11 @@ therefore never enough; these patches sit *below* every such layer, just before 
   google-genai) and every transport built on them;
 * ``urllib3`` ``HTTPConnection.request``: under requests, urllib3 and botocore (boto3). botocore
   signs headers (SigV4) before this point; a baggage header present at signing time was already
-  cleaned by the Bedrock adapter's ``before-sign`` hook, so what changes here was never signed.
+  cleaned by the Bedrock adapter's ``before-sign`` hook, so what changes here was never signed;
+* ``aiohttp`` ``ClientRequest.send``: under aiobotocore, google-genai's and the Vertex AI SDK's
+  async paths and any aiohttp client. The aiohttp instrumentation injects in its
+  ``on_request_start`` trace hook, before the request object exists; ``send`` is what writes the
+  headers, on the connection the request was given (signing, as for botocore, happened earlier).
 
 Only requests whose origin is an LLM provider are touched
 (:func:`~tokentrace.attribution.propagation.is_provider_origin`); baggage to the app's own
@@ -29,7 +33,7 @@ from ..core.pipeline import Pipeline
 from ..core.safety import report
 from .base import Patch, ProviderInstrumentor
 
-__all__ = ["TransportInstrumentor", "strip_httpcore_request", "strip_urllib3_headers"]
+__all__ = ["TransportInstrumentor", "strip_aiohttp_request", "strip_httpcore_request", "strip_urllib3_headers"]
 
 _DEFAULT_PORTS = {b"https": 443, b"http": 80, "https": 443, "http": 80}
 
@@ -127,6 +131,32 @@ def _urllib3_request(pipeline: Pipeline) -> Callable[..., Any]:
     return wrapper
 
 
+def strip_aiohttp_request(request: Any) -> None:
+    """Clean an ``aiohttp.ClientRequest``'s baggage headers in place, for provider origins only."""
+    headers = request.headers  # a CIMultiDict: case-insensitive, may repeat a name
+    values = headers.getall("baggage", ())
+    if not any("tokentrace." in value for value in values):
+        return
+    url = request.url  # the target, also through a proxy (the proxy's URL is kept apart)
+    if not is_provider_origin(url.raw_host, url.port):
+        return
+    kept = [value for value in (strip_baggage_value(value) for value in values) if value]
+    headers.popall("baggage")
+    for value in kept:
+        headers.add("baggage", value)
+
+
+def _aiohttp_send(pipeline: Pipeline) -> Callable[..., Any]:
+    async def wrapper(wrapped: Callable[..., Any], instance: Any, args: Tuple[Any, ...], kwargs: dict) -> Any:
+        try:
+            strip_aiohttp_request(instance)
+        except Exception as exc:
+            report("baggage stripping (aiohttp)", exc)
+        return await wrapped(*args, **kwargs)
+
+    return wrapper
+
+
 from . import TRANSPORT_PACKAGES as PACKAGES  # noqa: E402 - the package is loaded first
 
 
@@ -151,6 +181,8 @@ class TransportInstrumentor(ProviderInstrumentor):
             )
         if "urllib3" in self.packages:
             patches.append(Patch("urllib3.connection", "HTTPConnection.request", _urllib3_request))
+        if "aiohttp" in self.packages:
+            patches.append(Patch("aiohttp.client_reqrep", "ClientRequest.send", _aiohttp_send))
         return patches
 
     def foreign_instrumentation(self) -> List[str]:
