@@ -57,3 +57,26 @@ def test_tokentrace_is_never_blind_enforces_budgets_warns_and_uninstruments(peer
     # uninstrument() stops tokentrace's spans; the peer keeps its own.
     assert "tokentrace" not in result["after_uninstrument"], result
     assert any(scope.startswith(PEERS[peer]) for scope in result["after_uninstrument"]), result
+
+
+@pytest.mark.parametrize("order", ["peer-first", "tokentrace-first"])
+@pytest.mark.parametrize("peer", PEERS)
+def test_tokentrace_keeps_seeing_calls_after_the_peer_uninstruments(peer: str, order: str) -> None:
+    """OpenInference's uninstrument() leaves a plain ``request`` on ``openai.OpenAI`` that shadows
+    tokentrace's patch on the base class; tokentrace notices before the next call and patches it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "TOKENTRACE_"))}
+    env["PYTHONPATH"] = str(ROOT / "src")
+    done = subprocess.run([str(PYTHON), str(APP.with_name("peer_uninstrument_app.py")), peer, order],
+                          capture_output=True, text=True, env=env, timeout=180)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    three = ["chat gpt-4o"] * 3  # the early sync client, the early async client, a new client
+    assert result["both"]["tokentrace"] == three, result
+    # (OpenLLMetry's own uninstrument() leaves its wrappers on: its spans go on; not tokentrace's concern.)
+    assert result["after_peer_uninstrument"].get("tokentrace") == three, result
+    assert result["blocked_after_peer_uninstrument"] is True, result
+    assert "tokentrace" not in result["after_both_uninstrument"], result
+    if peer != "openllmetry":  # nor does tokentrace's uninstrument() bring back the wrapper the peer removed
+        assert result["after_both_uninstrument"] == {}, result
+    assert result["reinstrumented"].get("tokentrace") == three, result
+    assert result["shadowing_left"] == [], result

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
 from dataclasses import dataclass
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 import wrapt
 
@@ -27,13 +28,17 @@ class Patch:
     module: str
     path: str  # "Class.method" or "function"
     wrapper_factory: Callable[[Pipeline], Wrapper]
+    #: A method name of ``type(instance)`` that every call through this patch checks still reaches
+    #: tokentrace (see :meth:`ProviderInstrumentor.reclaim`); "" for none.
+    watch: str = ""
 
 
 class _Applied:
-    __slots__ = ("owner", "name", "original", "own")
+    __slots__ = ("owner", "name", "original", "own", "wrapper", "patch")
 
-    def __init__(self, owner: Any, name: str, original: Any, own: bool) -> None:
+    def __init__(self, owner: Any, name: str, original: Any, own: bool, wrapper: Any, patch: Patch) -> None:
         self.owner, self.name, self.original, self.own = owner, name, original, own
+        self.wrapper, self.patch = wrapper, patch
 
 
 def _resolve(patch: Patch) -> Optional[Tuple[Any, str, Any, bool]]:
@@ -100,15 +105,27 @@ def _subclasses(cls: type) -> List[type]:
     return found
 
 
-def _shadowing(owner: Any, name: str) -> List[type]:
-    """Subclasses of ``owner`` whose own ``name`` is another instrumentation's wrapper.
+def _chain(obj: Any) -> List[Any]:
+    """``obj`` and what it wraps (wrapt's ``__wrapped__``, a bound wrapper's parent), a few levels."""
+    found: List[Any] = []
+    for _ in range(8):
+        if obj is None:
+            break
+        found.append(obj)
+        parent = getattr(obj, "_self_parent", None) if isinstance(obj, _WRAPT_PROXIES) else None
+        if parent is not None:
+            found.append(parent)
+        obj = getattr(obj, "__wrapped__", None)
+    return found
 
-    Such a wrapper (``openinference`` wraps ``openai.OpenAI.request``) captured the base method
-    before tokentrace patched it, so calls through the subclass would bypass tokentrace.
-    """
-    if not isinstance(owner, type):
-        return []
-    return [sub for sub in _subclasses(owner) if is_foreign_wrapper(vars(sub).get(name))]
+
+def _lookup(cls: type, name: str) -> Any:
+    """What ``cls.name`` resolves to, unbound (the raw class-dict entry along the MRO)."""
+    for klass in cls.__mro__:
+        attr = klass.__dict__.get(name)
+        if attr is not None:
+            return attr
+    return None
 
 
 class _Switch:
@@ -118,21 +135,43 @@ class _Switch:
     keep calling it; once off, it passes every call straight through.
     """
 
-    __slots__ = ("on", "calls", "first_calls")
+    __slots__ = ("on", "calls", "first_calls", "reclaim", "reached")
 
     #: Calls (by number) at which the adapter looks again for other instrumentations.
     CHECK_AT = frozenset({1, 10, 100, 1000, 10000})
+    #: Classes whose watched method's resolution is remembered (a process has a handful).
+    MAX_REACHED = 256
 
-    def __init__(self, first_calls: Optional[Callable[[], None]]) -> None:
+    def __init__(self, first_calls: Optional[Callable[[], None]], reclaim: Optional[Callable[[], Any]] = None) -> None:
         self.on = True
         self.calls = 0
         self.first_calls = first_calls
+        self.reclaim = reclaim
+        #: method name -> {class: what ``class.name`` resolved to when it last reached tokentrace}.
+        self.reached: Dict[str, Dict[type, Any]] = {}
+
+    def rewatch(self, cls: type, name: str, seen: Dict[type, Any]) -> None:
+        """``cls.name`` resolves to something new: reclaim (see :meth:`ProviderInstrumentor.reclaim`)."""
+        if self.reclaim is not None:
+            try:
+                self.reclaim()
+            except Exception:
+                pass
+        if len(seen) < self.MAX_REACHED or cls in seen:
+            seen[cls] = _lookup(cls, name)
 
 
-def _switched(switch: _Switch, inner: Wrapper) -> Wrapper:
+def _switched(switch: _Switch, inner: Wrapper, watch: str = "") -> Wrapper:
+    # Per call with a watch: one MRO lookup and a dict read; the reclaim runs only on a change.
+    seen = switch.reached.setdefault(watch, {}) if watch else None
+
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: Tuple[Any, ...], kwargs: dict) -> Any:
         if not switch.on:
             return wrapped(*args, **kwargs)
+        if seen is not None and instance is not None:
+            cls = type(instance)
+            if seen.get(cls, seen) is not _lookup(cls, watch):
+                switch.rewatch(cls, watch, seen)
         if switch.first_calls is not None:
             switch.calls += 1
             if switch.calls in _Switch.CHECK_AT:
@@ -154,6 +193,8 @@ class ProviderInstrumentor:
     def __init__(self) -> None:
         self._applied: List[_Applied] = []
         self._switch: Optional[_Switch] = None
+        self._pipeline: Optional[Pipeline] = None
+        self._reclaim_lock = threading.Lock()
         #: Called on a few early calls (instrumentation looks again for other instrumentations).
         self.on_early_call: Optional[Callable[[], None]] = None
 
@@ -194,29 +235,79 @@ class ProviderInstrumentor:
         return found
 
     def instrument(self, pipeline: Pipeline) -> None:
-        switch = self._switch = _Switch(self.on_early_call)
+        self._switch = _Switch(self.on_early_call, self.reclaim)
+        self._pipeline = pipeline
         for patch in self.patches():
             resolved = _resolve(patch)
             if resolved is None:
                 logger.debug("tokentrace: %s.%s not found; skipped", patch.module, patch.path)
                 continue
             owner, name, original, own = resolved
-            setattr(owner, name, _TokentraceFunctionWrapper(original, _switched(switch, patch.wrapper_factory(pipeline))))
-            self._applied.append(_Applied(owner, name, original, own))
-            # A subclass wrapped by another instrumentation before tokentrace would bypass the
-            # patch above: tokentrace wraps it too, outside the other wrapper, so it is never
-            # blind and budgets still block the call.
-            for sub in _shadowing(owner, name):
-                foreign = vars(sub)[name]
-                setattr(sub, name, _TokentraceFunctionWrapper(foreign, _switched(switch, patch.wrapper_factory(pipeline))))
-                self._applied.append(_Applied(sub, name, foreign, True))
+            self._wrap(owner, name, original, own, patch)
+        self.reclaim()
+
+    def _wrap(self, owner: Any, name: str, target: Any, own: bool, patch: Patch) -> None:
+        assert self._switch is not None and self._pipeline is not None
+        inner = _switched(self._switch, patch.wrapper_factory(self._pipeline), patch.watch)
+        wrapper = _TokentraceFunctionWrapper(target, inner)
+        setattr(owner, name, wrapper)
+        self._applied.append(_Applied(owner, name, target, own, wrapper, patch))
+
+    def reclaim(self) -> List[str]:
+        """Patch again what another instrumentation undid or shadowed; returns where.
+
+        Another instrumentation can take a patch away after ``instrument()``: OpenInference's
+        ``uninstrument()`` leaves a plain ``request`` on ``openai.OpenAI`` (the base method it
+        captured) that shadows tokentrace's patch on the base class, and OpenTelemetry's
+        ``unwrap`` puts its own wrapper's target back over tokentrace's. A subclass's method is
+        wrapped when it is another instrumentation's wrapper, the very method tokentrace wrapped
+        on the base class, or a wrapper of an earlier ``instrument()`` cycle; a subclass's own
+        override (which calls ``super()``) is left alone. Run at ``instrument()`` and, through
+        :attr:`Patch.watch`, whenever a watched method's resolution changes, before the call.
+        """
+        if self._switch is None:
+            return []
+        reclaimed: List[str] = []
+        with self._reclaim_lock:
+            ours: Set[int] = {id(applied.wrapper) for applied in self._applied}
+            bases: Dict[Tuple[int, str], _Applied] = {}
+            for applied in self._applied:
+                if isinstance(applied.owner, type):
+                    bases.setdefault((id(applied.owner), applied.name), applied)
+            for first in list(bases.values()):
+                owner, name = first.owner, first.name
+                current = vars(owner).get(name)
+                if not any(id(obj) in ours for obj in _chain(current)):
+                    own = current is not None
+                    target = current if own else getattr(owner, name, None)
+                    if target is not None:
+                        self._wrap(owner, name, target, own, first.patch)
+                        ours.add(id(self._applied[-1].wrapper))
+                        reclaimed.append(f"{owner.__module__}.{owner.__qualname__}.{name}")
+                for sub in _subclasses(owner):
+                    attr = vars(sub).get(name)
+                    if attr is None or (id(sub), name) in bases:
+                        continue
+                    chain = _chain(attr)
+                    if any(id(obj) in ours for obj in chain):
+                        continue
+                    if is_foreign_wrapper(attr) or any(obj is first.original or is_tokentrace_wrapper(obj) for obj in chain):
+                        self._wrap(sub, name, attr, True, first.patch)
+                        ours.add(id(self._applied[-1].wrapper))
+                        reclaimed.append(f"{sub.__module__}.{sub.__qualname__}.{name}")
+        return reclaimed
 
     def uninstrument(self) -> None:
         if self._switch is not None:
             self._switch.on = False
             self._switch = None
+        self._pipeline = None
         while self._applied:
             applied = self._applied.pop()
+            # Only what is still tokentrace's is put back: an attribute another instrumentation
+            # replaced since keeps its value (its wrapper, or what its own uninstrument restored).
+            if vars(applied.owner).get(applied.name) is not applied.wrapper:
+                continue
             if applied.own:
                 setattr(applied.owner, applied.name, applied.original)
             else:

@@ -247,6 +247,23 @@ def _async_prepare(pipeline: Pipeline) -> Callable[..., Any]:
     return wrapper
 
 
+def _passthrough(pipeline: Pipeline) -> Callable[..., Any]:
+    """A verb (``post``, ``get`` ...) only carries the ``watch`` on ``request`` (see :data:`_VERBS`)."""
+
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: Tuple[Any, ...], kwargs: dict) -> Any:
+        return wrapped(*args, **kwargs)
+
+    return wrapper
+
+
+#: Every resource method calls one of these, which looks ``self.request`` up anew: each checks
+#: first that ``request`` still reaches tokentrace (another instrumentation's ``uninstrument()``
+#: can leave a plain ``request`` on ``openai.OpenAI``; see ``ProviderInstrumentor.reclaim``), so
+#: the call is traced. Resources built before ``instrument()`` hold the original verbs; for them
+#: the same check in ``_prepare_request`` reclaims from their next call on.
+_VERBS = ("get", "post", "patch", "put", "delete")
+
+
 class OpenAIInstrumentor(ProviderInstrumentor):
     name = "openai"
     module = "openai"
@@ -255,13 +272,15 @@ class OpenAIInstrumentor(ProviderInstrumentor):
         return [
             Patch("openai._base_client", "SyncAPIClient.request", _sync_request),
             Patch("openai._base_client", "AsyncAPIClient.request", _async_request),
-            Patch("openai._base_client", "SyncAPIClient._prepare_request", _sync_prepare),
-            Patch("openai._base_client", "AsyncAPIClient._prepare_request", _async_prepare),
+            *(Patch("openai._base_client", f"{cls}.{verb}", _passthrough, watch="request")
+              for cls in ("SyncAPIClient", "AsyncAPIClient") for verb in _VERBS),
+            Patch("openai._base_client", "SyncAPIClient._prepare_request", _sync_prepare, watch="request"),
+            Patch("openai._base_client", "AsyncAPIClient._prepare_request", _async_prepare, watch="request"),
             Patch("openai._base_client", "SyncAPIClient._sleep_for_retry", retries.sync_retry_hook(_PROVIDER)),
             Patch("openai._base_client", "AsyncAPIClient._sleep_for_retry", retries.async_retry_hook(_PROVIDER)),
             # OpenAI / AsyncOpenAI (and the Azure clients) override the hook without calling super().
-            Patch("openai._client", "OpenAI._prepare_request", _sync_prepare),
-            Patch("openai._client", "AsyncOpenAI._prepare_request", _async_prepare),
+            Patch("openai._client", "OpenAI._prepare_request", _sync_prepare, watch="request"),
+            Patch("openai._client", "AsyncOpenAI._prepare_request", _async_prepare, watch="request"),
             # Batch API: usage per request from the output file (see .batches).
             Patch("openai.resources.batches", "Batches.create", batches.create_wrapper(False)),
             Patch("openai.resources.batches", "AsyncBatches.create", batches.create_wrapper(True)),
