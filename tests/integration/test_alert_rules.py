@@ -99,6 +99,8 @@ def _no_reconciliation(run: BackendRun) -> Dict[Any, float]:
 SERIES = {
     "TokentraceBudgetForecastExhausted": (["tokentrace_budget_name", "tokentrace_budget_scope_value"], _forecast_budgets),
     "TokentraceSpendAnomaly": (["tokentrace_team"], _no_anomaly),
+    "TokentraceFeatureSpendAnomaly": (["tokentrace_feature"], _no_anomaly),
+    "TokentraceModelSpendAnomaly": (["gen_ai_response_model"], _no_anomaly),
     "TokentraceTeamSpendRateHigh": (["tokentrace_team"], _spend_teams),
     "TokentraceBudgetNearlyExhausted": (["tokentrace_budget_name", "tokentrace_budget_scope_value"], None),
     "TokentraceBudgetExhausted": (["tokentrace_budget_name", "tokentrace_budget_scope_value"], None),
@@ -127,6 +129,33 @@ def test_alert_query_and_threshold_on_demo_data(backend_run: BackendRun, name: s
         assert budget == pytest.approx(expected_budget_utilization(RUNS), rel=1e-9)
     firing = backend_run.prometheus.query_values(rule["expr"], by=by)
     assert set(firing) == {k for k, v in values.items() if _OPS[op](v, threshold)}, name
+
+
+@pytest.mark.parametrize(
+    "record, label, attribute",
+    [
+        ("tokentrace:team_cost_usd:increase1h", "tokentrace_team", "tokentrace.team"),
+        ("tokentrace:feature_cost_usd:increase1h", "tokentrace_feature", "tokentrace.feature"),
+        ("tokentrace:model_cost_usd:increase1h", "gen_ai_response_model", "gen_ai.response.model"),
+    ],
+)
+def test_anomaly_recording_rules_hold_the_spend_of_every_team_feature_and_model(
+    backend_run: BackendRun, record: str, label: str, attribute: str
+) -> None:
+    """What the anomaly alerts compare: this hour's spend of every key the spans priced (the
+    baselines, the same hour of previous days, are empty in a run minutes old)."""
+    expected = {a[attribute] for a in _llm(backend_run) if a.get("tokentrace.cost.usd", 0) > 0 and a.get(attribute)}
+    assert expected
+
+    def recorded() -> Dict[Any, float]:
+        values = backend_run.prometheus.query_values(record, by=[label])
+        return values if set(values) >= expected else {}
+
+    values = wait_until(recorded, 20, f"Prometheus to record {record}")
+    assert set(values) == expected
+    assert all(v > 0 for v in values.values())
+    baseline = record.replace(":increase1h", ":same_hour_median7d")
+    assert backend_run.prometheus.query_values(baseline, by=[label]) == {}
 
 
 def test_alerts_fire_in_prometheus_with_the_expected_labels(backend_run: BackendRun) -> None:
