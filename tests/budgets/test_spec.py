@@ -9,6 +9,7 @@ import pytest
 
 import tokentrace
 from tokentrace.budgets import BudgetConfigError, budget, setup
+from tokentrace.budgets.policy import load_policies
 from tokentrace.budgets.spec import ENTRY_SCOPE, load_specs
 from tokentrace.core.config import ConfigError, build_config
 
@@ -82,8 +83,27 @@ def test_bad_entries_are_named_and_explained(entry: dict, words: str) -> None:
 def test_second_bad_entry_is_named_by_position(tmp_path: Path) -> None:
     path = tmp_path / "b.toml"
     path.write_text('[[budget]]\nname = "ok"\nusd = 1\n\n[[budget]]\nusd = 1\nwindow = "fortnight"\n')
-    with pytest.raises(BudgetConfigError, match=r"budget entry #2 in .*b\.toml: unknown window 'fortnight'"):
+    with pytest.raises(BudgetConfigError, match=r"budget entry #2 in .*b\.toml:5: unknown window 'fortnight'"):
         load_specs(path)
+
+
+def test_errors_in_a_file_give_the_line_of_the_entry(tmp_path: Path) -> None:
+    """The line of the entry's [[budget]] / [[policy]] header, so an editor jumps to it."""
+    path = tmp_path / "budgets.toml"
+    path.write_text(
+        '# team budgets\n[[budget]]\nname = "ok"\nusd = 1\n\n[[policy]]\nname = "p"\nallow = ["gpt-5-mini"]\n'
+        'action = "reroute"\n\n  [[ budget ]]\nname = "typo"\nusd = 1\nwindw = "day"\n'
+    )
+    with pytest.raises(BudgetConfigError) as error:
+        load_specs(path)
+    assert str(error.value).startswith(f"budget entry #2 ('typo') in {path}:11: unknown setting(s) 'windw'")
+    with pytest.raises(BudgetConfigError) as error:
+        load_policies(path)
+    assert str(error.value).startswith(f"policy entry #1 ('p') in {path}:6: action must be one of warn, block, rewrite")
+    inline = tmp_path / "inline.toml"
+    inline.write_text('budget = [{ name = "a", usd = 1 }, { name = "b", usd = -1 }]\n')
+    with pytest.raises(BudgetConfigError, match=r"budget entry #2 \('b'\) in .*inline\.toml: usd must not be negative"):
+        load_specs(inline)
 
 
 def test_duplicate_names_are_refused() -> None:

@@ -36,7 +36,7 @@ from ..pricing.identity import model_part, same_model
 from ..pricing.resolve import name_forms
 from ..records import semconv as sc
 from .errors import BudgetConfigError, ModelNotAllowed
-from .spec import SCOPES
+from .spec import SCOPES, entry_places
 
 logger = logging.getLogger("tokentrace")
 
@@ -171,13 +171,14 @@ def _build(entry: Mapping[str, Any]) -> ModelPolicy:
 def load_policies(source: Any, on_error: Optional[Callable[[BudgetConfigError], None]] = None) -> List[ModelPolicy]:
     """Policies from a TOML path (its ``[[policy]]`` tables), ``{"policy": [...]}`` or a list of tables."""
     where_base, entries = _entries(source)
+    places = entry_places(source, where_base, ("policy", "policies"), len(entries))
     policies: List[ModelPolicy] = []
     seen: Set[str] = set()
     for index, entry in enumerate(entries, start=1):
         label = f"policy entry #{index}"
         if isinstance(entry, Mapping) and entry.get("name"):
             label += f" ({entry['name']!r})"
-        where = f"{label} in {where_base}"
+        where = f"{label} in {places[index - 1]}"
         try:
             policy = entry if isinstance(entry, ModelPolicy) else build_policy(entry, where)
             if policy.name in seen:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
@@ -272,13 +273,14 @@ def load_specs(source: Any, on_error: Optional[Callable[[BudgetConfigError], Non
     and left out while the other entries still load.
     """
     where_base, entries = _entries(source)
+    places = entry_places(source, where_base, ("budget", "budgets"), len(entries))
     specs: List[BudgetSpec] = []
     seen: Dict[str, str] = {}
     for index, entry in enumerate(entries, start=1):
         label = f"budget entry #{index}"
         if isinstance(entry, Mapping) and entry.get("name"):
             label += f" ({entry['name']!r})"
-        where = f"{label} in {where_base}"
+        where = f"{label} in {places[index - 1]}"
         try:
             spec = build_spec(entry, where)
             if spec.name in seen:
@@ -293,6 +295,21 @@ def load_specs(source: Any, on_error: Optional[Callable[[BudgetConfigError], Non
         seen[spec.name] = label
         specs.append(spec)
     return specs
+
+
+def entry_places(source: Any, where: str, tables: Tuple[str, ...], count: int) -> List[str]:
+    """Where each entry is, for error messages: ``budgets.toml:12`` (the line of its ``[[budget]]``
+    header) when the source is a file whose headers can be counted, else ``where`` for all."""
+    if isinstance(source, (str, os.PathLike)):
+        header = re.compile(r"^\s*\[\[\s*(?:" + "|".join(map(re.escape, tables)) + r")\s*\]\]")
+        try:
+            with open(os.fspath(source), encoding="utf-8") as handle:
+                lines = [number for number, line in enumerate(handle, start=1) if header.match(line)]
+        except (OSError, UnicodeDecodeError):
+            lines = []
+        if len(lines) == count:  # tables written inline (budget = [{...}]) are not counted
+            return [f"{where}:{line}" for line in lines]
+    return [where] * count
 
 
 def _entries(source: Any) -> Tuple[str, List[Any]]:
