@@ -11,7 +11,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -165,3 +165,71 @@ def test_a_fresh_redis_after_failover_is_raised_to_the_high_water_mark(redis_ser
     assert redis_server.counter() == 5 * CALL.nano_usd
     assert store.spent(KEY).nano_usd == 5 * CALL.nano_usd
     store.close()
+
+
+# -- end to end: the real openai SDK, a shared team budget, Redis failing mid-run ------------
+
+USAGE = {"prompt_tokens": 1000, "completion_tokens": 500, "total_tokens": 1500}
+# gpt-4o-mini: 1000 * $0.15/1M + 500 * $0.60/1M = $0.00045 = CALL.nano_usd nano-dollars
+
+
+def test_a_budget_through_the_sdk_stays_right_across_a_restart_an_outage_and_a_restore(
+    redis_server: Redis, instrument: Any, server: Any
+) -> None:
+    import openai
+    import redis
+
+    import tokentrace
+    from tokentrace.budgets import BudgetExceeded
+    from tokentrace.testing import ResponsePlan
+
+    telemetry = instrument(
+        # A "total" window, so a run that straddles midnight UTC counts into one counter.
+        budgets=[{"name": "team-total", "usd": 10 * CALL.nano_usd / 1e9, "window": "total", "scope": "team"}],
+        budget_store=redis_server.url,
+    )
+    client = openai.OpenAI(base_url=server.openai_url, api_key="sk-test-redis", max_retries=0)
+
+    def calls(n: int) -> None:
+        server.enqueue(*[ResponsePlan(usage=dict(USAGE)) for _ in range(n)])
+        with tokentrace.attribute(team="search"):
+            for _ in range(n):
+                client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+
+    from tokentrace.budgets.windows import period, utc_now
+
+    key = f"tokentrace:budget:team-total:team=search:{period('total', utc_now()).key}"
+
+    def counter() -> int:
+        connection = redis.Redis.from_url(redis_server.url)
+        try:
+            return int(connection.hget(key, "usd") or 0)
+        finally:
+            connection.close()
+
+    calls(3)
+    backup = redis_server.snapshot()  # holds 3 calls
+    calls(2)
+    assert counter() == 5 * CALL.nano_usd
+
+    redis_server.stop(save=True)  # a restart: down for two calls, then back with its own data
+    calls(2)  # fail open: the calls go out, their settlements are kept
+    unchecked = [e for s in telemetry.llm_spans()[-2:] for e in s.events if e.name == "tokentrace.budget.unchecked"]
+    assert len(unchecked) == 2
+    redis_server.start()
+    calls(1)  # the reconnect replays the two kept settlements once
+    assert counter() == 8 * CALL.nano_usd
+
+    redis_server.stop(save=False)
+    redis_server.restore(backup)  # an older snapshot: Redis is back with 3 calls
+    assert counter() == 3 * CALL.nano_usd
+    calls(1)  # raised to what this process saw (8), plus the call: never backwards, never 3 + 8
+    assert counter() == 9 * CALL.nano_usd
+
+    calls(1)  # the tenth call reaches the $0.0045 limit; the eleventh is blocked, never sent
+    sent = len(server.requests)
+    with pytest.raises(BudgetExceeded) as blocked:
+        calls(1)
+    assert len(server.requests) == sent
+    assert blocked.value.spent == pytest.approx(10 * CALL.nano_usd / 1e9, abs=1e-12)
+    assert counter() == 10 * CALL.nano_usd
