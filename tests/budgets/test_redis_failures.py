@@ -6,6 +6,7 @@ and replay queue), so two stores on one counter behave as two processes.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import socket
 import subprocess
@@ -174,7 +175,7 @@ USAGE = {"prompt_tokens": 1000, "completion_tokens": 500, "total_tokens": 1500}
 
 
 def test_a_budget_through_the_sdk_stays_right_across_a_restart_an_outage_and_a_restore(
-    redis_server: Redis, instrument: Any, server: Any
+    redis_server: Redis, instrument: Any, server: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     import openai
     import redis
@@ -207,6 +208,7 @@ def test_a_budget_through_the_sdk_stays_right_across_a_restart_an_outage_and_a_r
         finally:
             connection.close()
 
+    caplog.set_level(logging.WARNING, "tokentrace")
     calls(3)
     backup = redis_server.snapshot()  # holds 3 calls
     calls(2)
@@ -233,3 +235,6 @@ def test_a_budget_through_the_sdk_stays_right_across_a_restart_an_outage_and_a_r
     assert len(server.requests) == sent
     assert blocked.value.spent == pytest.approx(10 * CALL.nano_usd / 1e9, abs=1e-12)
     assert counter() == 10 * CALL.nano_usd
+    # Each threshold announced once, though the restore lost the flags of 50 % and 80 %.
+    crossings = [r.getMessage().split(" reached ")[1][:4] for r in caplog.records if " reached " in r.getMessage()]
+    assert crossings == ["50% ", "80% ", "100%"]

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -52,6 +55,17 @@ def test_routing_example_forecasts_downgrades_rewrites_and_flags_the_anomaly() -
     assert re.search(r"^anomaly: .*team support spent \$[\d.]+ since \d\d:00 UTC, [\d.]+x its usual \$0\.02", out, re.M)
     assert "workflow 'ticket-summary'" in out
     assert "vendor limit: RateLimitError recorded as project_spend_limit" in out
+
+
+def test_redis_budgets_example_keeps_the_counter_right_across_a_restart_and_a_restore() -> None:
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed (run .ci/install-redis.sh)")
+    out = _run("redis_budgets.py")
+    assert "after 5 calls, Redis holds $0.00225 (5 calls)" in out  # 5 x $0.00045 on gpt-4o-mini
+    assert "after a restart missed 2 calls, and 1 more: $0.00360 (8 calls)" in out
+    assert "restored from the snapshot taken after 3 calls: $0.00135 (3 calls)" in out
+    assert "the next call raises it back first: $0.00405 (9 calls)" in out
+    assert "the 11th call is blocked:" in out and "$0.0045 spent of $0.0045" in out
 
 
 def test_finops_example_reports_and_exports_the_same_spend() -> None:

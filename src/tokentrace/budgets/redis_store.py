@@ -21,7 +21,9 @@ Counters stay right when Redis fails:
   counter. A Redis that comes back from an older snapshot, or a replica promoted after a
   failover, holds less; the scripts raise such a counter to the caller's high-water mark before
   deciding or adding (a *maximum*, so several processes that repair the same counter never
-  inflate it), then add the call. What no surviving process saw is lost with the data.
+  inflate it), then add the call. The thresholds that mark had passed were announced already:
+  their lost flags are set again without a second alert. What no surviving process saw is lost
+  with the data.
 """
 
 from __future__ import annotations
@@ -130,13 +132,26 @@ for i, cap in ipairs({ARGV[4], ARGV[5]}) do
     if ratio > used then used = ratio end
   end
 end
+local seen = 0
+for i, cap in ipairs({ARGV[4], ARGV[5]}) do
+  local c = tonumber(cap)
+  if c ~= nil and c > 0 then
+    local h = hu
+    if i == 2 then h = ht end
+    if h / c > seen then seen = h / c end
+  end
+end
 local fired = {}
 for t in string.gmatch(ARGV[8], '[^,]+') do
-  if used >= tonumber(t) and redis.call('HSETNX', KEYS[1], 'fired:' .. t, ARGV[6]) == 1 then
+  if seen >= tonumber(t) then
+    -- This process saw the counter past t already: the crossing was announced then, and a flag
+    -- missing now was lost with the data (restore, failover). Set it without announcing again.
+    redis.call('HSETNX', KEYS[1], 'fired:' .. t, ARGV[6])
+  elseif used >= tonumber(t) and redis.call('HSETNX', KEYS[1], 'fired:' .. t, ARGV[6]) == 1 then
     table.insert(fired, t)
   end
 end
-if used >= 1 then
+if seen >= 1 or used >= 1 then
   redis.call('HSETNX', KEYS[1], 'exceeded_at', ARGV[6])
 end
 local ttl = tonumber(ARGV[7])
