@@ -157,3 +157,40 @@ def test_reconcile_explains_every_gap(recorded: Any, monkeypatch: pytest.MonkeyP
     # the budget-blocked call was never sent, and the report says so
     assert result["totals"]["budget_blocked_calls"] == 1
     assert any("blocked by tokentrace budgets before being sent" in note for note in result["notes"])
+
+
+def test_calls_tagged_with_their_project_reconcile_per_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    """Apps tag calls with the vendor's project id: the table splits per project, and the project
+    no instrumented app called is named as unseen ("tokentrace has no call from it")."""
+    ledger = tmp_path / "spend.sqlite"
+    with ProviderServer() as server:
+        tokentrace.uninstrument()
+        tokentrace.instrument(tracer_provider=TracerProvider(), ledger=str(ledger))
+        try:
+            for project, usage in (("proj_app", openai_usage(2006, 300, cached=1024)), ("proj_batch", openai_usage(400, 40))):
+                client = openai.OpenAI(base_url=server.openai_url, api_key=f"sk-{project}", project=project)
+                server.enqueue(ResponsePlan(usage=usage))
+                with tokentrace.attribute(project_id=project):
+                    client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+        finally:
+            tokentrace.uninstrument()
+        billing = billing_for(server)
+        billed = billing.bill_requests(server.requests)
+        billing.calls = billed + [replace(billed[1], project_id="proj_sandbox")]
+        monkeypatch.setenv("OPENAI_ADMIN_KEY", OPENAI_ADMIN_KEY)
+        today = str(dt.datetime.now(dt.timezone.utc).date())
+        capsys.readouterr()
+        status = main(["reconcile", "--vendor", "openai", "--base-url", server.openai_url, "--from", today, "--to", today, "--json", "--ledger", str(ledger)])
+    result = json.loads(capsys.readouterr().out)
+    assert status == 1
+    by_scope: Dict[str, Dict[str, Tuple[int, int]]] = {}
+    for cell in result["cells"]:
+        by_scope.setdefault(cell["scope"]["project_id"], {})[cell["token_type"]] = (cell["vendor_tokens"], cell["tokentrace_tokens"])
+    assert by_scope == {
+        "proj_app": {"input": (982, 982), "cache_read": (1024, 1024), "output": (300, 300)},
+        "proj_batch": {"input": (400, 400), "output": (40, 40)},
+        "proj_sandbox": {"input": (400, 0), "output": (40, 0)},
+    }
+    sandbox = [c for cell in result["cells"] if cell["scope"]["project_id"] == "proj_sandbox" for c in cell["causes"]]
+    assert [c["kind"] for c in sandbox] == ["unseen_scope", "unseen_scope"] and all("tokentrace has no call from it" in c["detail"] for c in sandbox)
+    assert result["totals"]["unexplained_tokens"] == 0
