@@ -120,6 +120,8 @@ def test_anthropic_bill_is_fully_captured_from_prometheus_as_from_the_ledger(fle
         assert totals["vendor_tokens"] == totals["tokentrace_tokens"] == 2 * 24_900
         assert totals["cost_capture"] == pytest.approx(1.0, abs=1e-6) and result["causes"] == {}
     prom, ledger = results["prometheus"][1], results["ledger"][1]
+    assert any("possibly billed" in note and "ledger only" in note for note in prom["notes"])
+    assert not any("ledger only" in note for note in ledger["notes"])
     assert prom["totals"]["tokentrace_cost_usd"] == pytest.approx(ledger["totals"]["tokentrace_cost_usd"], rel=1e-9)
 
 

@@ -145,6 +145,11 @@ def main(args: argparse.Namespace) -> int:
     ours = [row for row in ours if family_of(row.provider) in families]
     result = reconcile(data.rows, ours, source=vendor, start=start, end=end, tolerance=tolerance, identity=identity, scope=_scope(args))
     result.notes += data.all_notes()
+    if args.prometheus:
+        result.notes.append(
+            "read from Prometheus: attempts tokentrace recorded as possibly billed (SDK retries after timeouts, cut streams) "
+            "are in the ledger only; here a retry billed twice is explained only where the vendor counts requests (OpenAI)"
+        )
     if args.metrics:
         _record_metrics(result)
     if args.json:
