@@ -16,12 +16,15 @@ from typing import Any, Dict, Iterable, Optional, Set
 from opentelemetry import metrics
 
 from .._version import __version__
+from ..core.ratelog import RateLimitedLog
 from ..core.safety import report
 from .errors import format_usd, utc_from_timestamp
 from .spec import ENTRY_SCOPE, NANO, BudgetSpec
 from .store import Amount, Limit, utilization
 
 logger = logging.getLogger("tokentrace")
+#: Alert lines, bounded: many counters (one per user, say) crossing at once log a bounded number of lines.
+_ALERT_LOG = RateLimitedLog()
 
 METRIC_BUDGET_UTILIZATION = "tokentrace.budget.utilization"
 METRIC_BUDGET_FORECAST_UTILIZATION = "tokentrace.budget.forecast_utilization"
@@ -175,7 +178,9 @@ class Alerter:
             span.add_event(alert.event_name, alert.event_attributes())
         except Exception as exc:
             report("budget span event", exc)
-        logger.warning("%s", alert.message())
+        # Alerts fire once per threshold and counter; a per-user budget can have thousands of counters,
+        # so the log line is bounded (the span event and on_exceed callback are not).
+        _ALERT_LOG.warning((spec.name, alert.event_name, getattr(alert, "threshold", None), getattr(alert, "scope_value", None)), "%s", alert.message())
         if callable(spec.on_exceed):
             try:
                 spec.on_exceed(alert)

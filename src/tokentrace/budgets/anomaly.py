@@ -36,6 +36,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from ..core.config import parse_bool
+from ..core.ratelog import RateLimitedLog
 from ..core.safety import report
 from ..core.telemetry import once_per_provider
 from .errors import BudgetConfigError, format_usd
@@ -228,6 +229,7 @@ class AnomalyDetector:
         self.settings = settings
         self._series: OrderedDict[Tuple[str, str], _Series] = OrderedDict()
         self._lock = threading.Lock()
+        self._log = RateLimitedLog()
         self._meter_provider = meter_provider
         self._gauge: Any = None
         self._value_limit = value_limit
@@ -363,7 +365,7 @@ class AnomalyDetector:
         ]
 
     def _announce(self, call: Any, alert: AnomalyAlert) -> None:
-        logger.warning("%s", alert.message())
+        self._log.warning((alert.dimension, alert.value), "%s", alert.message())  # bounded, like every per-call line
         try:
             call.span.add_event(EVENT_ANOMALY, alert.event_attributes())
         except Exception as exc:

@@ -25,10 +25,11 @@ import dataclasses
 import logging
 import time
 import uuid
-from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence
 
 from ..core import active
 from ..core.estimate import heuristic_count
+from ..core.ratelog import RateLimitedLog
 from ..core.safety import report
 from ..records import semconv as sc
 from ..records.call import Usage
@@ -74,8 +75,8 @@ class BudgetEnforcer:
         self.specs = tuple(specs)
         self.store = store
         self.alerter = alerter
-        self._unpriced_warned: Set[Tuple[str, Optional[str]]] = set()
-        self._downgrade_warned: Set[Tuple[str, str, str]] = set()
+        #: Per-call warnings (unpriced models, downgrades): one line per cause per interval, bounded.
+        self._log = RateLimitedLog()
         self.forecaster = Forecaster()
         self.leases = LeaseKeeper()
 
@@ -135,17 +136,15 @@ class BudgetEnforcer:
                 sc.TT_MODEL_POLICY: cheaper,
             },
         )
-        key = (item.spec.name, asked or "", cheaper)
-        if key not in self._downgrade_warned:
-            self._downgrade_warned.add(key)
-            logger.warning(
-                "tokentrace: budget %r (%s) is used up; calls for model %r are sent to %r instead "
-                "(on_exceed='downgrade'; the span records tokentrace.model.policy).",
-                item.spec.name,
-                item.spec.describe_scope(item.scope_value),
-                asked,
-                cheaper,
-            )
+        self._log.warning(
+            ("downgrade", item.spec.name, asked or "", cheaper),
+            "tokentrace: budget %r (%s) is used up; calls for model %r are sent to %r instead "
+            "(on_exceed='downgrade'; the span records tokentrace.model.policy).",
+            item.spec.name,
+            item.spec.describe_scope(item.scope_value),
+            asked,
+            cheaper,
+        )
         return True
 
     def _reserve(self, call: Any, item: Applied, projection: Amount, reservation: str) -> Optional[Admission]:
@@ -285,6 +284,9 @@ class BudgetEnforcer:
                     item.key, reservation, actual, limit_of(item.spec), item.spec.thresholds, item.ttl_s
                 )
             except StoreUnavailable:
+                continue  # the store keeps it for replay (Redis); the lease lapses meanwhile
+            except Exception as exc:  # one broken store must not keep the call from the others
+                report("settling a budget", exc)
                 continue
             if usage is not None and cost_usd is None and item.spec.usd is not None:
                 self._warn_unpriced(call, item.spec)
@@ -331,11 +333,8 @@ class BudgetEnforcer:
     def _warn_unpriced(self, call: Any, spec: BudgetSpec) -> None:
         model = call.record.model
         _span_event(call, EVENT_UNPRICED, {ATTR_NAME: spec.name, sc.GEN_AI_REQUEST_MODEL: model or ""})
-        key = (spec.name, model)
-        if key in self._unpriced_warned:
-            return
-        self._unpriced_warned.add(key)
-        logger.warning(
+        self._log.warning(
+            ("unpriced", spec.name, model),
             "tokentrace: budget %r cannot count the cost of calls to model %r (no known price), so they add "
             "nothing to its USD limit; add a price for the model or give the budget a tokens= limit too.",
             spec.name,

@@ -31,6 +31,7 @@ from collections.abc import Mapping  # isinstance checks: the ABC, not typing's 
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, TypeVar
 
+from ..core.ratelog import RateLimitedLog
 from ..core.safety import report
 from ..pricing.identity import model_part, same_model
 from ..pricing.resolve import name_forms
@@ -317,7 +318,8 @@ class PolicyEnforcer:
 
     def __init__(self, policies: Sequence[ModelPolicy], meter_provider: Any = None, metric_keys: Iterable[str] = ()) -> None:
         self.policies = tuple(policies)
-        self._warned: Set[Tuple[str, str, str]] = set()
+        #: One line per (policy, model, action) per interval; bounded however many models the app names.
+        self._log = RateLimitedLog()
         self._metric_keys = tuple(metric_keys)
         self._counter: Any = None
         self._meter_provider = meter_provider
@@ -354,12 +356,10 @@ class PolicyEnforcer:
             raise ModelNotAllowed(policy=policy.name, scope=policy.describe(), model=model, allowed=policy.allow, denied=policy.deny)
         if action == "rewrite" and target:
             record.policy_model = target
-        key = (policy.name, model, action)
-        if key in self._warned:
-            return
-        self._warned.add(key)
+        cause = (policy.name, model, action)
         if action == "rewrite":
-            logger.warning(
+            self._log.warning(
+                cause,
                 "tokentrace: %s does not allow model %r; such calls are sent to %r instead (the span records "
                 "tokentrace.model.policy).",
                 policy.describe(),
@@ -367,7 +367,8 @@ class PolicyEnforcer:
                 target,
             )
         else:
-            logger.warning(
+            self._log.warning(
+                cause,
                 "tokentrace: %s does not allow model %r (allowed: %s); the call was sent (action='warn').",
                 policy.describe(),
                 model,

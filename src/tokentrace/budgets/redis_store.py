@@ -35,6 +35,7 @@ from collections import OrderedDict, deque
 from typing import Any, Deque, Optional, Sequence, Tuple
 from urllib.parse import urlsplit, urlunsplit
 
+from ..core.ratelog import RateLimitedLog
 from .store import Admission, Amount, Limit, Settlement, StoreUnavailable
 
 logger = logging.getLogger("tokentrace")
@@ -200,6 +201,8 @@ class RedisStore:
         self._pending: Deque[Tuple[Any, ...]] = deque()
         self._dropped_warned = False
         self._replaying = threading.Lock()
+        #: A store that flaps (down, up, down ...) logs one line of each kind per interval.
+        self._log = RateLimitedLog()
 
     # -- availability -----------------------------------------------------------------------------
 
@@ -214,7 +217,7 @@ class RedisStore:
         if self._down:
             with self._lock:
                 self._down = False
-            logger.warning("tokentrace: the budget store %s answers again; budgets are enforced again.", self.label)
+            self._log.warning(("store up", self.label), "tokentrace: the budget store %s answers again; budgets are enforced again.", self.label)
         return result
 
     def _mark_down(self, exc: BaseException) -> None:
@@ -223,7 +226,8 @@ class RedisStore:
             self._down = True
             self._down_until = time.monotonic() + COOL_DOWN_S
         if first:
-            logger.warning(
+            self._log.warning(
+                ("store down", self.label),
                 "tokentrace: the budget store %s is unreachable (%s: %s). Budgets with on_store_error='open' "
                 "(the default) let calls through unchecked (their spend is kept and counted when the store "
                 "answers again); budgets with on_store_error='closed' block calls; until the store answers again.",

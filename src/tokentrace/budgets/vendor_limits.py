@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping  # isinstance checks: the ABC, not typing's slow alias
-from typing import Any, Dict, Iterable, NamedTuple, Optional, Set, Tuple
+from typing import Any, Dict, Iterable, NamedTuple, Optional, Tuple
 
+from ..core.ratelog import RateLimitedLog
 from ..core.safety import report
 from ..records import semconv as sc
 
@@ -104,7 +105,7 @@ class VendorLimitObserver:
     def __init__(self, meter_provider: Any = None, metric_keys: Iterable[str] = ()) -> None:
         self._meter_provider = meter_provider
         self._counter: Any = None
-        self._warned: Set[Tuple[str, str]] = set()
+        self._log = RateLimitedLog()
 
     def before_call(self, call: Any) -> None:
         return None
@@ -125,17 +126,15 @@ class VendorLimitObserver:
         except Exception as exc:
             report("vendor spend limit span event", exc)
         self._count(call, limit)
-        key = (record.provider, limit.kind)
-        if key not in self._warned:
-            self._warned.add(key)
-            logger.warning(
-                "tokentrace: %s refused a call because %s (%s); this is not a rate limit and retrying will "
-                "not help: raise the limit in the vendor's console. Such calls are counted in %s.",
-                record.provider,
-                _LABELS.get(limit.kind, limit.kind),
-                limit.code or f"HTTP {limit.status}",
-                METRIC_SPEND_LIMIT_ERRORS,
-            )
+        self._log.warning(
+            (record.provider, limit.kind),
+            "tokentrace: %s refused a call because %s (%s); this is not a rate limit and retrying will "
+            "not help: raise the limit in the vendor's console. Such calls are counted in %s.",
+            record.provider,
+            _LABELS.get(limit.kind, limit.kind),
+            limit.code or f"HTTP {limit.status}",
+            METRIC_SPEND_LIMIT_ERRORS,
+        )
 
     def _count(self, call: Any, limit: SpendLimit) -> None:
         try:

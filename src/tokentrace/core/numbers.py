@@ -65,6 +65,15 @@ class InvalidCount(int):
         return self._marked(int.__rsub__(self, other))
 
 
+def unreported(value: int) -> bool:
+    """A count that is 0 because the field said nothing, not because it was invalid.
+
+    Adapters fall back to another field when one is 0 (``if not cache_read: ...``); an invalid
+    count is also worth 0, and such a fallback would wash its mark away.
+    """
+    return not value and not isinstance(value, InvalidCount)
+
+
 def count(value: Any) -> int:
     """A token count: the value when it is a whole number in ``[0, MAX_TOKENS]``, else marked 0.
 
@@ -172,6 +181,20 @@ def valid_cost(value: Any) -> Optional[float]:
     if math.isnan(amount) or math.isinf(amount) or amount < 0 or amount > MAX_COST_USD:
         return None
     return amount
+
+
+def reported_cost(value: Any) -> Optional[float]:
+    """A cost field as a gateway sent it: ``None`` when it is not a number at all, else a float.
+
+    Negative, NaN, infinite or absurd amounts are *kept* (a huge integer becomes ``inf``), so the
+    pipeline marks the call ``invalid_cost`` instead of silently pricing it some other way.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
 
 
 def otlp_int(value: int) -> int:

@@ -599,8 +599,11 @@ class Pipeline:
         problems = numbers.usage_problems(record.usage)
         if record.provider_cost_usd is not None and numbers.valid_cost(record.provider_cost_usd) is None:
             problems.append("provider_cost:invalid")
+        if record.gateway_cost_usd is not None and numbers.valid_cost(record.gateway_cost_usd) is None:
+            problems.append("gateway_cost:invalid")
         if problems:
-            return self._invalid(call, problems, sc.COST_INVALID_COST if problems == ["provider_cost:invalid"] else sc.COST_INVALID_USAGE)
+            only_cost = all(problem.endswith("_cost:invalid") for problem in problems)
+            return self._invalid(call, problems, sc.COST_INVALID_COST if only_cost else sc.COST_INVALID_USAGE)
         try:
             cost = self.prices.cost(record, call.start_time)
         except Exception as exc:

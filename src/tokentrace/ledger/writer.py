@@ -22,6 +22,7 @@ from typing import Any, Deque, Dict, List, Mapping, Optional, Tuple
 
 from ..core.lifecycle import register_flush_hook, unregister_flush_hook
 from ..core.pipeline import Call
+from ..core.ratelog import RateLimitedLog
 from ..core.safety import InstrumentationIntent, report
 from ..pricing.base import PART_TOKEN_TYPES, CostParts
 from ..records import semconv as sc
@@ -30,6 +31,8 @@ from .costs import split
 from .row import USAGE_SOURCE_ATTEMPT
 
 logger = logging.getLogger("tokentrace")
+#: A ledger file that stays unwritable drops cells again and again: one line per interval.
+_DROP_LOG = RateLimitedLog()
 
 #: Calls queued before the application's thread folds them into cells itself.
 MAX_PENDING = 50_000
@@ -172,7 +175,10 @@ class LedgerWriter:
         except Exception as exc:
             report(f"writing the ledger file {self.path}", exc)
             if len(self._cells) > 4 * MAX_CELLS:  # the file stays unusable: bound the memory
-                logger.error("tokentrace: dropping %d unwritten ledger cells; %s stays unwritable", len(self._cells), self.path)
+                _DROP_LOG.log(
+                    logging.ERROR, ("ledger drop", str(self.path)),
+                    "tokentrace: dropping %d unwritten ledger cells; %s stays unwritable", len(self._cells), self.path,
+                )
                 self._cells.clear()
             return False
         self._cells = {}

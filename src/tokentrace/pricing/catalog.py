@@ -39,6 +39,8 @@ SOURCE_GATEWAY = "gateway"
 #: Environment variable naming the file ``tokentrace prices update`` writes (a default is used otherwise).
 UPDATE_PATH_ENV = "TOKENTRACE_PRICES_CACHE"
 _MAX_CACHED = 4096
+#: Distinct causes the catalog warns about (unknown models ...) before it only counts them.
+MAX_WARNED = 256
 #: ``Catalog(base=...)`` left out: the shipped base data.
 _DEFAULT: Any = object()
 
@@ -110,6 +112,9 @@ class Catalog:
         self._cache: Dict[Tuple[Any, ...], Optional[Resolved]] = {}
         self._list_cache: Dict[Tuple[Any, ...], Optional[Resolved]] = {}
         self._warned: set = set()
+        self._said_more = False
+        #: Warnings not logged (repeats, and causes beyond MAX_WARNED).
+        self.warnings_left_out = 0
         self._lock = threading.Lock()
 
     # -- the hot path -----------------------------------------------------------------------------
@@ -415,10 +420,23 @@ class Catalog:
         return 1.0
 
     def _warn_once(self, key: Tuple[Any, ...], message: str, *args: Any) -> None:
+        """One line per cause, for the first ``MAX_WARNED`` causes; then one line, then a count.
+
+        A gateway that answers with a new model name on every call would otherwise log a line
+        per call and grow this set without bound (pricing sits below core's rate limiter).
+        """
         with self._lock:
             if key in self._warned:
+                self.warnings_left_out += 1
                 return
-            self._warned.add(key)
+            if len(self._warned) >= MAX_WARNED:
+                self.warnings_left_out += 1
+                if self._said_more:
+                    return
+                self._said_more = True
+                message += " (Further such warnings are counted, not logged.)"
+            else:
+                self._warned.add(key)
         logger.warning(message, *args)
 
     # -- listing (CLI) ----------------------------------------------------------------------------

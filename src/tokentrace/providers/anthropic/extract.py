@@ -17,6 +17,7 @@ from collections.abc import Mapping  # isinstance checks: the ABC, not typing's 
 from typing import Any, Dict, List, Optional
 
 from ...core import finish_reasons
+from ...core.numbers import unreported
 from ...records.call import CallRecord, Usage
 from ..values import field, token_count
 from . import attributes as aa
@@ -56,8 +57,8 @@ def canonical_usage(usage: Any) -> Optional[Usage]:
     breakdown = field(usage, "cache_creation")
     write_5m = token_count(field(breakdown, "ephemeral_5m_input_tokens"))
     write_1h = token_count(field(breakdown, "ephemeral_1h_input_tokens"))
-    if not cache_write:
-        # Some gateways send only the TTL breakdown.
+    if unreported(cache_write):
+        # Some gateways send only the TTL breakdown (an invalid total stays marked).
         cache_write = write_5m + write_1h
     output = token_count(field(usage, "output_tokens"))
     thinking = token_count(field(field(usage, "output_tokens_details"), "thinking_tokens"))
@@ -66,8 +67,10 @@ def canonical_usage(usage: Any) -> Optional[Usage]:
         output_tokens=output,
         cache_read_tokens=cache_read,
         cache_write_tokens=cache_write,
-        cache_write_long_tokens=min(write_1h, cache_write),
-        reasoning_tokens=min(thinking, output),
+        # Not clamped: a part larger than its total is a broken report the pipeline marks
+        # (tokentrace.cost.status=invalid_usage), never silently trimmed into a price.
+        cache_write_long_tokens=write_1h,
+        reasoning_tokens=thinking,
     )
 
 

@@ -19,6 +19,7 @@ import json
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ...core import finish_reasons
+from ...core.numbers import InvalidCount
 from ...records import semconv as sc
 from ...records.call import CallRecord, Usage
 from ..anthropic.extract import canonical_usage
@@ -210,7 +211,7 @@ def converse_usage(usage: Any) -> Optional[Usage]:
         output_tokens=token_count(usage.get("outputTokens")),
         cache_read_tokens=read,
         cache_write_tokens=write,
-        cache_write_long_tokens=min(long_writes, write),
+        cache_write_long_tokens=long_writes,  # more than the writes: marked by the pipeline, not trimmed
     )
 
 
@@ -244,11 +245,15 @@ def _header_count(headers: Mapping[str, Any], name: str) -> Optional[int]:
     raw = headers.get(name)
     if raw is None:
         return None
+    # Negative, fractional, huge or not a number: a marked count (as from a body), not "absent".
     try:
-        value = int(raw)
+        return token_count(int(raw))
     except (TypeError, ValueError):
-        return None
-    return value if value >= 0 else None
+        pass
+    try:
+        return token_count(float(raw))
+    except (TypeError, ValueError):
+        return InvalidCount(0, "not_a_number")
 
 
 def header_usage(headers: Mapping[str, Any], body: Optional[Usage] = None) -> Optional[Usage]:
@@ -266,13 +271,15 @@ def header_usage(headers: Mapping[str, Any], body: Optional[Usage] = None) -> Op
     write = _header_count(headers, "x-amzn-bedrock-cache-write-input-token-count")
     read = read if read is not None else (body.cache_read_tokens if body else 0)
     write = write if write is not None else (body.cache_write_tokens if body else 0)
+    raw_in = raw_in if raw_in is not None else 0  # not `or 0`: a marked (invalid) 0 keeps its mark
+    raw_out = raw_out if raw_out is not None else 0
     return Usage(
-        input_tokens=(raw_in or 0) + read + write,
-        output_tokens=raw_out or 0,
+        input_tokens=raw_in + read + write,
+        output_tokens=raw_out,
         cache_read_tokens=read,
         cache_write_tokens=write,
         cache_write_long_tokens=min(body.cache_write_long_tokens, write) if body else 0,
-        reasoning_tokens=min(body.reasoning_tokens, raw_out or 0) if body else 0,
+        reasoning_tokens=min(body.reasoning_tokens, raw_out) if body else 0,
     )
 
 

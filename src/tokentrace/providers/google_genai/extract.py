@@ -217,7 +217,7 @@ def usage(metadata: Any) -> Optional[Usage]:
     return Usage(
         input_tokens=prompt + tool_use,
         output_tokens=candidates if thoughts_inside else candidates + thoughts,
-        cache_read_tokens=min(token_count(get(metadata, "cached_content_token_count")), prompt),
+        cache_read_tokens=token_count(get(metadata, "cached_content_token_count")),  # more than prompt: marked, not trimmed
         reasoning_tokens=thoughts,
         input_audio_tokens=_modality_tokens(details, "AUDIO"),
         input_image_tokens=_modality_tokens(details, "IMAGE"),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Mapping, Optional, Tuple
 
+from ...core import numbers
 from ...records.call import CallRecord, Usage
 from .. import chatlike
 from ..openai import extract as openai_extract
@@ -81,9 +82,9 @@ def usage(raw: Any) -> Optional[Usage]:
     found = openai_extract.completion_usage(raw)
     if found is None:
         return None
-    if not found.cache_write_tokens:
+    if numbers.unreported(found.cache_write_tokens):
         found.cache_write_tokens = token_count(field(raw, "cache_creation_input_tokens"))
-    if not found.cache_read_tokens:
+    if numbers.unreported(found.cache_read_tokens):
         found.cache_read_tokens = token_count(field(raw, "cache_read_input_tokens"))
     return found
 
@@ -91,9 +92,8 @@ def usage(raw: Any) -> Optional[Usage]:
 def gateway_cost(response: Any) -> Optional[float]:
     hidden = getattr(response, "_hidden_params", None)
     cost = hidden.get("response_cost") if isinstance(hidden, Mapping) else None
-    if isinstance(cost, (int, float)) and not isinstance(cost, bool) and cost > 0 and cost == cost and cost != float("inf"):
-        return float(cost)
-    return None
+    amount = numbers.reported_cost(cost)
+    return amount if amount != 0 else None  # 0: LiteLLM does not know the price
 
 
 def fill_completion(record: CallRecord, response: Any, capture: bool) -> None:

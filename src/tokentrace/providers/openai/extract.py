@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
-from ...core import finish_reasons
+from ...core import finish_reasons, numbers
 from ...records import semconv as sc
 from ...records.call import CallRecord, Usage
 from ..values import field, token_count
@@ -27,7 +27,7 @@ def completion_usage(usage: Any) -> Optional[Usage]:
     prompt_details = field(usage, "prompt_tokens_details")
     completion_details = field(usage, "completion_tokens_details")
     cache_read = token_count(field(prompt_details, "cached_tokens"))
-    if not cache_read:
+    if numbers.unreported(cache_read):
         # DeepSeek reports its cache hits outside prompt_tokens_details.
         cache_read = token_count(field(usage, "prompt_cache_hit_tokens"))
     return Usage(
@@ -66,11 +66,8 @@ def embedding_usage(usage: Any) -> Optional[Usage]:
 
 
 def _provider_cost(usage: Any) -> Optional[float]:
-    """OpenRouter's authoritative charge, when the gateway reports one."""
-    cost = field(usage, "cost")
-    if isinstance(cost, (int, float)) and not isinstance(cost, bool) and cost >= 0:
-        return float(cost)
-    return None
+    """OpenRouter's authoritative charge, when the gateway reports one (an absurd one is kept, to be marked)."""
+    return numbers.reported_cost(field(usage, "cost"))
 
 
 def _common(record: CallRecord, obj: Any) -> None:
