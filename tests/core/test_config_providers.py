@@ -57,3 +57,19 @@ def test_nothing_instrumented_is_said_once(monkeypatch: pytest.MonkeyPatch, tele
             tokentrace.uninstrument()
     said = [r for r in caplog.records if "found nothing to instrument" in r.getMessage()]
     assert len(said) == 1
+
+
+@pytest.mark.parametrize("options, environ", [({"providers": ["opneai"]}, {}), ({}, {"TOKENTRACE_PROVIDERS": "opneai"}), ({}, {"TOKENTRACE_PROVIDERS": "bogus"})])
+def test_strict_error_names_the_problem_without_a_fallback_it_does_not_take(options: Any, environ: Any) -> None:
+    with pytest.raises(ConfigError) as raised:
+        build_config({**options, "strict": True}, environ=environ)
+    message = str(raised.value)
+    assert "unknown provider name(s)" in message and "known providers are openai" in message
+    assert "using the default" not in message and "strict mode" in message
+
+
+@pytest.mark.parametrize("raw", ["OpenAI", "OPENAI", " openai "])
+def test_environment_names_any_case(raw: str, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.ERROR, logger="tokentrace"):
+        assert build_config({}, environ={"TOKENTRACE_PROVIDERS": raw}).providers == ("openai",)
+    assert not caplog.records

@@ -64,3 +64,62 @@ def test_a_new_response_model_on_every_call_logs_a_bounded_number_of_lines(
     limit = pipeline._reroute_log.max_causes
     assert limit <= 32 and len(reroutes) == limit + 1
     assert len(pipeline._reroute_log._causes) == limit + 1
+
+
+def test_every_per_call_warning_is_bounded_unknown_models_and_unpriced_budgets(
+    instrument: Any, server: ProviderServer, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new unknown model name on every call: the catalog's and the budget's warnings stay bounded."""
+    from tokentrace.budgets.enforcer import BudgetEnforcer
+    from tokentrace.instrumentation import active_pipeline
+    from tokentrace.pricing import catalog
+
+    monkeypatch.setattr(catalog, "MAX_WARNED", 8)
+    instrument(budgets=[{"name": "usd-cap", "window": "day", "usd": 1000}])
+    pipeline = active_pipeline()
+    assert pipeline is not None
+    (enforcer,) = [o for o in pipeline.observers if isinstance(o, BudgetEnforcer)]
+    enforcer._log.max_causes = 8
+    client = openai.OpenAI(base_url=server.openai_url, api_key="sk-test", max_retries=0)
+    with caplog.at_level(logging.WARNING, logger="tokentrace"):
+        for i in range(40):
+            server.enqueue(ResponsePlan(model=f"acme-llm-{i}"))
+            client.chat.completions.create(model=f"acme-llm-{i}", messages=[{"role": "user", "content": "hi"}])
+    lines = [r.getMessage() for r in caplog.records]
+    unknown = [line for line in lines if "no price for model" in line]
+    unpriced = [line for line in lines if "cannot count the cost" in line]
+    assert len(unknown) == 9 and "counted, not logged" in unknown[-1]  # 8 models, then one line
+    assert pipeline.prices.warnings_left_out == 40 - 8  # the 32 models past the first 8, counted
+    assert len(unpriced) == 9 and "other warnings of this kind" in unpriced[-1]
+    assert len(pipeline.prices._warned) == 8 and len(enforcer._log._causes) == 9  # bounded memory
+
+
+def test_a_flapping_budget_store_logs_one_line_of_each_kind_per_interval(caplog: pytest.LogCaptureFixture) -> None:
+    pytest.importorskip("redis")
+    from tokentrace.budgets import redis_store
+    from tokentrace.budgets.redis_store import RedisStore
+    from tokentrace.budgets.store import StoreUnavailable
+
+    store = RedisStore("redis://127.0.0.1:1/0")  # nothing listens on port 1
+    answers = [False]
+
+    def script(keys: Any, args: Any) -> Any:
+        if not answers[0]:
+            raise OSError("connection refused")
+        return 1
+
+    with caplog.at_level(logging.WARNING, logger="tokentrace"):
+        for _ in range(50):
+            answers[0] = False
+            store._down_until = 0.0
+            with pytest.raises(StoreUnavailable):
+                store._run(script, [], [])
+            answers[0] = True
+            store._down_until = 0.0
+            store._run(script, [], [])
+    store.close()
+    lines = [r.getMessage() for r in caplog.records]
+    assert sum("is unreachable" in line for line in lines) == 1
+    assert sum("answers again; budgets are enforced" in line for line in lines) == 1
+    assert store._log.suppressed(("store down", store.label)) == 49
+    assert redis_store.COOL_DOWN_S > 0

@@ -23,8 +23,6 @@ from .spec import ENTRY_SCOPE, NANO, BudgetSpec
 from .store import Amount, Limit, utilization
 
 logger = logging.getLogger("tokentrace")
-#: Alert lines, bounded: many counters (one per user, say) crossing at once log a bounded number of lines.
-_ALERT_LOG = RateLimitedLog()
 
 METRIC_BUDGET_UTILIZATION = "tokentrace.budget.utilization"
 METRIC_BUDGET_FORECAST_UTILIZATION = "tokentrace.budget.forecast_utilization"
@@ -132,6 +130,9 @@ class Alerter:
     """Announces crossings and records the utilization gauge for one tokentrace setup."""
 
     def __init__(self, meter_provider: Any, metric_keys: Iterable[str], value_limit: int) -> None:
+        #: Each alert fires once per threshold, counter and window already; this bounds the lines
+        #: when many counters (one per user, say) cross at once: past its causes, one line an interval.
+        self._log = RateLimitedLog()
         meter = metrics.get_meter("tokentrace", __version__, meter_provider=meter_provider)
         self._gauge = meter.create_gauge(
             METRIC_BUDGET_UTILIZATION,
@@ -172,15 +173,15 @@ class Alerter:
         seen.add(value)
         return value
 
-    @staticmethod
-    def announce(span: Any, spec: BudgetSpec, alert: BudgetAlert) -> None:
+    def announce(self, span: Any, spec: BudgetSpec, alert: BudgetAlert) -> None:
         try:
             span.add_event(alert.event_name, alert.event_attributes())
         except Exception as exc:
             report("budget span event", exc)
         # Alerts fire once per threshold and counter; a per-user budget can have thousands of counters,
         # so the log line is bounded (the span event and on_exceed callback are not).
-        _ALERT_LOG.warning((spec.name, alert.event_name, getattr(alert, "threshold", None), getattr(alert, "scope_value", None)), "%s", alert.message())
+        cause = (spec.name, alert.event_name, alert.threshold, alert.scope_value, alert.window_start)
+        self._log.warning(cause, "%s", alert.message())
         if callable(spec.on_exceed):
             try:
                 spec.on_exceed(alert)

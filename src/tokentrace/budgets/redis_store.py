@@ -73,6 +73,9 @@ local su, st = tonumber(s[1]) or 0, tonumber(s[2]) or 0
 local hu, ht = tonumber(ARGV[10]) or 0, tonumber(ARGV[11]) or 0
 if su < hu then su = hu; redis.call('HSET', KEYS[1], 'usd', string.format('%.0f', hu)) end
 if st < ht then st = ht; redis.call('HSET', KEYS[1], 'tokens', string.format('%.0f', ht)) end
+if redis.call('TTL', KEYS[1]) == -1 then
+  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[9]))
+end
 local fu, ft = 0, 0
 local flying = redis.call('HGETALL', KEYS[2])
 for i = 1, #flying, 2 do

@@ -269,12 +269,13 @@ def build_config(options: Mapping[str, Any], environ: Optional[Mapping[str, str]
     environ = os.environ if environ is None else environ
     unknown = sorted(set(options) - set(option_names()))
     strict = _strictness(options, environ)
-    problems: List[str] = []
+    problems: List[Tuple[str, str]] = []
     if unknown:
-        problems.append(
+        problems.append((
             f"unknown option(s) {', '.join(unknown)} passed to tokentrace.instrument(); "
-            f"known options are: {', '.join(option_names())}"
-        )
+            f"known options are: {', '.join(option_names())}",
+            "they are ignored",
+        ))
     values: Dict[str, Any] = {}
     for f in fields(Config):
         if f.name == "extra":
@@ -291,14 +292,13 @@ def build_config(options: Mapping[str, Any], environ: Optional[Mapping[str, str]
         except PartialValue as exc:
             if exc.usable is not None:
                 values[f.name] = exc.usable
-            problems.append(f"{origin}: {exc}; {exc.consequence or _using_default(f)}")
+            problems.append((f"{origin}: {exc}", exc.consequence or _using_default(f)))
         except (TypeError, ValueError) as exc:
-            problems.append(f"{origin}: {exc}; {_using_default(f)}")
+            problems.append((f"{origin}: {exc}", _using_default(f)))
     if problems:
-        message = "tokentrace configuration problem: " + "; ".join(problems)
-        if strict:
-            raise ConfigError(message)
-        logger.error(message)
+        if strict:  # nothing is "used instead": instrument() stops here
+            raise ConfigError("tokentrace configuration problem (strict mode): " + "; ".join(p for p, _ in problems))
+        logger.error("tokentrace configuration problem: " + "; ".join(f"{p}; {c}" for p, c in problems))
     return Config(**values)
 
 
