@@ -310,3 +310,89 @@ def test_fuzzed_budget_file(tmp_path_factory: pytest.TempPathFactory, usd: Any, 
         if spec.tokens is not None:
             assert 0 <= spec.tokens <= 1e15
         assert all(math.isfinite(t) and 0 < t <= 10 for t in spec.thresholds), spec.thresholds
+
+
+class _Collector:
+    """A real OTLP/HTTP endpoint that keeps every metrics and traces request it is sent."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.metrics: List[Any] = []
+        self.traces: List[Any] = []
+        collector = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+                from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if self.path.endswith("/v1/metrics"):
+                    collector.metrics.append(ExportMetricsServiceRequest.FromString(body))
+                else:
+                    collector.traces.append(ExportTraceServiceRequest.FromString(body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                return
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+
+    def sums(self, name: str) -> List[Any]:
+        return [
+            point
+            for request in self.metrics[-1:]
+            for rm in request.resource_metrics for sm in rm.scope_metrics for m in sm.metrics if m.name == name
+            for point in m.sum.data_points
+        ]
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+def test_a_count_above_2_63_never_stops_the_apps_own_export_through_real_otlp(server: ProviderServer) -> None:
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    collector = _Collector()
+    reader = PeriodicExportingMetricReader(OTLPMetricExporter(endpoint=collector.url + "/v1/metrics"), export_interval_millis=10**8)
+    meter_provider = MeterProvider(metric_readers=[reader])
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=collector.url + "/v1/traces")))
+    app_requests = meter_provider.get_meter("app").create_counter("app.requests")
+    tokentrace.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider, configure_sdk=False)
+    try:
+        client = _openai(server)
+        server.enqueue(ResponsePlan(usage={"prompt_tokens": 2**63 + 10, "completion_tokens": 2**64, "total_tokens": 2**65}))
+        client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, max_tokens=2**70)
+        app_requests.add(1)
+        with tracer_provider.get_tracer("app").start_as_current_span("app.handler"):
+            pass
+        assert reader.force_flush()
+        server.enqueue(ResponsePlan(usage={"prompt_tokens": 100, "completion_tokens": 10, "total_tokens": 110}))
+        client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+        app_requests.add(1)
+        assert reader.force_flush()
+        # What the collector received, not what force_flush() said: both exports carried everything.
+        assert len(collector.metrics) == 2
+        assert [p.as_int for p in collector.sums("app.requests")] == [2]
+        tokens = {next(a.value.string_value for a in p.attributes if a.key == "gen_ai.token.type"): p.as_int for p in collector.sums("tokentrace.tokens")}
+        assert tokens["input"] == 100 and tokens["output"] == 10  # the absurd call added 0, marked
+        names = [s.name for request in collector.traces for rs in request.resource_spans for ss in rs.scope_spans for s in ss.spans]
+        assert "app.handler" in names and len(names) == 3
+    finally:
+        tokentrace.uninstrument()
+        meter_provider.shutdown()
+        tracer_provider.shutdown()
+        collector.close()

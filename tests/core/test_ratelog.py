@@ -123,3 +123,19 @@ def test_a_flapping_budget_store_logs_one_line_of_each_kind_per_interval(caplog:
     assert sum("answers again; budgets are enforced" in line for line in lines) == 1
     assert store._log.suppressed(("store down", store.label)) == 49
     assert redis_store.COOL_DOWN_S > 0
+
+
+def test_attribution_warnings_over_free_form_tag_keys_are_bounded(caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tokentrace
+    from tokentrace.attribution import values
+
+    values.reset_warnings()
+    monkeypatch.setattr(values, "MAX_WARNED", 4)
+    with caplog.at_level(logging.WARNING, logger="tokentrace"):
+        for i in range(20):
+            with tokentrace.attribute(**{f"tag_{i}": "x" * (values.MAX_VALUE_LENGTH + 1)}):
+                pass
+    lines = [r.getMessage() for r in caplog.records if "characters long" in r.getMessage()]
+    assert len(lines) == 5 and "further attribution warnings are not logged" in lines[-1]
+    assert len(values._warned) == 4
+    values.reset_warnings()

@@ -30,6 +30,9 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 _warned: Set[Tuple[str, str]] = set()
 _warned_lock = threading.Lock()
+_said_more: Set[bool] = set()  # non-empty once the one line past MAX_WARNED was written
+#: Distinct (key, problem) pairs warned about; tags are free-form, so this is bounded.
+MAX_WARNED = 256
 
 
 class AttributionError(TokentraceError, ValueError):
@@ -113,7 +116,13 @@ def _problem(strict: bool, key: str, kind: str, problem: str, consequence: str) 
     with _warned_lock:
         if (key, kind) in _warned:
             return
-        _warned.add((key, kind))
+        if len(_warned) >= MAX_WARNED:  # free-form tag keys: bound the memory and the lines
+            if _said_more:
+                return
+            _said_more.add(True)
+            consequence += " (further attribution warnings are not logged)"
+        else:
+            _warned.add((key, kind))
     logger.warning("tokentrace: %s; %s", problem, consequence)
 
 
@@ -121,3 +130,4 @@ def reset_warnings() -> None:
     """Forget which warnings were logged (tests observe the once-per-key rule with this)."""
     with _warned_lock:
         _warned.clear()
+        _said_more.clear()
