@@ -172,18 +172,18 @@ def test_memory_expiry_is_o1_per_call_at_100k_counters(monkeypatch: pytest.Monke
     at_1k = min(_settle_new_counters(small, f"new{r}", 2_000) for r in range(3))
     at_100k = min(_settle_new_counters(large, f"new{r}", 2_000) for r in range(3))
     print(f"new counter: {at_1k * 1e6:.1f} us at 1k counters, {at_100k * 1e6:.1f} us at 100k")
-    assert at_100k < 50e-6, f"{at_100k * 1e6:.0f} us per call at 100k counters"
-    assert at_100k < 4 * at_1k + 5e-6, (at_1k, at_100k)
+    # Scanning 100k counters cost 2.7 ms a call; the heap keeps it flat (loose bounds: a shared machine).
+    assert at_100k < 250e-6, f"{at_100k * 1e6:.0f} us per call at 100k counters"
+    assert at_100k < 4 * at_1k + 20e-6, (at_1k, at_100k)
     # All 100k lapse at once (the window ended): no call pays for all of them, they drain.
     now[0] += 2 * 10**6
-    worst = 0.0
-    for i in range(2_000):
-        started = time.perf_counter()
-        large.settle(f"after:{i}", "r", Amount(1, 1), Limit(), (), 10**6)
-        worst = max(worst, time.perf_counter() - started)
+    before = len(large._counters)
+    large.settle("after:first", "r", Amount(1, 1), Limit(), (), 10**6)
+    assert before - len(large._counters) == store_module.DROP_PER_CALL - 1  # 64 dropped, one added
     assert large.spent("old:7") == Amount()  # lapsed, whether dropped yet or not
-    assert len(large._counters) == 2_000  # 106k lapsed, drained by 2,000 calls (64 each at most)
-    assert worst < 0.05, f"one call took {worst * 1e3:.1f} ms dropping expired counters"
+    for i in range(2_000):
+        large.settle(f"after:{i}", "r", Amount(1, 1), Limit(), (), 10**6)
+    assert len(large._counters) == 2_001  # 106k lapsed, drained by 2,001 calls (64 each at most)
 
 
 def test_every_key_has_a_ttl_even_when_nothing_settles(redis_url: str) -> None:
