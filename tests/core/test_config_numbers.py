@@ -49,3 +49,34 @@ def test_budget_limits(usd: Any, tokens: Any) -> None:
 def test_an_absurd_budget_limit_says_why() -> None:
     with pytest.raises(BudgetConfigError, match="not plausible"):
         load_specs([{"name": "b", "usd": 1e300}], None)
+
+
+@given(numbers)
+def test_budget_lease_seconds_from_the_environment(raw: Any) -> None:
+    import logging
+    import os
+
+    from tokentrace.budgets import store
+
+    old = os.environ.get("TOKENTRACE_BUDGET_LEASE_S")
+    records: list = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logging.getLogger("tokentrace").addHandler(handler)
+    os.environ["TOKENTRACE_BUDGET_LEASE_S"] = str(raw)
+    try:
+        value = store._lease_from_environment()
+    finally:
+        logging.getLogger("tokentrace").removeHandler(handler)
+        if old is None:
+            del os.environ["TOKENTRACE_BUDGET_LEASE_S"]
+        else:
+            os.environ["TOKENTRACE_BUDGET_LEASE_S"] = old
+    assert isinstance(value, int) and 1 <= value <= 3600
+    text = str(raw).strip()
+    try:
+        whole = 1 <= int(text) <= 3600
+    except ValueError:
+        whole = False
+    assert value == (int(text) if whole else 60) or not text
+    assert bool(records) == (bool(text) and not whole)  # a bad value says so; a good one is silent

@@ -398,3 +398,49 @@ def test_a_count_above_2_63_never_stops_the_apps_own_export_through_real_otlp(se
         meter_provider.shutdown()
         tracer_provider.shutdown()
         collector.close()
+
+
+request_numbers = st.one_of(
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+)
+
+
+@FUZZ
+@given(max_tokens=request_numbers, temperature=request_numbers, top_p=request_numbers, seed=request_numbers)
+def test_fuzzed_request_parameters_and_the_budget_projection_they_feed(
+    instrument: Any, server: ProviderServer, max_tokens: Any, temperature: Any, top_p: Any, seed: Any
+) -> None:
+    """Request numbers become span attributes and a budget's projection (max_tokens): bounded, never
+    an internal error; a projection too large to fit is a block, never an overflow."""
+    import logging
+
+    telemetry = instrument(budgets=[{"name": "projected", "window": "day", "usd": 5, "project": True}])
+    records: List[Any] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logging.getLogger("tokentrace").addHandler(handler)
+    try:
+        server.enqueue(ResponsePlan())
+        try:
+            _openai(server).chat.completions.create(
+                model="gpt-4o-mini", messages=MESSAGES, max_tokens=max_tokens, temperature=temperature, top_p=top_p, seed=seed
+            )
+        except tokentrace.BudgetExceeded as exc:
+            assert exc.reason == "projected" and isinstance(max_tokens, int) and max_tokens > 1_000_000
+        except openai.APIError:
+            pass  # the SDK may refuse to serialize NaN; nothing tokentrace did
+        except ValueError:
+            pass  # json refuses NaN/inf when the SDK serializes the body
+        assert not [r for r in records if "internal error" in r.getMessage()], [r.getMessage() for r in records]
+        for span in telemetry.llm_spans():
+            for key, value in span.attributes.items():
+                if isinstance(value, float):
+                    assert math.isfinite(value), key
+                elif isinstance(value, int) and not isinstance(value, bool):
+                    assert abs(value) < 2**63, key
+        _check(telemetry, [])
+    finally:
+        logging.getLogger("tokentrace").removeHandler(handler)
+        tokentrace.uninstrument()
+        telemetry.exporter.clear()

@@ -17,6 +17,7 @@ land exactly on the limit is admitted). Amounts are integers (nano-dollars, toke
 from __future__ import annotations
 
 import heapq
+import logging
 import os
 import threading
 import time
@@ -73,11 +74,22 @@ class BudgetStore(Protocol):
 
 
 def _lease_from_environment() -> int:
-    try:
-        value = int(os.environ.get("TOKENTRACE_BUDGET_LEASE_S", "") or 60)
-    except ValueError:
+    """``TOKENTRACE_BUDGET_LEASE_S``: whole seconds from 1 to 3600; anything else says so, uses 60."""
+    raw = os.environ.get("TOKENTRACE_BUDGET_LEASE_S", "").strip()
+    if not raw:
         return 60
-    return max(1, min(value, 3600))
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if 1 <= value <= 3600:
+        return value
+    logging.getLogger("tokentrace").error(
+        "tokentrace configuration problem: environment variable TOKENTRACE_BUDGET_LEASE_S: expected whole "
+        "seconds from 1 to 3600, got %r; using the default (60) instead",
+        raw,
+    )
+    return 60
 
 
 #: A reservation is a lease of this many seconds: a call still running renews it (the budget

@@ -364,6 +364,7 @@ _RATE_UNIT = ("a number of USD per 1M tokens", 100_000.0)
 _UNITS = {
     "percent": ("a percentage (15 means 15% off)", math.inf),  # its 0-100 range is checked by the caller
     "regional_premium": ("a percentage added for regional endpoints (10 means +10%)", 1000.0),
+    "factor": ("a multiplier of the standard rate (0.5 means half price)", 100.0),
 }
 
 
