@@ -205,3 +205,43 @@ def test_every_key_has_a_ttl_even_when_nothing_settles(redis_url: str) -> None:
         client.close()
     finally:
         store.close()
+
+
+def test_a_failed_settlement_is_retried_without_another_call(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lease keeper's thread retries a kept settlement until Redis takes it: an idle process
+    (no next call to trigger the replay) still gets its last call's spend counted."""
+    import redis
+
+    from tokentrace.budgets import redis_store
+    from tokentrace.budgets.leases import LeaseKeeper
+
+    monkeypatch.setattr(redis_store, "COOL_DOWN_S", 0.0)
+    limit = Limit(nano_usd=10**6, tokens=None)
+    key = "retried:global=*:2026-12-02"
+    store, reader = RedisStore(redis_url), RedisStore(redis_url)
+    keeper = LeaseKeeper(lease_s=0.6)  # a round every 0.2 s
+    try:
+        assert store.reserve(key, limit, Amount(500, 0), True, "last-call", 86_400).admitted
+        real_settle, failures = store._settle, [3]
+
+        def flaky(*args: Any, **kwargs: Any) -> Any:
+            if failures[0] > 0:
+                failures[0] -= 1
+                raise redis.exceptions.ConnectionError("Redis restarting")
+            return real_settle(*args, **kwargs)
+
+        store._settle = flaky
+        with pytest.raises(StoreUnavailable):
+            store.settle(key, "last-call", Amount(250, 0), limit, (), 86_400)
+        keeper.retry(store)
+        deadline = time.monotonic() + 10
+        while store.pending_settlements and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert store.pending_settlements == 0 and failures[0] == 0  # two more failures, then sent
+        assert reader.spent(key) == Amount(250, 0)
+        time.sleep(0.5)
+        assert keeper._thread is None  # nothing left to do: the thread ended
+    finally:
+        keeper.close()
+        store.close()
+        reader.close()

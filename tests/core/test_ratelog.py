@@ -139,3 +139,33 @@ def test_attribution_warnings_over_free_form_tag_keys_are_bounded(caplog: pytest
     assert len(lines) == 5 and "further attribution warnings are not logged" in lines[-1]
     assert len(values._warned) == 4
     values.reset_warnings()
+
+
+def test_a_new_response_model_on_every_call_keeps_memory_bounded(
+    instrument: Any, server: ProviderServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every per-model structure has a cap; with the caps made small, 120 distinct answering
+    models stay within them (the real caps are 2,000-5,000, the SDK's own histograms 2,000)."""
+    from tokentrace.core import pipeline as pipeline_module, telemetry as telemetry_module
+    from tokentrace.instrumentation import active_pipeline
+    from tokentrace.pricing import catalog
+
+    monkeypatch.setattr(pipeline_module, "_METRIC_CACHE_SIZE", 16)
+    monkeypatch.setattr(pipeline_module, "_REROUTE_CACHE_SIZE", 16)
+    monkeypatch.setattr(telemetry_module, "CARDINALITY_LIMIT", 16)
+    monkeypatch.setattr(catalog, "_MAX_CACHED", 16)
+    telemetry = instrument()
+    pipeline = active_pipeline()
+    assert pipeline is not None
+    client = openai.OpenAI(base_url=server.openai_url, api_key="sk-test", max_retries=0)
+    for i in range(120):
+        server.enqueue(ResponsePlan(model=f"gateway-model-{i}"))
+        client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+    assert len(pipeline._metric_cache) <= 16 and len(pipeline._reroute_cache) <= 16
+    for counter in (pipeline.instruments.tokens, pipeline.instruments.cost, pipeline.instruments.calls):
+        assert len(counter._totals) <= 17  # the cap and the overflow series
+    assert len(pipeline.prices._cache) <= 16
+    assert len(pipeline._reroute_log._causes) <= pipeline._reroute_log.max_causes + 1
+    spans = telemetry.llm_spans()
+    expected = sum(s.attributes["gen_ai.usage.input_tokens"] + s.attributes["gen_ai.usage.output_tokens"] for s in spans)
+    assert len(spans) == 120 and telemetry.total("tokentrace.tokens") == expected  # the overflow series keeps the rest

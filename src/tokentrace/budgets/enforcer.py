@@ -284,7 +284,8 @@ class BudgetEnforcer:
                     item.key, reservation, actual, limit_of(item.spec), item.spec.thresholds, item.ttl_s
                 )
             except StoreUnavailable:
-                continue  # the store keeps it for replay (Redis); the lease lapses meanwhile
+                self.leases.retry(item.store)  # kept by the store (Redis); retried until it answers
+                continue
             except Exception as exc:  # one broken store must not keep the call from the others
                 report("settling a budget", exc)
                 continue

@@ -6,7 +6,8 @@ Now it is a lease of :data:`~tokentrace.budgets.store.RESERVATION_LEASE_S` secon
 default), and one daemon thread renews, every third of it, the leases of every call of this
 process that has not settled yet: a stream that runs for ten minutes keeps its reservation, a
 dead process's lapses within a minute, and so does one whose settlement failed (the store was
-unreachable; the settlement itself is replayed when it answers again).
+unreachable). The settlement itself is retried by the same thread each round until the store
+answers (:meth:`LeaseKeeper.retry`), not only when the application makes its next call.
 
 The thread exists only while there is something to renew, never blocks the app (a renewal that
 fails is retried next round; the store's own timeouts bound each attempt) and never holds up
@@ -28,6 +29,8 @@ class LeaseKeeper:
     def __init__(self, lease_s: float = RESERVATION_LEASE_S) -> None:
         self.interval_s = max(0.2, lease_s / 3.0)
         self._live: Dict[str, List[_Lease]] = {}
+        #: Stores holding settlements that failed, by id: retried each round until sent.
+        self._retry: Dict[int, Any] = {}
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._thread: Optional[threading.Thread] = None
@@ -41,9 +44,23 @@ class LeaseKeeper:
             if self._closed:
                 return
             self._live[reservation] = leases
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="tokentrace-budget-leases", daemon=True)
-                self._thread.start()
+            self._start()
+
+    def retry(self, store: Any) -> None:
+        """Keep trying ``store``'s failed settlements (``replay_pending()``) until it has none left."""
+        if not hasattr(store, "replay_pending"):
+            return
+        with self._lock:
+            if self._closed:
+                return
+            self._retry[id(store)] = store
+            self._start()
+
+    def _start(self) -> None:
+        """Start the thread if it is not running (the caller holds the lock)."""
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._run, name="tokentrace-budget-leases", daemon=True)
+            self._thread.start()
 
     def remove(self, reservation: str) -> None:
         with self._lock:
@@ -57,6 +74,16 @@ class LeaseKeeper:
         """One round: renew every live lease (the thread's body; tests call it directly)."""
         with self._lock:
             snapshot = list(self._live.items())
+            retrying = list(self._retry.items())
+        for key, store in retrying:
+            try:
+                done = store.replay_pending()
+            except Exception as exc:
+                report("budget settlement retry", exc)
+                done = False
+            if done:
+                with self._lock:
+                    self._retry.pop(key, None)
         for reservation, leases in snapshot:
             kept = []
             for store, key in leases:
@@ -78,7 +105,7 @@ class LeaseKeeper:
         while True:
             self._wake.wait(self.interval_s)
             with self._lock:
-                if self._closed or not self._live:
+                if self._closed or (not self._live and not self._retry):
                     self._thread = None
                     return
             self.renew_all()
@@ -87,4 +114,5 @@ class LeaseKeeper:
         with self._lock:
             self._closed = True
             self._live.clear()
+            self._retry.clear()
         self._wake.set()

@@ -290,6 +290,11 @@ class RedisStore:
         finally:
             self._replaying.release()
 
+    def replay_pending(self) -> bool:
+        """Try the kept settlements now; True when none is left (the lease keeper's retry)."""
+        self._replay()
+        return not self._pending
+
     @property
     def pending_settlements(self) -> int:
         """Settlements waiting for Redis to answer again."""
