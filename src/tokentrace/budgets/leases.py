@@ -75,15 +75,15 @@ class LeaseKeeper:
         with self._lock:
             snapshot = list(self._live.items())
             retrying = list(self._retry.items())
-        for key, store in retrying:
+        for store_id, holder in retrying:
             try:
-                done = store.replay_pending()
+                done = holder.replay_pending()
             except Exception as exc:
                 report("budget settlement retry", exc)
                 done = False
             if done:
                 with self._lock:
-                    self._retry.pop(key, None)
+                    self._retry.pop(store_id, None)
         for reservation, leases in snapshot:
             kept = []
             for store, key in leases:
