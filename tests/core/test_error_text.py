@@ -92,3 +92,49 @@ def test_numeric_user_id_never_in_clear(caplog: pytest.LogCaptureFixture) -> Non
     # Other keys still say what they got, which helps fixing them.
     with pytest.raises(attribution_values.AttributionError, match="42"):
         attribution_values.clean({"team": 42}, strict=True)
+
+
+def test_mistral_cohere_and_native_anthropic_span_errors_capture_off(instrument: Any, server: ProviderServer) -> None:
+    import cohere
+    from mistralai.client import Mistral
+
+    telemetry = instrument()
+    mistral = Mistral(api_key="mistral-test-key", server_url=server.mistral_url)
+    server.enqueue(ResponsePlan(status=400, error={"object": "error", "message": f"prompt {SECRET} rejected", "type": "invalid_request_message_order", "code": "3230"}))
+    with pytest.raises(Exception) as mistral_error:
+        mistral.chat.complete(model="mistral-small-2603", messages=[{"role": "user", "content": SECRET}])
+    command = cohere.ClientV2(api_key="cohere-test-key", base_url=server.url, max_retries=0)
+    server.enqueue(ResponsePlan(status=400, error={"message": f"prompt {SECRET} rejected"}))
+    with pytest.raises(Exception) as cohere_error:
+        command.chat(model="command-a-03-2025", messages=[{"role": "user", "content": SECRET}])
+    # The anthropic SDK's own span (it traces when its client has a tracer provider) is the call's span.
+    claude = anthropic.Anthropic(
+        base_url=server.url, api_key="sk-ant-test", max_retries=0, open_telemetry={"tracer_provider": telemetry.tracer_provider}
+    )
+    server.enqueue(ResponsePlan(status=400, error={"type": "invalid_request_error", "message": f"prompt {SECRET} rejected"}))
+    with pytest.raises(anthropic.BadRequestError):
+        claude.messages.create(model="claude-sonnet-4-5", max_tokens=10, messages=MESSAGES)
+    assert SECRET in str(mistral_error.value) and SECRET in str(cohere_error.value)  # the app still sees it all
+    spans = telemetry.llm_spans()
+    assert len(spans) == 3, [s.name for s in spans]
+    for span in telemetry.spans():
+        text = _error_texts(span) + " | " + " | ".join(str(v) for v in (span.attributes or {}).values())
+        assert SECRET not in text, (span.name, text)
+    described = {s.attributes["gen_ai.provider.name"]: s.status.description for s in spans}
+    assert described["mistral_ai"] == "mistralai.client.errors.sdkerror.SDKError: HTTP 400, code=3230, type=invalid_request_message_order"
+    assert described["cohere"] == "cohere.BadRequestError: HTTP 400"
+    # The anthropic SDK sets its own span's status (ERROR, no description) last; the error type is its own.
+    native = [s for s in spans if s.attributes["gen_ai.provider.name"] == "anthropic"][0]
+    assert native.status.status_code.name == "ERROR" and native.attributes["error.type"]
+
+
+def test_batch_create_error_capture_off(instrument: Any, server: ProviderServer) -> None:
+    telemetry = instrument()
+    client = openai.OpenAI(base_url=server.openai_url, api_key="sk-test", max_retries=0)
+    server.enqueue(ResponsePlan(status=400, error={**ECHO, "message": f"input file quotes {SECRET!r}"}))
+    with pytest.raises(openai.BadRequestError):
+        client.batches.create(input_file_id="file-abc", endpoint="/v1/chat/completions", completion_window="24h")
+    (span,) = [s for s in telemetry.spans() if s.name == "create_batch"]
+    text = _error_texts(span)
+    assert SECRET not in text and "exception.stacktrace" not in str([e.attributes for e in span.events]), text
+    assert span.status.description == "openai.BadRequestError: HTTP 400, code=content_policy_violation, type=invalid_request_error"

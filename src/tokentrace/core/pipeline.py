@@ -548,7 +548,7 @@ class Pipeline:
             else:
                 span.set_attributes(self._end_attributes(call))
                 if call.error is not None:
-                    self._record_error(span, call.error)
+                    self.record_error(span, call.error)
                 if self.config.capture_any:
                     self._record_content(span, record)
             self._record_metrics(call)
@@ -714,7 +714,7 @@ class Pipeline:
             attributes.update(record.response_attributes)
         return attributes
 
-    def _record_error(self, span: Any, error: BaseException) -> None:
+    def record_error(self, span: Any, error: BaseException) -> None:
         """Error type, HTTP status and the provider's error code/type; the message only with capture on.
 
         Provider error messages can echo the prompt, so they are content (see :func:`error_summary`).

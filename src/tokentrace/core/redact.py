@@ -7,6 +7,7 @@ attribute, so every free text tokentrace exports passes through :func:`redact`.
 
 from __future__ import annotations
 
+import json
 import re
 
 _PATTERNS = [
@@ -33,8 +34,11 @@ def redact(text: str) -> str:
 
 # -- error text safe with content capture off ----------------------------------------------------
 
-#: A provider error code or type worth keeping is a short identifier; anything else may be content.
-_IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,63}$")
+#: A provider error code or type worth keeping is a short identifier (Mistral's codes are digits,
+#: "3230"); anything else may be content.
+_IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+#: Longest error body parsed for its code and type (an SDK keeps the raw JSON text: Mistral).
+_MAX_BODY = 16384
 
 
 def _identifier(value: object) -> str | None:
@@ -53,15 +57,28 @@ def _status(exc: BaseException) -> int | None:
     return None
 
 
+def _body(exc: BaseException) -> object:
+    body = getattr(exc, "body", None)
+    if isinstance(body, str) and body[:1] == "{" and len(body) <= _MAX_BODY:
+        try:  # mistralai's SDKError keeps the response text: {"message": ..., "type": ..., "code": ...}
+            return json.loads(body)
+        except ValueError:
+            return None
+    return body
+
+
 def _code_and_type(exc: BaseException) -> tuple[str | None, str | None]:
     code = _identifier(getattr(exc, "code", None)) or _identifier(getattr(exc, "status", None))
     kind = _identifier(getattr(exc, "type", None))
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):  # anthropic: {"type": "error", "error": {"type": ..., "message": ...}}
+    body = _body(exc)
+    if isinstance(body, dict):
         inner = body.get("error")
-        if isinstance(inner, dict):
+        if isinstance(inner, dict):  # anthropic: {"type": "error", "error": {"type": ..., "message": ...}}
             kind = kind or _identifier(inner.get("type"))
             code = code or _identifier(inner.get("code"))
+        else:  # mistral: {"object": "error", "message": ..., "type": ..., "code": ...}
+            kind = kind or _identifier(body.get("type"))
+            code = code or _identifier(body.get("code"))
     response = getattr(exc, "response", None)
     if isinstance(response, dict):  # botocore ClientError: {"Error": {"Code": ..., "Message": ...}}
         error = response.get("Error")

@@ -106,8 +106,8 @@ def create_wrapper(is_async: bool, label: str, describe: Callable[[Dict[str, Any
                 return
             try:
                 if error is not None:
-                    started[0].record_exception(error)
-                    started[0].set_status(trace.Status(trace.StatusCode.ERROR, type(error).__name__))
+                    # Not record_exception(): its message and stacktrace may quote content.
+                    pipeline.record_error(started[0], error)
                     started[0].end()
                 else:
                     end_create(started[0], started[1], started[2], batch, id_attribute)

@@ -81,6 +81,8 @@ def _answer(server: ProviderServer, line: Dict[str, Any], plan: ResponsePlan) ->
 
 def create_batch(server: ProviderServer, request: ReceivedRequest, match: Dict[str, str], plan: ResponsePlan) -> Reply:
     body = request.json or {}
+    if plan.error is not None:
+        return Reply(plan.status, {"error": plan.error}, dict(plan.headers))
     if plan.status != 200:
         return Reply(plan.status, {"error": {"message": "Rate limit reached for batch creation.", "type": "requests", "param": None,
                                              "code": "rate_limit_exceeded"}}, dict(plan.headers))
