@@ -14,7 +14,6 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from opentelemetry import trace
 from opentelemetry.trace import Link, SpanKind
 
 from ..core.pipeline import Pipeline
