@@ -131,6 +131,9 @@ PROPOSED_NAMES = frozenset(
         GEN_AI_USAGE_COST_CURRENCY,
         GEN_AI_USAGE_COST_SOURCE,
         GEN_AI_CONTENT_EVENT,
+        # The OpenTelemetry metrics SDK's overflow series (past a counter's cardinality limit):
+        # tokentrace's own counters use it the way the SDK's instruments do.
+        "otel.metric.overflow",
     }
 )
 #: ``gen_ai.operation.name`` values for operations the registry has no member for (the attribute
