@@ -62,9 +62,11 @@ def main() -> None:
     HTTPXClientInstrumentor().instrument(tracer_provider=provider)
     RequestsInstrumentor().instrument(tracer_provider=provider)
     URLLib3Instrumentor().instrument(tracer_provider=provider)
-    BotocoreInstrumentor().instrument(tracer_provider=provider)
     AioHttpClientInstrumentor().instrument(tracer_provider=provider)
     tokentrace.instrument(tracer_provider=provider, configure_sdk=False)
+    # After tokentrace: its unwrap() at uninstrument() below then puts tokentrace's wrapper back.
+    # (Before tokentrace, unwrap() replaces tokentrace's wrapper with its own: see the report of #13.)
+    BotocoreInstrumentor().instrument(tracer_provider=provider)
     if os.environ.get("TRANSPORT_WORKER_NO_GUARD"):  # the negative control: show the leak without the guard
         from tokentrace import instrumentation
 
