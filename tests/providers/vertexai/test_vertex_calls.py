@@ -233,3 +233,20 @@ def test_imported_after_instrument_is_patched() -> None:
                             env={**os.environ, "OTEL_TRACES_EXPORTER": "none", "OTEL_METRICS_EXPORTER": "none"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "_TokentraceFunctionWrapper"
+
+
+def test_error_echoing_the_prompt_stays_off_the_span_without_capture(instrument: Any, server: Any, model_factory: Any) -> None:
+    secret = "my secret prompt about the merger"
+    error = {"code": 400, "message": f"Invalid prompt: {secret!r} contains disallowed content", "status": "INVALID_ARGUMENT"}
+    telemetry = instrument()
+    server.enqueue(ResponsePlan(status=400, error=error))
+    seen = _failure(lambda: model_factory().generate_content(secret))
+    assert secret in str(seen)  # the app still gets the provider's whole message
+    span = telemetry.only_llm_span()
+    texts = [span.status.description or ""] + [str(v) for e in span.events for v in (e.attributes or {}).values()]
+    assert secret not in " | ".join(texts) and "disallowed" not in " | ".join(texts), texts
+    assert span.status.description.startswith(_attrs(span)["error.type"] + ": HTTP 400"), span.status.description
+    telemetry = instrument(capture_content="SPAN_ONLY")
+    server.enqueue(ResponsePlan(status=400, error=error))
+    _failure(lambda: model_factory().generate_content(secret))
+    assert secret in telemetry.llm_spans()[-1].status.description
