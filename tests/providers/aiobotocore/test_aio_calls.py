@@ -312,3 +312,44 @@ def test_imported_after_instrument_is_patched() -> None:
                             env={**__import__("os").environ, "OTEL_TRACES_EXPORTER": "none", "OTEL_METRICS_EXPORTER": "none"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "_TokentraceFunctionWrapper"
+
+
+def test_no_attribution_baggage_reaches_bedrock_over_aiohttp(instrument: Any, server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An aiohttp-level injector (what the aiohttp client instrumentation does, after SigV4 signing)
+    with local attribution and inbound baggage: the provider gets the foreign member only."""
+    import aiohttp
+    from opentelemetry import baggage, context, propagate
+
+    injected: List[str] = []
+    original = aiohttp.ClientSession.__init__
+
+    async def on_request_start(session: Any, trace_context: Any, params: Any) -> None:
+        propagate.inject(params.headers)
+        injected.append(params.headers.get("baggage", ""))
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        config = aiohttp.TraceConfig()
+        config.on_request_start.append(on_request_start)
+        kwargs["trace_configs"] = [*(kwargs.get("trace_configs") or []), config]
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(aiohttp.ClientSession, "__init__", init)
+    instrument()
+    inbound = context.get_current()
+    for key, value in (("tokentrace.user", "bob%40example.com"), ("tokentrace.team", "evil"), ("session", "s-1")):
+        inbound = baggage.set_baggage(key, value, inbound)
+    token = context.attach(inbound)
+    try:
+        async def work(client: Any) -> None:
+            with tokentrace.attribute(team="payments"):
+                await client.converse(modelId=SONNET_US, messages=MESSAGES)
+                try:  # an operation tokentrace does not trace: only the wire guard cleans it
+                    await client.apply_guardrail(guardrailIdentifier="g-1", guardrailVersion="1", source="INPUT", content=[])
+                except ClientError:
+                    pass  # whatever the local server answers, the request was sent
+
+        run(work, server)
+    finally:
+        context.detach(token)
+    assert any("tokentrace.team=payments" in value for value in injected), injected
+    assert [r.headers.get("baggage") for r in server.requests] == ["session=s-1", "session=s-1"]
