@@ -83,8 +83,17 @@ def test_a_usually_silent_hour_has_a_floor() -> None:
     "raw, message",
     [
         ({"factor": 0.5}, "factor must be above 1"),
-        ({"factor": "lots"}, "must be numbers"),
-        ({"days": 2, "min_days": 3}, "min_days <= days"),
+        ({"factor": "lots"}, "factor must be a number, got 'lots'"),
+        ({"factor": float("inf")}, "factor must be a finite number"),
+        ({"factor": "nan"}, "factor must be a finite number"),
+        ({"factor": 1e6}, "would never alert"),
+        ({"min_usd": float("nan")}, "min_usd must be a finite number"),
+        ({"min_usd": -1}, "cannot be negative"),
+        ({"days": 2.5}, "days must be a whole number of days, got 2.5"),
+        ({"days": True}, "days must be a whole number of days"),
+        ({"min_days": "two"}, "min_days must be a whole number"),
+        ({"days": 10_000}, "days (the baseline, in days) must be 1 to 90"),
+        ({"days": 2, "min_days": 3}, "min_days (days of history needed before alerting) 1 to days"),
         ({"dimensions": ["colour"]}, "dimensions must be among"),
         ({"sensitivity": 2}, "unknown setting(s) sensitivity"),
     ],
@@ -94,6 +103,11 @@ def test_bad_settings_are_explained(raw: Any, message: str) -> None:
         parse_settings(raw)
     assert parse_settings("factor=4,min_usd=2").factor == 4.0
     assert parse_settings("off").enabled is False
+
+
+def test_whole_and_textual_settings_still_parse() -> None:
+    settings = parse_settings("factor=2.5,min_usd=0,days=14.0,min_days=2")
+    assert (settings.factor, settings.min_usd, settings.days, settings.min_days) == (2.5, 0.0, 14, 2)
 
 
 USAGE = {"prompt_tokens": 100_000, "completion_tokens": 10_000, "total_tokens": 110_000}

@@ -25,6 +25,7 @@ comparison from the fleet's counters, which survive restarts.
 from __future__ import annotations
 
 import logging
+import math
 import statistics
 import threading
 import time
@@ -64,6 +65,41 @@ class AnomalySettings:
     enabled: bool = True
 
 
+
+#: Past these, a setting is a typo rather than a choice: a factor no spike reaches, a baseline of years.
+_MAX_FACTOR = 1_000.0
+_MAX_DAYS = 90
+
+
+def _number(raw: Mapping[str, Any], key: str, default: float) -> float:
+    """A finite number (an int, a float or its text); ``inf``/``nan`` would never, or always, alert."""
+    value = raw.get(key, default)
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        number = float(value)
+    except (TypeError, ValueError):
+        raise BudgetConfigError(f"anomaly: {key} must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise BudgetConfigError(f"anomaly: {key} must be a finite number, got {value!r}")
+    return number
+
+
+def _whole(raw: Mapping[str, Any], key: str, default: int) -> int:
+    """A whole number of days: 2.5 is refused, not truncated to 2 without a word."""
+    value = raw.get(key, default)
+    if isinstance(value, bool):
+        raise BudgetConfigError(f"anomaly: {key} must be a whole number of days, got {value!r}")
+    if isinstance(value, int):
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise BudgetConfigError(f"anomaly: {key} must be a whole number of days, got {value!r}") from None
+    if not math.isfinite(number) or number != int(number):
+        raise BudgetConfigError(f"anomaly: {key} must be a whole number of days, got {value!r}")
+    return int(number)
+
 def parse_settings(raw: Any) -> AnomalySettings:
     """``instrument(anomaly=...)``: ``False`` to turn off, or a mapping of the settings above."""
     if raw is None or raw is True:
@@ -82,17 +118,21 @@ def parse_settings(raw: Any) -> AnomalySettings:
     unknown = sorted(set(raw) - set(_KNOWN))
     if unknown:
         raise BudgetConfigError(f"anomaly: unknown setting(s) {', '.join(unknown)}; known settings are {', '.join(_KNOWN)}")
-    try:
-        factor = float(raw.get("factor", 3.0))
-        min_usd = float(raw.get("min_usd", 1.0))
-        days = int(raw.get("days", 7))
-        min_days = int(raw.get("min_days", 3))
-    except (TypeError, ValueError):
-        raise BudgetConfigError(f"anomaly: factor and min_usd must be numbers, days and min_days whole numbers; got {dict(raw)!r}") from None
+    factor = _number(raw, "factor", 3.0)
+    min_usd = _number(raw, "min_usd", 1.0)
+    days = _whole(raw, "days", 7)
+    min_days = _whole(raw, "min_days", 3)
     if not factor > 1:
         raise BudgetConfigError(f"anomaly: factor must be above 1 (3 means three times the usual spend), got {factor!r}")
-    if min_usd < 0 or days < 1 or not 1 <= min_days <= days:
-        raise BudgetConfigError(f"anomaly: need min_usd >= 0 and 1 <= min_days <= days; got {dict(raw)!r}")
+    if factor > _MAX_FACTOR:
+        raise BudgetConfigError(f"anomaly: factor {factor!r} would never alert; use at most {_MAX_FACTOR:g} (times the usual spend)")
+    if min_usd < 0:
+        raise BudgetConfigError(f"anomaly: min_usd is the hourly spend (USD) below which nothing alerts; it cannot be negative, got {min_usd!r}")
+    if not 1 <= days <= _MAX_DAYS or not 1 <= min_days <= days:
+        raise BudgetConfigError(
+            f"anomaly: days (the baseline, in days) must be 1 to {_MAX_DAYS} and min_days (days of history needed "
+            f"before alerting) 1 to days; got days={days}, min_days={min_days}"
+        )
     dimensions = raw.get("dimensions", DIMENSIONS)
     if isinstance(dimensions, str):
         dimensions = [d.strip() for d in dimensions.split("+") if d.strip()]
