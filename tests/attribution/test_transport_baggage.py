@@ -210,7 +210,7 @@ def test_real_http_instrumentations() -> None:
     result = _run_worker()
     received = {r["path"]: r["baggage"] for r in result["provider"]}
     assert any(path.endswith(":streamGenerateContent") for path in received)
-    assert {"/v1/untraced-by-requests", "/v1/untraced-by-urllib3", "/v1/untraced-by-aiohttp"} <= set(received)
+    assert {"/v1/untraced-by-httpx", "/v1/untraced-by-requests", "/v1/untraced-by-urllib3", "/v1/untraced-by-aiohttp"} <= set(received)
     # Two sync and two async (aiohttp) Gemini calls, a stream of each kind among them.
     gemini_paths = [r["path"] for r in result["provider"] if "gemini-2.5-flash" in r["path"]]
     assert len(gemini_paths) == 4 and sum(p.endswith(":streamGenerateContent") for p in gemini_paths) == 2, gemini_paths
@@ -235,6 +235,7 @@ def test_real_http_instrumentations_leak_without_the_guard() -> None:
     received = {r["path"]: r["baggage"] for r in result["provider"]}
     assert "tokentrace.team=payments" in (received["/v1/untraced-by-requests"] or "")
     assert "tokentrace.team=payments" in (received["/v1/untraced-by-aiohttp"] or "")
+    assert "tokentrace.team=payments" in (received["/v1/untraced-by-httpx"] or "")
 
 
 @pytest.fixture

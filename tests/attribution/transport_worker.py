@@ -19,6 +19,7 @@ os.environ["GOOGLE_GENAI_HTTP_CLIENT"] = "httpx"
 
 import aiohttp  # noqa: E402
 import boto3  # noqa: E402
+import httpx  # noqa: E402
 import requests  # noqa: E402
 import urllib3  # noqa: E402
 from app_service import AppService  # noqa: E402  (next to this script)
@@ -63,15 +64,14 @@ def main() -> None:
     RequestsInstrumentor().instrument(tracer_provider=provider)
     URLLib3Instrumentor().instrument(tracer_provider=provider)
     AioHttpClientInstrumentor().instrument(tracer_provider=provider)
+    if os.environ.get("TRANSPORT_WORKER_NO_GUARD"):  # the negative control: show the leak without the guard
+        from tokentrace import providers
+
+        providers.TRANSPORT_PACKAGES = ()  # neither now nor when an HTTP package is imported later
     tokentrace.instrument(tracer_provider=provider, configure_sdk=False)
     # After tokentrace: its unwrap() at uninstrument() below then puts tokentrace's wrapper back.
     # (Before tokentrace, unwrap() replaces tokentrace's wrapper with its own: see the report of #13.)
     BotocoreInstrumentor().instrument(tracer_provider=provider)
-    if os.environ.get("TRANSPORT_WORKER_NO_GUARD"):  # the negative control: show the leak without the guard
-        from tokentrace import instrumentation
-
-        guard = instrumentation._active.instrumentors.pop()  # type: ignore[union-attr]
-        guard.uninstrument()
 
     app = AppService()
     with ProviderServer() as server:
@@ -102,6 +102,7 @@ def main() -> None:
                 # into botocore's request after SigV4 signing.
                 BotocoreInstrumentor().uninstrument()
                 bedrock.converse(modelId="anthropic.claude-3-haiku-20240307-v1:0", messages=[{"role": "user", "content": [{"text": "hi"}]}])
+                httpx.get(server.url + "/v1/untraced-by-httpx", timeout=10)
                 requests.get(server.url + "/v1/untraced-by-requests", timeout=10)
                 urllib3.PoolManager().request("GET", server.url + "/v1/untraced-by-urllib3", timeout=10)
                 requests.get(app.url, timeout=10)
