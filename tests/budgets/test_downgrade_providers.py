@@ -318,3 +318,48 @@ def test_rewrite_policy_rewrites_the_request_and_says_so(instrument: Any, server
     event = next(e for e in telemetry.only_llm_span().events if e.name == "tokentrace.policy.violation")
     assert event.attributes["tokentrace.policy.action"] == "rewrite"
     assert event.attributes["tokentrace.model.requested"] == case.asked
+
+
+# -- SDKs whose requests tokentrace does not rewrite ----------------------------------------------
+
+
+def _groq(server: ProviderServer, model: str) -> None:
+    import groq
+
+    groq.Groq(api_key="gsk_test_routing", base_url=server.groq_url, max_retries=0).chat.completions.create(
+        model=model, messages=[{"role": "user", "content": PROMPT}]
+    )
+
+
+def _mistral(server: ProviderServer, model: str) -> None:
+    from mistralai.client import Mistral
+
+    Mistral(api_key="test-routing", server_url=server.mistral_url).chat.complete(
+        model=model, messages=[{"role": "user", "content": PROMPT}]
+    )
+
+
+UNREWRITABLE = {"groq": (_groq, "llama-3.3-70b-versatile", "llama-3.1-8b-instant"), "mistral": (_mistral, "mistral-large-latest", "mistral-small-latest")}
+
+
+@pytest.mark.parametrize("name", sorted(UNREWRITABLE))
+def test_where_the_request_cannot_be_rewritten_the_call_is_blocked_not_mislabelled(
+    instrument: Any, server: ProviderServer, name: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A downgrade or rewrite tokentrace cannot apply is never claimed: the call is blocked."""
+    from tokentrace.budgets import BudgetExceeded, ModelNotAllowed
+
+    send, asked, cheaper = UNREWRITABLE[name]
+    telemetry = instrument()
+    caplog.set_level("WARNING", "tokentrace")
+    with tokentrace.budget(tokens=0, on_exceed="downgrade", downgrade={asked: cheaper}):
+        with pytest.raises(BudgetExceeded):
+            send(server, asked)
+    with tokentrace.model_policy(deny=[asked], action="rewrite", rewrite={asked: cheaper}, name="no-flagship"):
+        with pytest.raises(ModelNotAllowed):
+            send(server, asked)
+    assert server.requests == []  # neither was sent
+    spans = telemetry.llm_spans()
+    assert len(spans) == 2 and all("tokentrace.model.policy" not in s.attributes for s in spans)
+    assert sum("cannot send them to another model" in r.getMessage() for r in caplog.records) == 1
+    assert sum("cannot send calls made through" in r.getMessage() for r in caplog.records) == 1

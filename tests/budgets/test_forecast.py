@@ -130,7 +130,8 @@ def test_forecast_alert_once_per_window_through_every_channel(
     assert alert.kind == "forecast" and alert.budget == "team-monthly" and alert.scope_value == "search"
     assert alert.forecast_utilization > 1 and alert.exhausted_at is not None
     assert alert.exhausted_at < datetime.now(timezone.utc) + timedelta(minutes=10)
-    assert "team search will use its monthly budget up on" in alert.message()
+    day = f"{alert.exhausted_at.day} {alert.exhausted_at:%B}"
+    assert f"team search will use its monthly budget up on {day} at the current rate (" in alert.message()
     assert any("will use its monthly budget up on" in r.getMessage() for r in caplog.records)
     events = [e for s in telemetry.llm_spans() for e in s.events if e.name == "tokentrace.budget.forecast"]
     assert len(events) == 1 and events[0].attributes["tokentrace.budget.forecast_utilization"] > 1
@@ -149,3 +150,17 @@ def test_a_slow_burn_reports_the_gauge_and_no_alert(instrument: Any, server: Pro
     (point,) = telemetry.points("tokentrace.budget.forecast_utilization")
     assert 0 < point.value < 1
     assert point.attributes["tokentrace.budget.name"] == "roomy"
+
+
+def test_the_message_says_the_day_for_a_month_and_the_time_for_a_day() -> None:
+    exhausted = datetime(2026, 12, 19, 14, 20, tzinfo=timezone.utc)
+    fields = dict(
+        budget="search", scope="team", scope_value="search", window_start=None, threshold=1.0, utilization=0.3,
+        spent_usd=6120.0, spent_tokens=0, limit_usd=20_000.0, limit_tokens=None, exceeded_since=None, hard=False,
+        forecast_utilization=1.8, exhausted_at=exhausted, rate_per_hour=41.6,
+    )
+    monthly = ForecastAlert(window="month", **fields).message()  # type: ignore[arg-type]
+    assert "team search will use its monthly budget up on 19 December" in monthly
+    assert "at the current rate ($41.6/hour; $6,120 of $20,000 spent so far, 180% of the limit projected" in monthly
+    daily = ForecastAlert(window="day", **fields).message()  # type: ignore[arg-type]
+    assert "team search will use its daily budget up by 14:20 UTC at the current rate" in daily

@@ -116,6 +116,16 @@ class BudgetEnforcer:
         """Send the call to the budget's cheaper model; False when it names none for this model."""
         record = call.record
         asked = record.sent_model
+        if not record.model_rewritable:
+            self._log.warning(
+                ("cannot-rewrite", item.spec.name, record.provider),
+                "tokentrace: budget %r cannot downgrade calls made through the %s SDK: tokentrace cannot send them "
+                "to another model (it rewrites OpenAI, Anthropic, google-genai and Bedrock requests), so they are "
+                "blocked instead.",
+                item.spec.name,
+                record.provider,
+            )
+            return False  # blocked like a hard budget: a downgrade is never claimed that was not sent
         try:
             cheaper = item.spec.cheaper_model(asked)
         except Exception as exc:

@@ -81,7 +81,7 @@ class ForecastAlert(BudgetAlert):
         if self.scope == "global":
             who = "all calls"
         word = _WINDOW_WORDS.get(self.window, self.window)
-        when = _day(self.exhausted_at) if self.exhausted_at else "before the window ends"
+        when = _when(self.exhausted_at, self.window) if self.exhausted_at else "before the window ends"
         if self.rate_unit == "usd":
             rate = f"{format_usd(round(self.rate_per_hour, 4))}/hour"
             spent = f"{format_usd(self.spent_usd)} of {format_usd(self.limit_usd or 0)}"
@@ -93,7 +93,7 @@ class ForecastAlert(BudgetAlert):
         else:
             projected = f"{self.forecast_utilization:.0%} of the limit"
         return (
-            f"tokentrace budget {self.budget!r}: {who} will use its {word} budget up on {when} at the current "
+            f"tokentrace budget {self.budget!r}: {who} will use its {word} budget up {when} at the current "
             f"rate ({rate}; {spent} spent so far, {projected} projected for the window)."
         )
 
@@ -107,12 +107,15 @@ class ForecastAlert(BudgetAlert):
         return attributes
 
 
-def _day(moment: datetime) -> str:
-    """``19 December`` (with the hour for hourly windows and the year when it is not this year's)."""
-    text = f"{moment.day} {moment:%B}"
+def _when(moment: datetime, window: str) -> str:
+    """``on 19 December`` for a monthly window (with the year when it is not this year's);
+    ``by 14:20 UTC`` for a daily or hourly one, which ends the same day."""
+    if window != "month":
+        return f"by {moment:%H:%M} UTC"
+    text = f"on {moment.day} {moment:%B}"
     if moment.year != datetime.now(timezone.utc).year:
         text += f" {moment.year}"
-    return f"{text} at {moment:%H:%M} UTC"
+    return text
 
 
 class _Samples:

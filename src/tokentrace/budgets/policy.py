@@ -341,6 +341,9 @@ class PolicyEnforcer:
         record = call.record
         action = policy.action
         target = policy.target(model) if action == "rewrite" else None
+        if action == "rewrite" and not record.model_rewritable:
+            target = None  # this adapter cannot send another model: blocked, never claimed
+            self._warn_cannot_rewrite(policy, record.provider)
         if action == "rewrite" and target is None:
             action = "block"
         attributes: Dict[str, Any] = {
@@ -374,6 +377,15 @@ class PolicyEnforcer:
                 model,
                 ", ".join(policy.allow) or "any but " + ", ".join(policy.deny),
             )
+
+    def _warn_cannot_rewrite(self, policy: ModelPolicy, provider: str) -> None:
+        self._log.warning(
+            (policy.name, provider, "cannot-rewrite"),
+            "tokentrace: %s rewrites models, but tokentrace cannot send calls made through the %s SDK to another "
+            "model (it rewrites OpenAI, Anthropic, google-genai and Bedrock requests); such calls are blocked.",
+            policy.describe(),
+            provider,
+        )
 
     def _count(self, call: Any, policy: ModelPolicy, action: str) -> None:
         try:

@@ -64,13 +64,15 @@ def open_call(
     build: Callable[[], Optional[CallRecord]],
     provider: str,
     borrow: Optional[Callable[[], bool]] = None,
+    rewrites_model: bool = False,
 ) -> Optional[Call]:
     """Build the request half of the record and start the call; ``None`` means "call the SDK untouched".
 
     ``build`` returns ``None`` for requests tokentrace does not trace. Inside a gateway call
     (:func:`enter_gateway`) nothing is opened: the gateway's span already covers the request.
     ``borrow`` answers whether the SDK will start its own span for the call, which then becomes
-    the call's span (:meth:`~tokentrace.core.pipeline.Pipeline.adopt`).
+    the call's span (:meth:`~tokentrace.core.pipeline.Pipeline.adopt`). ``rewrites_model``: the
+    adapter applies a policy's model (:func:`apply_policy_model`) to this request.
     """
     if _gateway.get() is not None:
         return None
@@ -81,6 +83,8 @@ def open_call(
         return None
     if record is None:
         return None
+    if rewrites_model:
+        record.model_rewritable = True
     borrowing = False
     if borrow is not None:
         try:

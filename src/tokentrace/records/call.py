@@ -83,6 +83,10 @@ class CallRecord:
     #: model policy's rewrite). Set by observers before the request is sent; adapters send this
     #: model, and the span keeps ``request_model`` as what the application asked for.
     policy_model: Optional[str] = None
+    #: The adapter can send another model than the app asked for (it applies ``policy_model``).
+    #: Where it cannot, a downgrade or rewrite blocks the call instead of claiming a model it
+    #: did not send.
+    model_rewritable: bool = False
 
     response_model: Optional[str] = None
     response_id: Optional[str] = None

@@ -87,7 +87,11 @@ def _unmark_native(marker: Optional[contextvars.Token]) -> None:
 
 def _open(pipeline: Pipeline, instance: Any, args: Tuple[Any, ...], kwargs: dict) -> Optional[Call]:
     return flow.open_call(
-        pipeline, lambda: _build(pipeline, instance, args, kwargs), _PROVIDER, borrow=lambda: native.sdk_traces(instance)
+        pipeline,
+        lambda: _build(pipeline, instance, args, kwargs),
+        _PROVIDER,
+        borrow=lambda: native.sdk_traces(instance),
+        rewrites_model=True,
     )
 
 

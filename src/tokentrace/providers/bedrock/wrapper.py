@@ -56,7 +56,7 @@ def open_call(
             _capture_input(record, operation, params)
         return record
 
-    call = flow.open_call(pipeline, build, provider)
+    call = flow.open_call(pipeline, build, provider, rewrites_model=True)
     if call is None:
         return None
     args, kwargs = flow.apply_policy_model(call, args, kwargs, _with_model_id, provider)

@@ -49,7 +49,7 @@ def _begin(pipeline: Pipeline, instance: Any, kwargs: Dict[str, Any], operation:
             extract.capture_input(record, kwargs)
         return record
 
-    return flow.open_call(pipeline, build, _PROVIDER)
+    return flow.open_call(pipeline, build, _PROVIDER, rewrites_model=True)
 
 
 def _complete(pipeline: Pipeline, call: Call, result: Any, operation: str) -> None:

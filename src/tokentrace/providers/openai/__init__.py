@@ -117,7 +117,7 @@ def _begin(pipeline: Pipeline, instance: Any, args: Tuple[Any, ...], kwargs: dic
     if prepared is None:
         return None
     endpoint, record, new_args, new_kwargs, asked, host, probe, is_background = prepared
-    call = flow.open_call(pipeline, lambda: record, _PROVIDER)
+    call = flow.open_call(pipeline, lambda: record, _PROVIDER, rewrites_model=True)
     if call is None:
         return None
     new_args, new_kwargs = flow.apply_policy_model(call, new_args, new_kwargs, flow.options_with_model, _PROVIDER)

@@ -25,10 +25,6 @@ Wrapped = Callable[..., Any]
 _PROVIDER = "Vertex AI"
 
 
-def _no_model_argument(model: str, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Tuple[Tuple[Any, ...], Dict[str, Any]]:
-    raise TypeError("the Vertex AI SDK fixes the model on the GenerativeModel; a per-request model cannot be set")
-
-
 def _request_kwargs(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Dict[str, Any]:
     """``contents`` may come positionally; every other argument is keyword-only."""
     return {**kwargs, "contents": args[0]} if args and "contents" not in kwargs else kwargs
@@ -42,10 +38,9 @@ def _begin(pipeline: Pipeline, instance: Any, args: Tuple[Any, ...], kwargs: Dic
             extract.capture_input(record, instance, request)
         return record
 
-    call = flow.open_call(pipeline, build, _PROVIDER)
-    if call is not None and call.record.policy_model:
-        flow.apply_policy_model(call, args, kwargs, _no_model_argument, _PROVIDER)
-    return call
+    # The Vertex AI SDK fixes the model on the GenerativeModel: no per-request model to rewrite, so
+    # a downgrade or rewrite policy blocks these calls (the record is not ``model_rewritable``).
+    return flow.open_call(pipeline, build, _PROVIDER)
 
 
 def _complete(pipeline: Pipeline, call: Call, result: Any) -> None:
