@@ -17,6 +17,7 @@ from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 import wrapt
 
 from ..core.pipeline import Pipeline
+from ..core.safety import report
 
 logger = logging.getLogger("tokentrace")
 
@@ -112,10 +113,13 @@ def _chain(obj: Any) -> List[Any]:
         if obj is None:
             break
         found.append(obj)
-        parent = getattr(obj, "_self_parent", None) if isinstance(obj, _WRAPT_PROXIES) else None
-        if parent is not None:
-            found.append(parent)
-        obj = getattr(obj, "__wrapped__", None)
+        try:  # arbitrary class attributes: a proxy may forward the read and fail in its own way
+            parent = getattr(obj, "_self_parent", None) if isinstance(obj, _WRAPT_PROXIES) else None
+            if parent is not None:
+                found.append(parent)
+            obj = getattr(obj, "__wrapped__", None)
+        except Exception:
+            break
     return found
 
 
@@ -155,8 +159,8 @@ class _Switch:
         if self.reclaim is not None:
             try:
                 self.reclaim()
-            except Exception:
-                pass
+            except Exception as exc:
+                report("patching again what another instrumentation undid", exc)
         if len(seen) < self.MAX_REACHED or cls in seen:
             seen[cls] = _lookup(cls, name)
 
@@ -244,7 +248,10 @@ class ProviderInstrumentor:
                 continue
             owner, name, original, own = resolved
             self._wrap(owner, name, original, own, patch)
-        self.reclaim()
+        try:
+            self.reclaim()
+        except Exception as exc:  # the patches above stand; only the subclasses' check failed
+            report(f"{self.name or 'adapter'}: checking other instrumentations' leftovers", exc)
 
     def _wrap(self, owner: Any, name: str, target: Any, own: bool, patch: Patch) -> None:
         assert self._switch is not None and self._pipeline is not None
