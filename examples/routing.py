@@ -4,8 +4,10 @@ It starts tokentrace's local OpenAI-compatible server on 127.0.0.1, points the r
 SDK at it, and shows
 
 1. a burn-rate forecast: a monthly team budget that the current rate will use up early;
-2. a downgrade budget: past its limit, gpt-5 calls are sent to gpt-5-mini (never silently);
-3. a model policy: team "search" may only call the mini models; gpt-5 is rewritten, o3 blocked;
+2. a downgrade budget: past its limit, gpt-5 calls are sent to gpt-5-mini (never silently), by a map
+   or by a function;
+3. a model policy: team "search" may only call the mini models; gpt-5 is rewritten, o3 blocked
+   (and one from a policies file: team "labs" may not call o3);
 4. a spend anomaly: this hour's spend against the same hour of the previous days;
 5. the vendor's own spend limit (a 429 ``project_spend_limit_exceeded``) recorded as what it is.
 """
@@ -13,7 +15,9 @@ SDK at it, and shows
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
+from pathlib import Path
 
 import openai
 
@@ -29,7 +33,12 @@ def main() -> None:
     logging.basicConfig(level=logging.ERROR)  # tokentrace's warnings are shown through the callbacks below
     alerts: list = []
     with ProviderServer() as server:
-        tokentrace.instrument(anomaly={"factor": 3, "min_usd": 0.05, "on_alert": alerts.append})
+        # Model policies can live in a file too (or in the budgets file): team labs may not call o3.
+        policies = Path(tempfile.mkdtemp()) / "policies.toml"
+        policies.write_text('[[policy]]\nname = "labs-no-o3"\nmatch = { team = "labs" }\ndeny = ["o3"]\naction = "block"\n')
+        tokentrace.instrument(
+            anomaly={"factor": 3, "min_usd": 0.05, "on_alert": alerts.append}, model_policies=str(policies), strict=True
+        )
         client = openai.OpenAI(base_url=server.openai_url, api_key="sk-local")
 
         def call(model: str) -> str:
@@ -52,6 +61,10 @@ def main() -> None:
             answered = [call("gpt-5") for _ in range(3)]
         print("downgrade: gpt-5 answered by", answered)
 
+        # 2b. Or a function decides the cheaper model (here: any gpt-5 variant to gpt-5-nano).
+        with tokentrace.budget(tokens=0, on_exceed="downgrade", downgrade=lambda model: "gpt-5-nano" if model.startswith("gpt-5") else None):
+            print("downgrade by function: gpt-5 answered by", call("gpt-5"))
+
         # 3. Model policy for team search: the mini models only; gpt-5 is rewritten, o3 is blocked.
         policy = tokentrace.model_policy(
             allow=["gpt-5-mini", "gpt-4o-mini"], action="rewrite", rewrite={"gpt-5": "gpt-5-mini"}, match={"team": "search"}
@@ -62,6 +75,11 @@ def main() -> None:
                 client.chat.completions.create(model="o3", messages=ASK)  # blocked before it is sent
             except tokentrace.ModelNotAllowed as refused:
                 print("policy:", refused)
+        with tokentrace.attribute(team="labs"):
+            try:
+                client.chat.completions.create(model="o3", messages=ASK)
+            except tokentrace.ModelNotAllowed as refused:
+                print("policy from file:", refused)
 
         # 4. Anomaly: team support usually spends $0.02 at this hour (a week of history, seeded
         # here as a ledger would); three gpt-5 calls now are far above that.

@@ -51,6 +51,8 @@ def test_routing_example_forecasts_downgrades_rewrites_and_flags_the_anomaly() -
     # $0.05 fits one gpt-5 call ($0.045) and the next is admitted below the limit; the third is downgraded.
     assert re.search(r"^downgrade: gpt-5 answered by \['gpt-5-2\S+', 'gpt-5-2\S+', 'gpt-5-mini-\S+'\]$", out, re.M)
     assert re.search(r"^policy: gpt-5 answered by gpt-5-mini", out, re.M)
+    assert re.search(r"^downgrade by function: gpt-5 answered by gpt-5-nano", out, re.M)
+    assert re.search(r"^policy from file: tokentrace model policy 'labs-no-o3' \(team=labs\) does not allow model 'o3'", out, re.M)
     assert "does not allow model 'o3'" in out and "the call was not sent" in out
     assert re.search(r"^anomaly: .*team support spent \$[\d.]+ since \d\d:00 UTC, [\d.]+x its usual \$0\.02", out, re.M)
     assert "workflow 'ticket-summary'" in out
