@@ -169,3 +169,18 @@ def test_a_new_response_model_on_every_call_keeps_memory_bounded(
     spans = telemetry.llm_spans()
     expected = sum(s.attributes["gen_ai.usage.input_tokens"] + s.attributes["gen_ai.usage.output_tokens"] for s in spans)
     assert len(spans) == 120 and telemetry.total("tokentrace.tokens") == expected  # the overflow series keeps the rest
+
+
+def test_the_left_out_warnings_are_a_metric(instrument: Any, telemetry: Any, server: ProviderServer) -> None:
+    """A flood the logs show once per interval is still visible in the metrics, as a count."""
+    instrument()
+    client = openai.OpenAI(base_url=server.openai_url, api_key="sk-test", max_retries=0)
+    for i in range(40):  # a new answering model every call: more causes than the reroute log keeps
+        server.enqueue(ResponsePlan(model=f"gpt-4o-mini-gateway-{i}"))
+    before = ratelog.suppressed_total()
+    for _ in range(40):
+        client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+    left_out = ratelog.suppressed_total() - before
+    assert left_out > 0
+    (point,) = telemetry.points("tokentrace.warnings.suppressed")
+    assert point.value == ratelog.suppressed_total()

@@ -24,6 +24,7 @@ from opentelemetry.metrics import CallbackOptions, Observation
 
 from .._version import __version__
 from ..records import semconv as sc
+from . import ratelog
 from .numbers import otlp_int
 
 SCOPE_NAME = "tokentrace"
@@ -138,6 +139,26 @@ def _counter(meter: Any, meter_provider: Optional[Any], name: str, unit: str, de
     return once_per_provider(meter_provider, name, make)
 
 
+def _observe_suppressed_warnings(options: Optional[CallbackOptions] = None) -> Iterable[Observation]:
+    return [Observation(ratelog.suppressed_total())]
+
+
+def _suppressed_warnings_counter(meter: Any, meter_provider: Optional[Any]) -> None:
+    """The count :mod:`.ratelog` keeps of the warnings it left out, as a metric: a flood of
+    warnings that the logs show once per interval is still visible as a rate."""
+
+    def make() -> bool:
+        meter.create_observable_counter(
+            sc.METRIC_TT_WARNINGS_SUPPRESSED,
+            callbacks=[_observe_suppressed_warnings],
+            unit="{warning}",
+            description="Warnings tokentrace counted instead of logging (one line per cause per interval).",
+        )
+        return True
+
+    once_per_provider(meter_provider, sc.METRIC_TT_WARNINGS_SUPPRESSED, make)
+
+
 def create_instruments(tracer_provider: Optional[Any] = None, meter_provider: Optional[Any] = None) -> Instruments:
     tracer = trace.get_tracer(SCOPE_NAME, __version__, tracer_provider=tracer_provider)
     meter = metrics.get_meter(SCOPE_NAME, __version__, meter_provider=meter_provider)
@@ -162,6 +183,7 @@ def create_instruments(tracer_provider: Optional[Any] = None, meter_provider: Op
         unit="{call}",
         description="GenAI operations, by tokentrace.cost.status (priced, unknown_model, ...) and outcome.",
     )
+    _suppressed_warnings_counter(meter, meter_provider)
     return Instruments(
         tracer=tracer,
         token_usage=meter.create_histogram(

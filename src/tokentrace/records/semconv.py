@@ -94,6 +94,8 @@ METRIC_TT_TOKENS = "tokentrace.tokens"
 TOKEN_TYPE_CACHE_WRITE_LONG = "cache_write_1h"
 METRIC_TT_COST = "tokentrace.cost"
 METRIC_TT_CALLS = "tokentrace.calls"
+#: Warnings tokentrace left out of the logs (one line per cause per interval, this counts the rest).
+METRIC_TT_WARNINGS_SUPPRESSED = "tokentrace.warnings.suppressed"
 
 # Bucket advice from the GenAI metric conventions.
 TOKEN_BUCKETS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864)
