@@ -49,6 +49,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, Spa
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import instructions  # noqa: E402
 import mock_wire  # noqa: E402
 import peers as peer_variants  # noqa: E402
 from floor import Floor  # noqa: E402
@@ -445,7 +446,15 @@ def main(argv: Sequence[str] = ()) -> int:
     parser.add_argument("--only", default="", help="comma-separated scenario name filter (substring; =name for an exact name)")
     parser.add_argument("--peers", action="store_true", help="also measure the other instrumentations installed here (see peers.py)")
     parser.add_argument("--no-replay", action="store_true", help="leave out the replayed-stream scenarios")
+    parser.add_argument("--instructions", action="store_true", help="instructions per call under callgrind instead of time (see instructions.py)")
     args = parser.parse_args(list(argv))
+    if args.instructions and not instructions.under_callgrind():
+        labels, counts = instructions.rerun_under_callgrind([os.path.abspath(__file__), *argv])
+        peer_names = list(dict.fromkeys(label["variant"] for label in labels if label["variant"] not in VARIANTS))
+        print(f"Python {platform.python_version()}, openai {openai.__version__}, anthropic {anthropic.__version__}; "
+              f"{labels[0]['calls'] if labels else 0} calls per counted batch.\n")
+        print(instructions.table(labels, counts, peer_names, SHORT, LONG, TARGET_RATIO))
+        return 0
     if args.quick:
         args.rounds, args.calls, args.stream_calls, args.memory_calls = 3, 30, 4, 0
     logging.getLogger("opentelemetry").setLevel(logging.ERROR)
@@ -478,6 +487,12 @@ def main(argv: Sequence[str] = ()) -> int:
 
     def selected(name: str) -> bool:
         return not wanted or any(name == w[1:] if w.startswith("=") else w in name for w in wanted)
+
+    if args.instructions:  # under callgrind (see instructions.py): end-to-end scenarios, few calls
+        counted = [(p, n, b, c) for p, n, b, c in scenarios if selected(n) and "replayed" not in n]
+        counted = [(p, n, b, 20 if c == args.calls else 3) for p, n, b, c in counted]
+        instructions.measure_child(setup, counted, setup.variants, lambda calls: max(3, calls // 2))
+        return 0
 
     results = []
     for provider, name, batch, calls in scenarios:

@@ -49,6 +49,8 @@ EVENT_ANOMALY = "tokentrace.spend.anomaly"
 DIMENSIONS = ("team", "feature", "model")
 #: Keys (dimension, value) followed at once; the least recently used is forgotten beyond it.
 MAX_KEYS = 5_000
+#: Combinations whose series are remembered (:meth:`AnomalyDetector._route`); beyond it, found again.
+_MAX_ROUTES = 4096
 _HOUR = 3600
 _DAY = 86_400
 _KNOWN = ("factor", "min_usd", "days", "min_days", "dimensions", "on_alert", "enabled")
@@ -270,6 +272,9 @@ class AnomalyDetector:
         self._series: OrderedDict[Tuple[str, str], _Series] = OrderedDict()
         self._lock = threading.Lock()
         self._log = RateLimitedLog()
+        #: (hour, model, provider, attribution items) -> (generation, the series it adds to): see _route.
+        self._routes: Dict[tuple, Tuple[int, List[Tuple[str, str, _Series]]]] = {}
+        self._generation = 0
         self._meter_provider = meter_provider
         self._gauge: Any = None
         self._value_limit = value_limit
@@ -297,16 +302,16 @@ class AnomalyDetector:
     def add(self, now: float, cost: float, values: Mapping[str, str], model: str, provider: str = "") -> List[AnomalyAlert]:
         """Count ``cost`` at ``now`` for every dimension the call has; the alerts it raises."""
         alerts: List[AnomalyAlert] = []
-        ratios: List[Tuple[str, str, float]] = []
+        ratios: Optional[List[Tuple[str, str, float]]] = None
         hour = int(now // _HOUR)
         workflow = values.get("workflow") or ""
         settings = self.settings
+        key = (hour, model, provider, tuple(values.items()) if values else ())
         with self._lock:  # once for all dimensions: this runs on every priced call
-            for dimension in settings.dimensions:
-                value = model if dimension == "model" else provider if dimension == "provider" else values.get(dimension)
-                if not value:
-                    continue
-                series = self._get((dimension, value))
+            route = self._routes.get(key)
+            if route is None or route[0] != self._generation:
+                route = self._route(key, hour, values, model, provider)
+            for dimension, value, series in route[1]:
                 if series.current_hour != hour:
                     series.current_hour = hour
                     series.by_workflow.clear()
@@ -321,13 +326,33 @@ class AnomalyDetector:
                 if not baseline:
                     continue
                 ratio = spent / baseline
+                if ratios is None:
+                    ratios = []
                 ratios.append((dimension, value, ratio))
                 if ratio >= settings.factor and spent >= settings.min_usd and series.alerted_hour != hour:
                     series.alerted_hour = hour
                     alerts.append(self._alert(dimension, value, hour, spent, baseline, ratio, series.baseline_kind, series))
-        for dimension, value, ratio in ratios:
+        for dimension, value, ratio in ratios or ():
             self._record_ratio(dimension, value, ratio)
         return alerts
+
+    def _route(self, key: tuple, hour: int, values: Mapping[str, str], model: str, provider: str) -> Tuple[int, List[Tuple[str, str, _Series]]]:
+        """The series one (hour, model, provider, attribution) combination adds to, found once.
+
+        A call's dimensions, their values and the series they name are the same for every call
+        of the combination within the hour, so the per-call path does not look them up (nor
+        touch the LRU order) again; forgetting a series (:data:`MAX_KEYS`) starts a new
+        generation, so no route keeps adding to a forgotten series. Called with the lock held.
+        """
+        found: List[Tuple[str, str, _Series]] = []
+        for dimension in self.settings.dimensions:
+            value = model if dimension == "model" else provider if dimension == "provider" else values.get(dimension)
+            if value:
+                found.append((dimension, value, self._get((dimension, value))))
+        if len(self._routes) >= _MAX_ROUTES:
+            self._routes.clear()
+        route = self._routes[key] = (self._generation, found)
+        return route
 
     def _get(self, key: Tuple[str, str]) -> _Series:
         series = self._series.get(key)
@@ -335,6 +360,7 @@ class AnomalyDetector:
             series = self._series[key] = _Series()
             while len(self._series) > MAX_KEYS:
                 self._series.popitem(last=False)
+                self._generation += 1  # routes may hold the forgotten series
         else:
             self._series.move_to_end(key)
         return series
