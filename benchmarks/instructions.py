@@ -99,7 +99,7 @@ def measure_child(setup: Any, scenarios: Sequence[Tuple[str, str, Callable[[int]
             gc.collect()
             gc.disable()
             try:
-                counted(lambda: batch(calls))
+                counted(lambda batch=batch, calls=calls: batch(calls))
             finally:
                 gc.enable()
             labels.append({"name": name, "variant": variant, "calls": calls})

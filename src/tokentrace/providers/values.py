@@ -53,9 +53,7 @@ def field(obj: Any, name: str) -> Any:
     if isinstance(obj, dict):  # the common cases first: plain dicts, then SDK objects
         return obj.get(name)
     cls = type(obj)
-    names = _PYDANTIC.get(cls, _ABSENT)
-    if names is _ABSENT:
-        names = _class_names(cls)
+    names = _PYDANTIC[cls] if cls in _PYDANTIC else _class_names(cls)
     if names is not None:
         value = obj.__dict__.get(name, _ABSENT)
         if value is not _ABSENT:
@@ -63,9 +61,9 @@ def field(obj: Any, name: str) -> Any:
         extra = obj.__pydantic_extra__
         if extra and name in extra:
             return extra[name]
-        defined = names.get(name)  # type: ignore[union-attr]
+        defined = names.get(name)
         if defined is None:
-            defined = names[name] = hasattr(cls, name)  # type: ignore[index]
+            defined = names[name] = hasattr(cls, name)
         if not defined:
             return None
     value = getattr(obj, name, None)
