@@ -98,7 +98,10 @@ def _assemble(
 
     # Budgets first: a strict-mode BudgetConfigError must leave nothing patched behind
     # (attribution.setup patches threading for context propagation).
-    budget_observers = budgets.setup(config)
+    from .attribution.users import UserHasher
+
+    # The hash attribution gives user ids (same key): budget and policy matches on user compare with it.
+    budget_observers = budgets.setup(config, UserHasher(config.user_hash_key).hash)
     observers.extend(budget_observers)
     capture, attribution_observers = attribution.setup(config)
     observers[:0] = attribution_observers

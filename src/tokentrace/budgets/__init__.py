@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, List
+from typing import Any, Callable, List, Optional
 
 from ..core.pipeline import CallObserver
 from .alerts import METRIC_BUDGET_FORECAST_UTILIZATION, METRIC_BUDGET_UTILIZATION, BudgetAlert
@@ -22,6 +22,7 @@ from .forecast import ForecastAlert
 from .policy import ModelPolicy, load_policies, model_policy
 from .spec import SCOPES, BudgetSpec, load_specs
 from .store import SHARED_MEMORY, BudgetStore, MemoryStore, open_store
+from .users import hash_user_match
 from .windows import WINDOWS
 
 logger = logging.getLogger("tokentrace")
@@ -51,8 +52,11 @@ __all__ = [
 ]
 
 
-def setup(config: Any) -> List[CallObserver]:
+def setup(config: Any, hash_user: Optional[Callable[[str], str]] = None) -> List[CallObserver]:
     """The budget observer for one ``instrument()``; always present so ``budget()`` blocks work.
+
+    ``hash_user`` is attribution's user-id hash: a ``match`` on ``user`` is compared as the hash
+    the calls carry (:mod:`.users`).
 
     A bad budget declaration or store raises :class:`BudgetConfigError` with ``strict=True``;
     otherwise it is logged as an error and the bad part left out (the other budgets still apply,
@@ -73,6 +77,8 @@ def setup(config: Any) -> List[CallObserver]:
             policies += _guard(lambda: load_policies(config.budgets, None if strict else _log_error), [], strict)
     if getattr(config, "model_policies", None) is not None:
         policies += _guard(lambda: load_policies(config.model_policies, None if strict else _log_error), [], strict)
+    specs = [hash_user_match(spec, hash_user) for spec in specs]
+    policies = [hash_user_match(policy, hash_user) for policy in policies]
     store = _open_store(config, strict)
     specs = _refuse_unshared_user_hashes(specs, store, config, strict)
     alerter = Alerter(
@@ -84,8 +90,8 @@ def setup(config: Any) -> List[CallObserver]:
     metric_keys = getattr(config, "metric_attributes", ())
     anomaly = _guard(lambda: parse_settings(getattr(config, "anomaly", None)), AnomalySettings(), strict)
     observers: List[CallObserver] = [
-        PolicyEnforcer(policies, meter_provider, metric_keys),
-        BudgetEnforcer(specs, store, alerter),
+        PolicyEnforcer(policies, meter_provider, metric_keys, hash_user),
+        BudgetEnforcer(specs, store, alerter, hash_user),
         VendorLimitObserver(meter_provider, metric_keys),
     ]
     if anomaly.enabled:

@@ -50,6 +50,7 @@ from .forecast import Forecaster, make_forecast_alert
 from .leases import LeaseKeeper
 from .spec import ENTRY_SCOPE, NANO, BudgetSpec
 from .store import Admission, Amount, BudgetStore, StoreUnavailable, utilization as spent_fraction_of
+from .users import HashedMatches, HashUser
 from .windows import Period, period, utc_now
 
 logger = logging.getLogger("tokentrace")
@@ -71,8 +72,10 @@ class Applied(NamedTuple):
 class BudgetEnforcer:
     """The :class:`~tokentrace.core.pipeline.CallObserver` behind every budget."""
 
-    def __init__(self, specs: Sequence[BudgetSpec], store: BudgetStore, alerter: Alerter) -> None:
+    def __init__(self, specs: Sequence[BudgetSpec], store: BudgetStore, alerter: Alerter, hash_user: Optional[HashUser] = None) -> None:
         self.specs = tuple(specs)
+        #: Budgets declared in code that match on ``user``, compared as the hash calls carry.
+        self._hashed = HashedMatches(hash_user)
         self.store = store
         self.alerter = alerter
         #: Per-call warnings (unpriced models, downgrades): one line per cause per interval, bounded.
@@ -183,7 +186,7 @@ class BudgetEnforcer:
             if entry.store is not None:
                 applied.append(Applied(entry.spec, entry.store, entry.key, None, period("total", now), None))
             else:
-                item = self._shared(entry.spec, values, now)
+                item = self._shared(self._hashed.of(entry.spec), values, now)
                 if item is not None:
                     applied.append(item)
         for spec in self.specs:

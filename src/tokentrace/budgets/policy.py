@@ -316,8 +316,13 @@ class PolicyEnforcer:
     #: Policies act before the request only: the pipeline skips the empty ``after_call``.
     wants_after_call = False
 
-    def __init__(self, policies: Sequence[ModelPolicy], meter_provider: Any = None, metric_keys: Iterable[str] = ()) -> None:
+    def __init__(
+        self, policies: Sequence[ModelPolicy], meter_provider: Any = None, metric_keys: Iterable[str] = (),
+        hash_user: Optional[Callable[[str], str]] = None,
+    ) -> None:
         self.policies = tuple(policies)
+        self._hash_user = hash_user
+        self._hashed: Any = None  # users.HashedMatches, made when a policy declared in code is first seen
         #: One line per (policy, model, action) per interval; bounded however many models the app names.
         self._log = RateLimitedLog()
         self._metric_keys = tuple(metric_keys)
@@ -329,6 +334,12 @@ class PolicyEnforcer:
         if not in_code and not self.policies:
             return
         values = call.attribution.values
+        if in_code and self._hash_user is not None:
+            if self._hashed is None:
+                from .users import HashedMatches  # users imports this module
+
+                self._hashed = HashedMatches(self._hash_user)
+            in_code = tuple(self._hashed.of(policy) for policy in in_code)
         for policy in (*self.policies, *in_code):
             if not policy.covers(values):
                 continue
