@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 import subprocess
+import time
 from collections import Counter
+from datetime import datetime, timezone
 from typing import Any, Dict, List, Tuple
 
 import pytest
@@ -17,7 +19,7 @@ import yaml
 
 from .backends import ALERT_RULES, find_prometheus, wait_until
 from .conftest import RUNS, BackendRun
-from .workload import BUDGET_NAME, FORECAST_BUDGET_NAME, expected_budget_utilization
+from .workload import BUDGET_NAME, BUDGET_USD, FORECAST_BUDGET_NAME, FORECAST_BUDGET_USD, expected_budget_utilization
 
 _COMPARISON = re.compile(r"^(?P<query>.+?)\s*(?P<op>>=|<=|==|!=|>|<)\s*(?P<threshold>[0-9.eE+-]+)\s*$", re.S)
 _OPS = {">": float.__gt__, ">=": float.__ge__, "<": float.__lt__, "<=": float.__le__, "==": float.__eq__, "!=": float.__ne__}
@@ -180,3 +182,36 @@ def test_alerts_fire_in_prometheus_with_the_expected_labels(backend_run: Backend
 
     found = wait_until(active, 20, f"Prometheus to raise {sorted(expected)}")
     assert ("TokentraceBudgetExhausted", (BUDGET_NAME, "it-support")) not in found
+
+
+def _month_bounds(now: float) -> Tuple[float, float]:
+    day = datetime.fromtimestamp(now, timezone.utc)
+    start = day.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    end = start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(month=start.month + 1)
+    return start.timestamp(), end.timestamp()
+
+
+def test_forecast_gauge_holds_the_hand_computed_projection(backend_run: BackendRun) -> None:
+    """The forecast gauge in Prometheus is the projection computed by hand from the workload.
+
+    The monthly budget saw the same calls as the total one: ``spent`` is known to the cent. A
+    process with under a minute of its own samples projects at the window's average rate
+    (``spent`` over the time since the month began), so the gauge is
+    ``spent / limit * month length / time since the month began``, evaluated at the last
+    settlement, which happened between the run's start and now. With more history the rate
+    is the burst's own, which is only ever higher: the lower bound holds either way.
+    """
+    now = time.time()
+    start, end = _month_bounds(backend_run.started)
+    if _month_bounds(now) != (start, end):
+        pytest.skip("the run straddled a month boundary: its projection restarted with the new window")
+    values = backend_run.prometheus.query_values(
+        "tokentrace_budget_forecast_utilization", by=["tokentrace_budget_name", "tokentrace_budget_scope_value"]
+    )
+    gauge = values[(FORECAST_BUDGET_NAME, "it-support")]
+    spent = expected_budget_utilization(RUNS) * BUDGET_USD
+    at_most = spent / FORECAST_BUDGET_USD * (end - start) / (backend_run.started - start)
+    at_least = spent / FORECAST_BUDGET_USD * (end - start) / (now - start)
+    assert gauge >= at_least * (1 - 1e-9), (gauge, at_least)
+    if now - backend_run.started < 60:  # the process cannot have had a minute of its own samples
+        assert gauge <= at_most * (1 + 1e-9), (gauge, at_most)
