@@ -19,7 +19,13 @@ import yaml
 
 from .backends import ALERT_RULES, find_prometheus, wait_until
 from .conftest import RUNS, BackendRun
-from .workload import BUDGET_NAME, BUDGET_USD, FORECAST_BUDGET_NAME, FORECAST_BUDGET_USD, expected_budget_utilization
+from .workload import (
+    BUDGET_NAME,
+    BUDGET_USD,
+    FORECAST_BUDGET_NAME,
+    FORECAST_BUDGET_USD,
+    expected_budget_utilization,
+)
 
 _COMPARISON = re.compile(r"^(?P<query>.+?)\s*(?P<op>>=|<=|==|!=|>|<)\s*(?P<threshold>[0-9.eE+-]+)\s*$", re.S)
 _OPS = {">": float.__gt__, ">=": float.__ge__, "<": float.__lt__, "<=": float.__le__, "==": float.__eq__, "!=": float.__ne__}
