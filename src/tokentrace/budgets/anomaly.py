@@ -41,6 +41,7 @@ from ..core.ratelog import RateLimitedLog
 from ..core.safety import report
 from ..core.telemetry import once_per_provider
 from .errors import BudgetConfigError, format_usd
+from .spec import finite_setting
 
 logger = logging.getLogger("tokentrace")
 
@@ -67,7 +68,6 @@ class AnomalySettings:
     enabled: bool = True
 
 
-
 #: Past these, a setting is a typo rather than a choice: a factor no spike reaches, a baseline of years.
 _MAX_FACTOR = 1_000.0
 _MAX_DAYS = 90
@@ -75,16 +75,10 @@ _MAX_DAYS = 90
 
 def _number(raw: Mapping[str, Any], key: str, default: float) -> float:
     """A finite number (an int, a float or its text); ``inf``/``nan`` would never, or always, alert."""
-    value = raw.get(key, default)
     try:
-        if isinstance(value, bool):
-            raise ValueError
-        number = float(value)
-    except (TypeError, ValueError):
-        raise BudgetConfigError(f"anomaly: {key} must be a number, got {value!r}") from None
-    if not math.isfinite(number):
-        raise BudgetConfigError(f"anomaly: {key} must be a finite number, got {value!r}")
-    return number
+        return finite_setting(raw.get(key, default), key)
+    except ValueError as exc:
+        raise BudgetConfigError(f"anomaly: {exc}") from None
 
 
 def _whole(raw: Mapping[str, Any], key: str, default: int) -> int:
@@ -101,6 +95,7 @@ def _whole(raw: Mapping[str, Any], key: str, default: int) -> int:
     if not math.isfinite(number) or number != int(number):
         raise BudgetConfigError(f"anomaly: {key} must be a whole number of days, got {value!r}")
     return int(number)
+
 
 def parse_settings(raw: Any) -> AnomalySettings:
     """``instrument(anomaly=...)``: ``False`` to turn off, or a mapping of the settings above."""

@@ -113,7 +113,8 @@ class BudgetSpec:
         return "this block" if self.scope == ENTRY_SCOPE else f"{self.scope}={value}"
 
 
-def _number(value: Any, what: str) -> float:
+def finite_setting(value: Any, what: str) -> float:
+    """A setting's number (an int, a float or its text), finite: ``inf``/``nan`` are refused, as is a bool."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ValueError(f"{what} must be a number, got {value!r}")
     try:
@@ -122,6 +123,11 @@ def _number(value: Any, what: str) -> float:
         raise ValueError(f"{what} must be a number, got {value!r}") from None
     if math.isnan(number) or math.isinf(number):
         raise ValueError(f"{what} must be a finite number, got {value!r}")
+    return number
+
+
+def _number(value: Any, what: str) -> float:
+    number = finite_setting(value, what)
     if number < 0:
         raise ValueError(f"{what} must not be negative, got {value!r} (use 0 to block every call)")
     cap = _MAXIMA.get(what)
