@@ -45,7 +45,7 @@ from .alerts import (
     make_alert,
 )
 from .context import ActiveBudget, active_budgets
-from .errors import BudgetExceeded, BudgetStoreUnavailable, utc_from_timestamp
+from .errors import REWRITABLE_SDKS, BudgetExceeded, BudgetStoreUnavailable, utc_from_timestamp
 from .forecast import Forecaster, make_forecast_alert
 from .leases import LeaseKeeper
 from .spec import ENTRY_SCOPE, NANO, BudgetSpec
@@ -123,10 +123,10 @@ class BudgetEnforcer:
             self._log.warning(
                 ("cannot-rewrite", item.spec.name, record.provider),
                 "tokentrace: budget %r cannot downgrade calls made through the %s SDK: tokentrace cannot send them "
-                "to another model (it rewrites OpenAI, Anthropic, google-genai and Bedrock requests), so they are "
-                "blocked instead.",
+                "to another model (it rewrites %s requests), so they are blocked instead.",
                 item.spec.name,
                 record.provider,
+                REWRITABLE_SDKS,
             )
             return False  # blocked like a hard budget: a downgrade is never claimed that was not sent
         try:

@@ -17,6 +17,11 @@ from ..core.safety import InstrumentationIntent
 Number = Union[int, float]
 
 
+#: The SDKs whose requests tokentrace can send to another model (a downgrade, a rewrite policy);
+#: calls through the others are blocked instead, and the warning says which these are.
+REWRITABLE_SDKS = "OpenAI, Anthropic, google-genai and Bedrock"
+
+
 class BudgetConfigError(ConfigError):
     """A budget declaration tokentrace cannot use; the message names the entry and the fix."""
 

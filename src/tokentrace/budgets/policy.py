@@ -36,8 +36,9 @@ from ..core.safety import report
 from ..pricing.identity import model_part, same_model
 from ..pricing.resolve import name_forms
 from ..records import semconv as sc
-from .errors import BudgetConfigError, ModelNotAllowed
+from .errors import REWRITABLE_SDKS, BudgetConfigError, ModelNotAllowed
 from .spec import SCOPES, entry_places
+from .users import HashedMatches, HashUser
 
 logger = logging.getLogger("tokentrace")
 
@@ -318,11 +319,11 @@ class PolicyEnforcer:
 
     def __init__(
         self, policies: Sequence[ModelPolicy], meter_provider: Any = None, metric_keys: Iterable[str] = (),
-        hash_user: Optional[Callable[[str], str]] = None,
+        hash_user: Optional[HashUser] = None,
     ) -> None:
         self.policies = tuple(policies)
-        self._hash_user = hash_user
-        self._hashed: Any = None  # users.HashedMatches, made when a policy declared in code is first seen
+        #: Policies declared in code that match on ``user``, compared as the hash calls carry.
+        self._hashed = HashedMatches(hash_user)
         #: One line per (policy, model, action) per interval; bounded however many models the app names.
         self._log = RateLimitedLog()
         self._metric_keys = tuple(metric_keys)
@@ -334,11 +335,7 @@ class PolicyEnforcer:
         if not in_code and not self.policies:
             return
         values = call.attribution.values
-        if in_code and self._hash_user is not None:
-            if self._hashed is None:
-                from .users import HashedMatches  # users imports this module
-
-                self._hashed = HashedMatches(self._hash_user)
+        if in_code:
             in_code = tuple(self._hashed.of(policy) for policy in in_code)
         for policy in (*self.policies, *in_code):
             if not policy.covers(values):
@@ -393,9 +390,10 @@ class PolicyEnforcer:
         self._log.warning(
             (policy.name, provider, "cannot-rewrite"),
             "tokentrace: %s rewrites models, but tokentrace cannot send calls made through the %s SDK to another "
-            "model (it rewrites OpenAI, Anthropic, google-genai and Bedrock requests); such calls are blocked.",
+            "model (it rewrites %s requests); such calls are blocked.",
             policy.describe(),
             provider,
+            REWRITABLE_SDKS,
         )
 
     def _count(self, call: Any, policy: ModelPolicy, action: str) -> None:

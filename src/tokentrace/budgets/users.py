@@ -17,13 +17,14 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections import OrderedDict
-from typing import Any, Callable, Optional, Tuple, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Optional, Tuple, TypeVar
 
-from .policy import ModelPolicy
-from .spec import BudgetSpec
+if TYPE_CHECKING:  # types only: policy.py builds a HashedMatches itself
+    from .policy import ModelPolicy
+    from .spec import BudgetSpec
 
 HashUser = Callable[[str], str]
-T = TypeVar("T", BudgetSpec, ModelPolicy)
+T = TypeVar("T", "BudgetSpec", "ModelPolicy")
 
 
 def hash_user_match(item: T, hash_user: Optional[HashUser]) -> T:
