@@ -30,7 +30,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 _warned: Set[Tuple[str, str]] = set()
 _warned_lock = threading.Lock()
-_said_more: Set[bool] = set()  # non-empty once the one line past MAX_WARNED was written
+_said_more = False  # True once the one line past MAX_WARNED was written
 #: Distinct (key, problem) pairs warned about; tags are free-form, so this is bounded.
 MAX_WARNED = 256
 
@@ -113,13 +113,14 @@ def _problem(strict: bool, key: str, kind: str, problem: str, consequence: str) 
     """Raise in strict mode; otherwise warn once per (key, kind of problem)."""
     if strict:
         raise AttributionError(f"{problem} (tokentrace strict mode)")
+    global _said_more
     with _warned_lock:
         if (key, kind) in _warned:
             return
         if len(_warned) >= MAX_WARNED:  # free-form tag keys: bound the memory and the lines
             if _said_more:
                 return
-            _said_more.add(True)
+            _said_more = True
             consequence += " (further attribution warnings are not logged)"
         else:
             _warned.add((key, kind))
@@ -128,6 +129,7 @@ def _problem(strict: bool, key: str, kind: str, problem: str, consequence: str) 
 
 def reset_warnings() -> None:
     """Forget which warnings were logged (tests observe the once-per-key rule with this)."""
+    global _said_more
     with _warned_lock:
         _warned.clear()
-        _said_more.clear()
+        _said_more = False
