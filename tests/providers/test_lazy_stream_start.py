@@ -13,7 +13,7 @@ needed to see what one would see.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Tuple
 
 import cohere
 import httpx
@@ -66,24 +66,27 @@ def _only_request_in_the_llm_span(telemetry: Any, seen: Seen, path_part: str) ->
     assert members.get("app.request") == "r-1"  # the application's own baggage is still there
 
 
-def _inside_attribution() -> Any:
-    """Attribution and an app baggage member in the context the app iterates the stream in."""
+def _as_the_app(send: Callable[[], Any]) -> Any:
+    """``send()`` where the app iterates its stream: its own baggage member and an attribution."""
     token = context.attach(baggage.set_baggage("app.request", "r-1"))
-    return token
+    try:
+        with tokentrace.attribute(team="search"):  # asyncio.run() copies this context into its task
+            return send()
+    finally:
+        context.detach(token)
 
 
 def test_ollama_stream_sends_in_the_call_span(instrument: Any, server: Any, sent: Seen) -> None:
     telemetry = instrument()
     server.enqueue(ResponsePlan(usage={"prompt_eval_count": 10, "eval_count": 4}, chunks=3))
     client = ollama.Client(host=server.url)
-    token = _inside_attribution()
-    try:
-        with tokentrace.attribute(team="search"):
-            stream = client.chat(model="llama3.2", messages=[{"role": "user", "content": "hi"}], stream=True)
-            assert sent == []  # nothing sent yet: the request goes out on the first next()
-            parts = list(stream)
-    finally:
-        context.detach(token)
+
+    def send() -> List[Any]:
+        stream = client.chat(model="llama3.2", messages=[{"role": "user", "content": "hi"}], stream=True)
+        assert sent == []  # nothing sent yet: the request goes out on the first next()
+        return list(stream)
+
+    parts = _as_the_app(send)
     assert parts[-1].done is True
     _only_request_in_the_llm_span(telemetry, sent, "/api/chat")
 
@@ -94,16 +97,11 @@ def test_ollama_async_stream_sends_in_the_call_span(instrument: Any, server: Any
 
     async def main() -> None:
         client = ollama.AsyncClient(host=server.url)
-        with tokentrace.attribute(team="search"):
-            stream = await client.chat(model="llama3.2", messages=[{"role": "user", "content": "hi"}], stream=True)
-            async for _ in stream:
-                pass
+        stream = await client.chat(model="llama3.2", messages=[{"role": "user", "content": "hi"}], stream=True)
+        async for _ in stream:
+            pass
 
-    token = _inside_attribution()
-    try:
-        asyncio.run(main())
-    finally:
-        context.detach(token)
+    _as_the_app(lambda: asyncio.run(main()))
     _only_request_in_the_llm_span(telemetry, sent, "/api/chat")
 
 
@@ -111,12 +109,7 @@ def test_cohere_stream_sends_in_the_call_span(instrument: Any, server: Any, sent
     telemetry = instrument()
     server.enqueue(ResponsePlan(usage={"input_tokens": 100, "output_tokens": 20}, chunks=3))
     client = cohere.ClientV2(api_key="cohere-test-key", base_url=server.url, max_retries=0)
-    token = _inside_attribution()
-    try:
-        with tokentrace.attribute(team="search"):
-            list(client.chat_stream(model="command-a-03-2025", messages=[{"role": "user", "content": "hi"}]))
-    finally:
-        context.detach(token)
+    _as_the_app(lambda: list(client.chat_stream(model="command-a-03-2025", messages=[{"role": "user", "content": "hi"}])))
     _only_request_in_the_llm_span(telemetry, sent, "/v2/chat")
 
 
@@ -126,15 +119,10 @@ def test_cohere_async_stream_sends_in_the_call_span(instrument: Any, server: Any
 
     async def main() -> None:
         client = cohere.AsyncClientV2(api_key="cohere-test-key", base_url=server.url, max_retries=0)
-        with tokentrace.attribute(team="search"):
-            async for _ in client.chat_stream(model="command-a-03-2025", messages=[{"role": "user", "content": "hi"}]):
-                pass
+        async for _ in client.chat_stream(model="command-a-03-2025", messages=[{"role": "user", "content": "hi"}]):
+            pass
 
-    token = _inside_attribution()
-    try:
-        asyncio.run(main())
-    finally:
-        context.detach(token)
+    _as_the_app(lambda: asyncio.run(main()))
     _only_request_in_the_llm_span(telemetry, sent, "/v2/chat")
 
 
@@ -143,12 +131,11 @@ def test_google_genai_stream_sends_in_the_call_span(instrument: Any, server: Any
     server.enqueue(ResponsePlan(usage={"prompt_token_count": 100, "candidates_token_count": 20}, chunks=3))
     options = types.HttpOptions(base_url=server.url, retry_options=types.HttpRetryOptions(attempts=1))
     client = genai.Client(api_key="AIza-test", http_options=options)
-    token = _inside_attribution()
-    try:
-        with tokentrace.attribute(team="search"):
-            stream = client.models.generate_content_stream(model="gemini-2.5-flash", contents="hi")
-            assert sent == []
-            list(stream)
-    finally:
-        context.detach(token)
+
+    def send() -> None:
+        stream = client.models.generate_content_stream(model="gemini-2.5-flash", contents="hi")
+        assert sent == []
+        list(stream)
+
+    _as_the_app(send)
     _only_request_in_the_llm_span(telemetry, sent, "streamGenerateContent")
