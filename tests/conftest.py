@@ -324,3 +324,28 @@ def recorded(instrument: Any, server: ProviderServer, tmp_path: Any) -> Tuple[An
     spans_usd = math.fsum(s.attributes[sc.TT_COST_USD] for s in telemetry.llm_spans() if sc.TT_COST_USD in s.attributes)
     return ledger, spans_usd
 
+
+
+@pytest.fixture
+def aiohttp_injector(monkeypatch: pytest.MonkeyPatch) -> List[str]:
+    """Inject the current context in every aiohttp session's ``on_request_start``, as the aiohttp
+    client instrumentation does (it adds a trace config in ``ClientSession.__init__``): what an
+    aiohttp-level injector puts on the wire, after any signing. The baggage values it injected."""
+    import aiohttp
+    from opentelemetry import propagate
+
+    injected: List[str] = []
+    original = aiohttp.ClientSession.__init__
+
+    async def on_request_start(session: Any, trace_context: Any, params: Any) -> None:
+        propagate.inject(params.headers)
+        injected.append(params.headers.get("baggage", ""))
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        config = aiohttp.TraceConfig()
+        config.on_request_start.append(on_request_start)
+        kwargs["trace_configs"] = [*(kwargs.get("trace_configs") or []), config]
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(aiohttp.ClientSession, "__init__", init)
+    return injected

@@ -278,30 +278,6 @@ def test_httpx_injector_mistral_and_cohere(instrument: Any, server: ProviderServ
     _assert_clean(received)
 
 
-@pytest.fixture
-def aiohttp_injector() -> Iterator[List[str]]:
-    """Inject the current context in every aiohttp session's ``on_request_start``, as the aiohttp
-    client instrumentation does (it adds a trace config in ``ClientSession.__init__``)."""
-    import aiohttp
-
-    injected: List[str] = []
-    original = aiohttp.ClientSession.__init__
-
-    async def on_request_start(session: Any, trace_context: Any, params: Any) -> None:
-        propagate.inject(params.headers)
-        injected.append(params.headers.get("baggage", ""))
-
-    def init(self: Any, *args: Any, **kwargs: Any) -> None:
-        config = aiohttp.TraceConfig()
-        config.on_request_start.append(on_request_start)
-        kwargs["trace_configs"] = [*(kwargs.get("trace_configs") or []), config]
-        original(self, *args, **kwargs)
-
-    aiohttp.ClientSession.__init__ = init  # type: ignore[method-assign]
-    yield injected
-    aiohttp.ClientSession.__init__ = original  # type: ignore[method-assign]
-
-
 def test_aiohttp_injector_gemini_async_untraced_and_own_service(
     instrument: Any, server: ProviderServer, aiohttp_injector: List[str], inbound: None
 ) -> None:

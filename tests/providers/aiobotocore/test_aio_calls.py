@@ -314,26 +314,11 @@ def test_imported_after_instrument_is_patched() -> None:
     assert result.stdout.strip() == "_TokentraceFunctionWrapper"
 
 
-def test_no_attribution_baggage_reaches_bedrock_over_aiohttp(instrument: Any, server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_attribution_baggage_reaches_bedrock_over_aiohttp(instrument: Any, server: Any, aiohttp_injector: List[str]) -> None:
     """An aiohttp-level injector (what the aiohttp client instrumentation does, after SigV4 signing)
     with local attribution and inbound baggage: the provider gets the foreign member only."""
-    import aiohttp
-    from opentelemetry import baggage, context, propagate
+    from opentelemetry import baggage, context
 
-    injected: List[str] = []
-    original = aiohttp.ClientSession.__init__
-
-    async def on_request_start(session: Any, trace_context: Any, params: Any) -> None:
-        propagate.inject(params.headers)
-        injected.append(params.headers.get("baggage", ""))
-
-    def init(self: Any, *args: Any, **kwargs: Any) -> None:
-        config = aiohttp.TraceConfig()
-        config.on_request_start.append(on_request_start)
-        kwargs["trace_configs"] = [*(kwargs.get("trace_configs") or []), config]
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(aiohttp.ClientSession, "__init__", init)
     instrument()
     inbound = context.get_current()
     for key, value in (("tokentrace.user", "bob%40example.com"), ("tokentrace.team", "evil"), ("session", "s-1")):
@@ -351,5 +336,5 @@ def test_no_attribution_baggage_reaches_bedrock_over_aiohttp(instrument: Any, se
         run(work, server)
     finally:
         context.detach(token)
-    assert any("tokentrace.team=payments" in value for value in injected), injected
+    assert any("tokentrace.team=payments" in value for value in aiohttp_injector), aiohttp_injector
     assert [r.headers.get("baggage") for r in server.requests] == ["session=s-1", "session=s-1"]
