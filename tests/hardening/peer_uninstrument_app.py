@@ -14,33 +14,15 @@ import json
 import sys
 
 import openai
-from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+import peer_setup  # beside this script: its directory is on sys.path
 
 import tokentrace
 from tokentrace.testing import ProviderServer
 
 PEER, ORDER = sys.argv[1], sys.argv[2]
-exporter = InMemorySpanExporter()
-provider = TracerProvider()
-provider.add_span_processor(SimpleSpanProcessor(exporter))
-trace.set_tracer_provider(provider)
+exporter, provider = peer_setup.tracing()
 
-if PEER == "openinference":
-    from openinference.instrumentation.openai import OpenAIInstrumentor
-elif PEER == "otel-v2":
-    from opentelemetry.instrumentation.openai_v2 import OpenAIInstrumentor
-else:
-    from opentelemetry.instrumentation.openai import OpenAIInstrumentor
-other = OpenAIInstrumentor()
-if ORDER == "peer-first":
-    other.instrument(tracer_provider=provider)
-    tokentrace.instrument(tracer_provider=provider, providers=["openai"])
-else:
-    tokentrace.instrument(tracer_provider=provider, providers=["openai"])
-    other.instrument(tracer_provider=provider)
+other = peer_setup.instrument_with_peer(PEER, ORDER, provider)
 
 server = ProviderServer().start()
 REQUEST = dict(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
@@ -50,12 +32,7 @@ early_async = openai.AsyncOpenAI(base_url=server.openai_url, api_key="sk-test", 
 
 
 def scopes() -> dict:
-    found: dict = {}
-    for span in exporter.get_finished_spans():
-        scope = span.instrumentation_scope.name if span.instrumentation_scope else "?"
-        found.setdefault(scope, []).append(span.name)
-    exporter.clear()
-    return found
+    return peer_setup.scopes(exporter)
 
 
 def calls() -> dict:
