@@ -61,13 +61,13 @@ def under_callgrind() -> bool:
     return bool(os.environ.get(ENV))
 
 
-def rerun_under_callgrind(argv: Sequence[str]) -> Tuple[List[str], List[int]]:
-    """Run this script again under callgrind; the labels the child measured and their counts."""
+def rerun_under_callgrind(argv: Sequence[str], python: str = sys.executable) -> Tuple[List[Any], List[int]]:
+    """Run this script (or another, with ``python``) under callgrind; the labels the child measured and their counts."""
     if shutil.which("valgrind") is None:
         raise SystemExit("--instructions needs valgrind (apt-get install valgrind)")
     out = tempfile.mkdtemp(prefix="tokentrace-callgrind-")
     command = ["valgrind", "--tool=callgrind", "--collect-atstart=no", "--toggle-collect=qsort_r", "--dump-after=qsort_r",
-               "--dump-instr=no", f"--callgrind-out-file={out}/cg.%p", sys.executable, *argv]
+               "--dump-instr=no", f"--callgrind-out-file={out}/cg.%p", python, *argv]
     env = {**os.environ, ENV: out, "PYTHONHASHSEED": "0"}
     subprocess.run(command, env=env, check=True, stderr=subprocess.DEVNULL)
     with open(os.path.join(out, "labels.json")) as handle:

@@ -18,7 +18,8 @@ chunks) / (LONG - SHORT), so the per-call start/end work cancels out.
 
 With ``--peers`` (run it with the venv ``benchmarks/install-peers.sh`` makes), the other
 instrumentations (see peers.py) are more variants in the same rounds, and a second table says
-what each variant records for one call.
+what each variant records for one call. OpenLIT, which cannot be switched off again, runs in
+worker processes of its own venv, still in the same rounds (see isolated.py).
 
 Memory over 100,000 calls of each kind is benchmarks/memory.py (``--memory-calls N`` here runs
 a short non-streaming one).
@@ -50,6 +51,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, Spa
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import instructions  # noqa: E402
+import isolated  # noqa: E402
 import mock_wire  # noqa: E402
 import peers as peer_variants  # noqa: E402
 from floor import Floor  # noqa: E402
@@ -268,7 +270,8 @@ class Result:
     def overhead(self, variant: str) -> float:
         if variant not in self.times:
             return float("nan")
-        return statistics.median(a - b for a, b in zip(self.times[variant], self.times["baseline"], strict=True))
+        baseline = self.times[isolated.BASELINE_OF.get(variant, "baseline")]  # a worker's: its own worker baseline
+        return statistics.median(a - b for a, b in zip(self.times[variant], baseline, strict=True))
 
 
 def measure(setup: Setup, name: str, batch: Callable[[int], float], calls: int, rounds: int, variants: Sequence[str] = VARIANTS) -> Result:
@@ -286,6 +289,11 @@ def measure(setup: Setup, name: str, batch: Callable[[int], float], calls: int, 
             result.times[variant].append(batch(calls))
     setup.switch("baseline")
     return result
+
+
+def warm_calls(calls: int) -> int:
+    """Calls of the uncounted warm-up batch before a counted one (``--instructions``)."""
+    return max(3, calls // 2)
 
 
 def cost_lookup_us(setup: Setup, repeats: int) -> float:
@@ -450,10 +458,13 @@ def main(argv: Sequence[str] = ()) -> int:
     args = parser.parse_args(list(argv))
     if args.instructions and not instructions.under_callgrind():
         labels, counts = instructions.rerun_under_callgrind([os.path.abspath(__file__), *argv])
+        counted_apart = isolated.count(labels, counts, instructions.rerun_under_callgrind) if args.peers else []
         peer_names = list(dict.fromkeys(label["variant"] for label in labels if label["variant"] not in VARIANTS))
         print(f"Python {platform.python_version()}, openai {openai.__version__}, anthropic {anthropic.__version__}; "
               f"{labels[0]['calls'] if labels else 0} calls per counted batch.\n")
         print(instructions.table(labels, counts, peer_names, SHORT, LONG, TARGET_RATIO))
+        for note in counted_apart:
+            print(f"\nNote: {note}")
         return 0
     if args.quick:
         args.rounds, args.calls, args.stream_calls, args.memory_calls = 3, 30, 4, 0
@@ -466,7 +477,8 @@ def main(argv: Sequence[str] = ()) -> int:
     if args.peers:
         found, notes = peer_variants.available()
         setup.peers = peer_variants.by_name(found)
-        notes.append("OpenLIT is not measured: openlit.init() instruments the whole process with no way back, so it cannot take turns in one process.")
+        if not args.instructions:  # --instructions counts the openlit workers apart (isolated.count)
+            isolated.add_peers(setup.peers, notes)
 
     scenarios = []
     for provider in ("openai", "anthropic"):
@@ -491,7 +503,7 @@ def main(argv: Sequence[str] = ()) -> int:
     if args.instructions:  # under callgrind (see instructions.py): end-to-end scenarios, few calls
         counted = [(p, n, b, c) for p, n, b, c in scenarios if selected(n) and "replayed" not in n]
         counted = [(p, n, b, 20 if c == args.calls else 3) for p, n, b, c in counted]
-        instructions.measure_child(setup, counted, setup.variants, lambda calls: max(3, calls // 2))
+        instructions.measure_child(setup, counted, setup.variants, warm_calls)
         return 0
 
     results = []
@@ -500,7 +512,7 @@ def main(argv: Sequence[str] = ()) -> int:
             continue
         print(f"measuring {name} ...", file=sys.stderr, flush=True)
         variants = VARIANTS if "replayed" in name else setup.variants(provider)  # peers: end to end only
-        results.append(measure(setup, name, batch, calls, args.rounds, variants))
+        results.append(measure(setup, name, isolated.routed(setup.peers, lambda: setup.active, name, batch), calls, args.rounds, variants))
     by_name = {r.name: r for r in results}
     chunk_rows = []
     for provider in ("openai", "anthropic"):
@@ -512,14 +524,16 @@ def main(argv: Sequence[str] = ()) -> int:
     recorded: Dict[Tuple[str, str], Dict[str, Any]] = {}
     if args.peers:
         for provider in ("openai", "anthropic"):
-            for variant in setup.variants(provider)[1:]:
+            for variant in isolated.shown(setup.variants(provider)[1:]):
+                peer = setup.peers.get(variant)
                 try:
-                    recorded[(provider, variant)] = records(setup, provider, variant)
+                    recorded[(provider, variant)] = peer.records(provider) if isinstance(peer, isolated.WorkerPeer) else records(setup, provider, variant)
                 except Exception as exc:  # a peer that fails on this SDK version: say so, go on
                     notes.append(f"{variant} on {provider}: could not record ({type(exc).__name__}: {exc})")
                     setup.switch("baseline")
     memory = memory_run(setup, args.memory_calls) if args.memory_calls else []
-    print(table(results, chunk_rows, cost_us, memory, args, [p for p in setup.peers], recorded, notes))
+    notes += isolated.worker_status(setup.peers)
+    print(table(results, chunk_rows, cost_us, memory, args, isolated.shown(list(setup.peers)), recorded, notes))
     return 0
 
 
