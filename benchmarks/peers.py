@@ -13,7 +13,10 @@ whose package is missing is left out of the table with a note.
   SDK's spans go to the API's no-op provider, as in an app without OpenTelemetry configured.
 
 OpenLIT is not among them: ``openlit.init()`` sets itself up process-wide and has no way back,
-so it cannot take turns with the others in one process.
+so it cannot take turns with the others in one process, and its pins need a venv of its own. It
+is measured anyway, in the same rounds, by worker processes of that venv (isolated.py): run.py
+shows it as the ``openlit`` column whenever ``.ci-work/bench-openlit-venv`` exists, and says so
+in a note when it does not.
 """
 
 from __future__ import annotations
