@@ -69,7 +69,9 @@ def end_cut(state: EndingState) -> None:
     (exhausted or failed), the stream was cut before its end (see ``CallRecord.stream_cut``)."""
     try:
         call = getattr(state, "call", None)
-        if call is not None and not call.ended:
+        if call is not None:
+            if call.ended:
+                return  # ended already (exhausted, failed, settled): the usual close() and GC
             call.record.stream_cut = True
     except Exception as exc:
         report(f"{type(state).__module__} stream cut", exc)
@@ -294,9 +296,15 @@ class SyncStreamProxy(SyncIteratorProxy):
             end_cut(self._self_state)
 
     def __del__(self) -> None:
+        state = self._self_state
+        try:
+            if state.call.ended:
+                return  # the usual case: the stream was read to its end (or closed) before it was dropped
+        except Exception:
+            pass  # a state without a call: end_cut() below decides
         if not sys.is_finalizing():
-            read_trailing(self.__wrapped__, self._self_state)
-        end_cut(self._self_state)
+            read_trailing(self.__wrapped__, state)
+        end_cut(state)
 
 
 class AsyncIteratorProxy(wrapt.ObjectProxy):  # type: ignore[misc]

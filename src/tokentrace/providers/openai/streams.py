@@ -208,22 +208,25 @@ class StreamState:
             else:
                 text = choice.text
             if text:
-                if text.__class__ is not str and not isinstance(text, str):
-                    # Mistral's reasoning models: content as a list of parts, thinking first.
-                    thinking = extract.thinking_text(text)
-                    if thinking:
-                        self.sample.add(thinking)
-                    text = extract.content_text(text)
-                if text:
-                    if self.capture:
-                        self.texts.append(text)
-                    sample = self.sample
-                    if sample.kept < sample.limit:
-                        sample.add(text)
-                    else:  # nothing kept any more (or ever, when usage will come): the length only
-                        sample.total += len(text)
+                self._add_text(text)
             if choice.finish_reason:
                 self.reasons[choice.index] = choice.finish_reason
+
+    def _add_text(self, text: Any) -> None:
+        if text.__class__ is not str and not isinstance(text, str):
+            # Mistral's reasoning models: content as a list of parts, thinking first.
+            thinking = extract.thinking_text(text)
+            if thinking:
+                self.sample.add(thinking)
+            text = extract.content_text(text)
+        if text:
+            if self.capture:
+                self.texts.append(text)
+            sample = self.sample
+            if sample.kept < sample.limit:
+                sample.add(text)
+            else:  # nothing kept any more (or ever, when usage will come): the length only
+                sample.total += len(text)
 
     def _observe_response_event(self, event: Any) -> None:
         kind = event.type
@@ -258,6 +261,65 @@ class StreamState:
             flow.finish(self.pipeline, self.call, "OpenAI")
         else:
             flow.fail(self.pipeline, self.call, error, "OpenAI")
+
+
+class ChatStreamState(StreamState):
+    """The usual chat stream: tokentrace asked for its usage, no content capture, host known.
+
+    Its chunks are almost all content deltas with ``"usage": null``; :meth:`observe` handles those
+    in a few attribute reads (the length of the text, the finish reason) and hands every other
+    chunk (the usage chunk, a first chunk, a malformed one) to :meth:`StreamState.observe`. The
+    per-chunk work was most of what a stream cost over the floor (benchmarks/README.md, #19).
+    """
+
+    __slots__ = ("discard_null", "pending", "chars")
+
+    def __init__(self, call: Call, pipeline: Pipeline, asked: stream_hosts.Profile, background: bool = False) -> None:
+        super().__init__(call, pipeline, CHAT, asked, background=background)
+        #: The host sends no ``"usage": null`` unasked: take the field back from every chunk.
+        self.discard_null = not asked.null_usage
+        #: The first chunk, or the response model, is still to come: the full path reads them.
+        self.pending = True
+        #: Text length of the chunks read here (the rest is in ``sample``): for a count if the
+        #: application leaves before the usage chunk.
+        self.chars = 0
+
+    def observe(self, item: Any) -> bool:
+        if self.pending:
+            visible = StreamState.observe(self, item)
+            self.pending = not self.seen_first or self.call.record.response_model is None
+            return visible
+        try:
+            if item.usage is not None:
+                return StreamState.observe(self, item)
+            if self.discard_null:
+                item.__pydantic_fields_set__.discard("usage")
+        except Exception as exc:
+            report("OpenAI stream chunk", exc)
+            return self.visible_on_fault(item)
+        try:
+            for choice in item.choices or ():
+                delta = choice.delta
+                if delta is not None:
+                    text = delta.content
+                    if text:
+                        if text.__class__ is str:
+                            self.chars += len(text)
+                        else:
+                            self._add_text(text)
+                if choice.finish_reason:
+                    self.reasons[choice.index] = choice.finish_reason
+        except Exception as exc:
+            report("OpenAI stream chunk", exc)
+        return True
+
+    def end(self, error: Optional[BaseException] = None) -> None:
+        try:
+            self.sample.total += self.chars
+            self.chars = 0
+        except Exception as exc:
+            report("OpenAI stream end", exc)
+        StreamState.end(self, error)
 
 
 class _UsageChunkFilter:
@@ -385,6 +447,8 @@ class ResultHandler:
         return result
 
     def _stream_state(self) -> StreamState:
+        if self.probe_host is None and self.asked is not None and self.endpoint == CHAT and not self.pipeline.config.capture_any:
+            return ChatStreamState(self.call, self.pipeline, self.asked, background=self.background)
         probe = Probe(*self.probe_host) if self.probe_host is not None else None
         return StreamState(self.call, self.pipeline, self.endpoint, self.asked, probe, background=self.background)
 
