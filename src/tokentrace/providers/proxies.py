@@ -125,6 +125,9 @@ def _trailing_target(stream: Any, state: StreamState) -> Any:
     """``(wants, network)`` when the state wants the items after the app's last one and the
     stream's connection can be read without waiting; ``None`` otherwise."""
     try:
+        call = getattr(state, "call", None)
+        if call is not None and call.ended:
+            return None  # the usual close() or drop of a stream read to its end: nothing is owed
         wants = getattr(state, "wants_trailing", None)
         if wants is None or not wants():
             return None
@@ -296,15 +299,9 @@ class SyncStreamProxy(SyncIteratorProxy):
             end_cut(self._self_state)
 
     def __del__(self) -> None:
-        state = self._self_state
-        try:
-            if state.call.ended:
-                return  # the usual case: the stream was read to its end (or closed) before it was dropped
-        except Exception:
-            pass  # a state without a call: end_cut() below decides
         if not sys.is_finalizing():
-            read_trailing(self.__wrapped__, state)
-        end_cut(state)
+            read_trailing(self.__wrapped__, self._self_state)
+        end_cut(self._self_state)
 
 
 class AsyncIteratorProxy(wrapt.ObjectProxy):  # type: ignore[misc]

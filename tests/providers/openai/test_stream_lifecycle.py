@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import gc
 import tracemalloc
 from typing import Any
 
@@ -19,6 +20,7 @@ import tiktoken
 
 import tokentrace
 from tokentrace.core.estimate import SAMPLE_CHARS
+from tokentrace.providers.openai import streams
 from tokentrace.testing import ResponsePlan
 
 USAGE = {
@@ -143,3 +145,52 @@ def test_a_huge_stream_without_usage_is_estimated_from_a_bounded_sample(instrume
     else:
         exact = (len(text) + 3) // 4
     assert attributes["gen_ai.usage.output_tokens"] == pytest.approx(exact, rel=0.01)
+
+
+@pytest.mark.parametrize("chunks", [1, 5])
+def test_an_estimate_counts_every_chunks_text_however_the_text_is_split(instrument: Any, server: Any, client: Any, chunks: int) -> None:
+    # The app closes at finish_reason before the usage chunk is there (each event 0.2 s after the
+    # previous one): the estimate comes from the length of all the text the app read, whether the
+    # chunks after the first went through the lean per-chunk path (ChatStreamState) or not.
+    telemetry = instrument()
+    text = "Retries, summaries and model variants all cost tokens; " * 4
+    server.enqueue(ResponsePlan(text=text, usage=USAGE, chunks=chunks, chunk_delay_s=0.2))
+    with client.chat.completions.create(**REQUEST) as stream:
+        read = []
+        for chunk in stream:
+            read.append(chunk.choices[0].delta.content or "" if chunk.choices else "")
+            if chunk.choices and chunk.choices[0].finish_reason:
+                break
+    assert "".join(read) == text
+    assert tokentrace.flush(10) is True
+    attributes = telemetry.only_llm_span().attributes
+    assert attributes["tokentrace.usage.source"] == "estimate"
+    # No text is kept when usage will arrive: the count is the estimator's for the whole length,
+    # the same as when the text arrives in one chunk.
+    one_chunk = instrument()
+    server.enqueue(ResponsePlan(text=text, usage=USAGE, chunks=1, chunk_delay_s=0.2))
+    with client.chat.completions.create(**REQUEST) as stream:
+        _read_until_finish_reason(stream)
+    assert tokentrace.flush(10) is True
+    expected = max(one_chunk.llm_spans(), key=lambda s: s.start_time).attributes["gen_ai.usage.output_tokens"]
+    assert expected > 0
+    assert attributes["gen_ai.usage.output_tokens"] == expected
+
+
+def test_a_stream_read_to_its_end_is_ended_once_whatever_the_app_does_after(
+    instrument: Any, server: Any, client: Any, monkeypatch: Any
+) -> None:
+    # close(), the with block's exit and garbage collection of a stream already read to its end
+    # owe nothing: no trailing read and no second run of the stream's end.
+    ends: list = []
+    original = streams.StreamState.end
+    monkeypatch.setattr(streams.StreamState, "end", lambda self, error=None: (ends.append(error), original(self, error))[1])
+    telemetry = instrument()
+    server.enqueue(ResponsePlan(usage=USAGE))
+    with client.chat.completions.create(**REQUEST) as stream:
+        list(stream)
+        stream.close()
+    del stream
+    gc.collect()
+    assert ends == [None]
+    _assert_provider_usage(telemetry.only_llm_span().attributes)

@@ -272,22 +272,20 @@ class ChatStreamState(StreamState):
     per-chunk work was most of what a stream cost over the floor (benchmarks/README.md, #19).
     """
 
-    __slots__ = ("discard_null", "pending", "chars")
+    __slots__ = ("discard_null", "pending")
 
     def __init__(self, call: Call, pipeline: Pipeline, asked: stream_hosts.Profile, background: bool = False) -> None:
         super().__init__(call, pipeline, CHAT, asked, background=background)
         #: The host sends no ``"usage": null`` unasked: take the field back from every chunk.
         self.discard_null = not asked.null_usage
-        #: The first chunk, or the response model, is still to come: the full path reads them.
+        #: The response model (read from the first chunk that has one) is still to come: the full
+        #: path reads it, and the first chunk's time.
         self.pending = True
-        #: Text length of the chunks read here (the rest is in ``sample``): for a count if the
-        #: application leaves before the usage chunk.
-        self.chars = 0
 
     def observe(self, item: Any) -> bool:
         if self.pending:
             visible = StreamState.observe(self, item)
-            self.pending = not self.seen_first or self.call.record.response_model is None
+            self.pending = self.call.record.response_model is None  # set only after the first chunk
             return visible
         try:
             if item.usage is not None:
@@ -304,7 +302,8 @@ class ChatStreamState(StreamState):
                     text = delta.content
                     if text:
                         if text.__class__ is str:
-                            self.chars += len(text)
+                            # Usage will come, so the sample keeps no text (limit 0): the length only.
+                            self.sample.total += len(text)
                         else:
                             self._add_text(text)
                 if choice.finish_reason:
@@ -312,14 +311,6 @@ class ChatStreamState(StreamState):
         except Exception as exc:
             report("OpenAI stream chunk", exc)
         return True
-
-    def end(self, error: Optional[BaseException] = None) -> None:
-        try:
-            self.sample.total += self.chars
-            self.chars = 0
-        except Exception as exc:
-            report("OpenAI stream end", exc)
-        StreamState.end(self, error)
 
 
 class _UsageChunkFilter:
